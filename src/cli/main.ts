@@ -1,0 +1,81 @@
+import { parseArgs } from 'node:util';
+import { COMMANDS } from './registry.js';
+import { EXIT, type CliContext, type Command } from './command.js';
+import { isStellaError, StellaError } from '../core/errors.js';
+
+const VERSION = '0.1.0';
+
+function topHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return [
+    'stella — prove security scans are repeatable; explain why one was not',
+    '',
+    'usage: stella COMMAND [options]     (stella COMMAND --help for its flags)',
+    '',
+    'commands:',
+    ...lines,
+    '',
+    'global: --help, --version, --debug (stack traces on error)',
+    '',
+  ].join('\n');
+}
+
+export function commandHelp(cmd: Command): string {
+  const opts = Object.entries(cmd.options).map(([name, spec]) => {
+    const flag = `--${name}${spec.type === 'string' ? ' VALUE' : ''}`;
+    const short = spec.short ? `-${spec.short}, ` : '    ';
+    return `  ${short}${flag.padEnd(26)} ${cmd.optionHelp[name] ?? ''}`;
+  });
+  return [`usage: stella ${cmd.usage}`, '', cmd.summary, '', 'options:', ...opts, '      --help                     show this help', ''].join('\n');
+}
+
+export async function main(ctx: CliContext): Promise<number> {
+  const [name, ...rest] = ctx.argv;
+  const debug = rest.includes('--debug');
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    ctx.stdout.write(topHelp());
+    return EXIT.OK;
+  }
+  if (name === '--version') {
+    ctx.stdout.write(`stella ${VERSION}\n`);
+    return EXIT.OK;
+  }
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
+    ctx.stderr.write(`stella: unknown command '${name}' (see stella --help)\n`);
+    return EXIT.USAGE;
+  }
+  const cmd = await entry.load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    ctx.stdout.write(commandHelp(cmd));
+    return EXIT.OK;
+  }
+  try {
+    const parsed = parseArgs({
+      args: rest.filter((a) => a !== '--debug'),
+      options: cmd.options,
+      allowPositionals: cmd.positionals !== false,
+      strict: true,
+    });
+    return await cmd.run(parsed as never, ctx);
+  } catch (e) {
+    if (isStellaError(e)) {
+      ctx.stderr.write(`stella ${name}: ${e.oneLine()}\n`);
+      if (debug && e.stack) ctx.stderr.write(e.stack + '\n');
+      return EXIT.ERROR;
+    }
+    const code = (e as { code?: string }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+      ctx.stderr.write(`stella ${name}: ${(e as Error).message} (see stella ${name} --help)\n`);
+      return EXIT.USAGE;
+    }
+    ctx.stderr.write(`stella ${name}: internal error: ${(e as Error)?.message ?? String(e)}\n`);
+    if (debug && e instanceof Error && e.stack) ctx.stderr.write(e.stack + '\n');
+    return EXIT.ERROR;
+  }
+}
+
+export function usageError(message: string): StellaError {
+  return new StellaError('USAGE', message);
+}

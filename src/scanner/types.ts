@@ -1,0 +1,56 @@
+// Types shared by the reference scanner's stages: inputs → packages → match → artifacts.
+
+/** OSV ecosystem names as they appear in OSV records (`npm`, `PyPI`, `Go`, `crates.io`, `Maven`, …). */
+export type Ecosystem = string;
+
+/** One package found in the scan input. */
+export interface ScanPackage {
+  ecosystem: Ecosystem;
+  name: string;
+  version: string;
+  /** Package URL (purl spec), e.g. `pkg:npm/%40scope/name@1.2.3`. */
+  purl: string;
+  /** Where it was found, e.g. `package-lock.json` or `sbom.cdx.json#/components/12`. */
+  location: string;
+  /** purls of direct dependencies, when the input records a dependency graph. */
+  dependsOn?: string[];
+  licenses?: string[];
+}
+
+/** One OSV record from a feed bundle, with where it lives in the bundle. */
+export interface OsvRecordEntry {
+  /** Path inside the bundle, e.g. `feeds/ghsa/npm/GHSA-xxxx.json`. */
+  path: string;
+  /** `sha256:` of the record file's bytes in the bundle. */
+  sha256: string;
+  /** The OSV record as parsed JSON (OSV schema 1.x). */
+  record: OsvRecord;
+}
+
+export interface OsvRecord {
+  schema_version?: string;
+  id: string;
+  modified: string;
+  published?: string;
+  withdrawn?: string;
+  aliases?: string[];
+  related?: string[];
+  summary?: string;
+  details?: string;
+  severity?: Array<{ type: string; score: string }>;
+  affected?: Array<{
+    package?: { ecosystem: string; name: string; purl?: string };
+    severity?: Array<{ type: string; score: string }>;
+    ranges?: Array<{
+      type: 'SEMVER' | 'ECOSYSTEM' | 'GIT' | string;
+      repo?: string;
+      events: Array<{ introduced?: string; fixed?: string; last_affected?: string; limit?: string }>;
+      database_specific?: unknown;
+    }>;
+    versions?: string[];
+    ecosystem_specific?: unknown;
+    database_specific?: unknown;
+  }>;
+  references?: Array<{ type: string; url: string }>;
+  database_specific?: unknown;
+}
