@@ -8,8 +8,29 @@ export interface CommandEntry {
   load: () => Promise<Command>;
 }
 
+const entry = (name: string, summary: string, load: () => Promise<{ default: Command }>): CommandEntry => ({
+  name,
+  summary,
+  load: async () => (await load()).default,
+});
+
 export const COMMANDS: readonly CommandEntry[] = [
-  { name: 'canon', summary: 'print the canonical form (or hash) of a JSON artifact', load: async () => (await import('./canon.js')).default },
-  { name: 'manifest', summary: 'validate, hash, sign or verify a ScanManifest', load: async () => (await import('./manifest.js')).default },
-  { name: 'blob', summary: 'put, get or check blobs in the content-addressed store', load: async () => (await import('./blob.js')).default },
+  entry('scan', 'scan an SBOM, lockfile or directory against a pinned feed and policy', () => import('./scan.js')),
+  entry('replay', 'replay a scan from its manifest in a locked-down container', () => import('./replay.js')),
+  entry('diff', 'compare two scan/replay records bitwise, semantically or by policy', () => import('./diff.js')),
+  entry('explain', 'explain why a replay did not match its original', () => import('./explain.js')),
+  entry('tui', 'open the triage workstation (default when no command is given)', () => import('./tui.js')),
+  entry('index', 'ingest scan and replay records into the SQLite index', () => import('./index.js')),
+  entry('fidelity', 'report Replay Fidelity (BF/SF/PF) over a window, by bucket', () => import('./fidelity.js')),
+  entry('gate', 'gate a release on Replay Fidelity (exit 0 green, 3 warn, 1 fail)', () => import('./gate.js')),
+  entry('metrics', 'print or serve Prometheus metrics', () => import('./metrics.js')),
+  entry('badge', 'write the Replay Fidelity badge (SVG or shields JSON)', () => import('./badge.js')),
+  entry('ticket', 'write a markdown ticket for a failed replay', () => import('./ticket.js')),
+  entry('retag', 'override the cause tag of replays, or undo the last retag', () => import('./retag.js')),
+  entry('feed', 'snapshot, verify, list or diff content-addressed feed bundles', () => import('./feed.js')),
+  entry('policy', 'compile a policy (JSON or YAML) into a content-addressed bundle', () => import('./policy.js')),
+  entry('image', 'build or load the deterministic scanner image', () => import('./image.js')),
+  entry('canon', 'print the canonical form (or hash) of a JSON artifact', () => import('./canon.js')),
+  entry('manifest', 'validate, hash, sign or verify a ScanManifest', () => import('./manifest.js')),
+  entry('blob', 'put, get or check blobs in the content-addressed store', () => import('./blob.js')),
 ];
