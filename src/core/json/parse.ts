@@ -16,17 +16,118 @@ export function decodeUtf8(bytes: Uint8Array, file?: string): string {
 export function parseJsonText(text: string, file?: string): unknown {
   try {
     return JSON.parse(text);
-  } catch (e) {
-    const msg = (e as Error).message;
-    const m = /position (\d+)/.exec(msg);
-    const pos = m ? Number(m[1]) : text.length;
+  } catch {
+    // JSON.parse's messages differ between Node versions and often carry no position: locate the
+    // error with our own scanner, only on this slow path.
+    const { pos, message } = locateSyntaxError(text);
     const { line, col } = lineCol(text, pos);
-    const truncated = pos >= text.trimEnd().length || /end of JSON input|Unterminated/.test(msg);
-    const what = truncated ? 'truncated JSON (unexpected end of input)' : `malformed JSON: ${msg.replace(/^.*?: /, '').replace(/\s*\(line.*$/, '')}`;
+    const what = pos >= text.length ? 'truncated JSON (unexpected end of input)' : `malformed JSON: ${message}`;
     throw new StellaError('JSON_INVALID', `${what} at line ${line} column ${col}`, {
       file,
       path: pathAtOffset(text, pos),
     });
+  }
+}
+
+/** Offset and reason of the first syntax error in text (a validating scanner that builds nothing). */
+export function locateSyntaxError(text: string): { pos: number; message: string } {
+  let i = 0;
+  const n = text.length;
+  class Fail {
+    constructor(
+      readonly pos: number,
+      readonly message: string,
+    ) {}
+  }
+  const ws = () => {
+    while (i < n && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
+  };
+  const fail = (message: string): never => {
+    throw new Fail(i, i >= n ? 'unexpected end of input' : message);
+  };
+  const str = () => {
+    i++; // opening quote
+    while (i < n && text[i] !== '"') {
+      const c = text.charCodeAt(i);
+      if (c < 0x20) fail('control character in string');
+      if (text[i] === '\\') {
+        i++;
+        if (i >= n) fail('');
+        if (text[i] === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail('bad \\u escape');
+          i += 4;
+        } else if (!'"\\/bfnrt'.includes(text[i])) fail(`bad escape \\${text[i]}`);
+      }
+      i++;
+    }
+    if (i >= n) fail('');
+    i++;
+  };
+  const value = (): void => {
+    ws();
+    if (i >= n) fail('');
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') {
+        i++;
+        return;
+      }
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail(`expected a property name, found ${JSON.stringify(text[i])}`);
+        str();
+        ws();
+        if (text[i] !== ':') fail(`expected ':' after property name, found ${JSON.stringify(text[i])}`);
+        i++;
+        value();
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === '}') {
+          i++;
+          return;
+        }
+        fail(`expected ',' or '}' after property value, found ${JSON.stringify(text[i])}`);
+      }
+    }
+    if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') {
+        i++;
+        return;
+      }
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === ']') {
+          i++;
+          return;
+        }
+        fail(`expected ',' or ']' after array element, found ${JSON.stringify(text[i])}`);
+      }
+    }
+    if (c === '"') return str();
+    const m = /^(-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i, i + 400));
+    if (!m) fail(`unexpected ${JSON.stringify(c)}`);
+    i += m![0].length;
+  };
+  try {
+    value();
+    ws();
+    if (i < n) fail(`unexpected ${JSON.stringify(text[i])} after the JSON value`);
+    return { pos: n, message: 'unexpected end of input' };
+  } catch (e) {
+    if (e instanceof Fail) return { pos: e.pos, message: e.message };
+    throw e;
   }
 }
 
@@ -83,6 +184,8 @@ export function pathAtOffset(text: string, offset: number): string {
     if (c === '"') {
       let j = i + 1;
       while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      // A string cut off by the error is not a key yet: the path stays at its parent.
+      if (j >= end) break;
       const top = stack[stack.length - 1];
       if (top?.kind === 'obj' && top.expectKey) {
         try {
@@ -101,7 +204,10 @@ export function pathAtOffset(text: string, offset: number): string {
     else if (c === ',') {
       const top = stack[stack.length - 1];
       if (top?.kind === 'arr') top.index++;
-      else if (top?.kind === 'obj') top.expectKey = true;
+      else if (top?.kind === 'obj') {
+        top.expectKey = true;
+        top.key = null;
+      }
     }
     i++;
   }
