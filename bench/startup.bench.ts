@@ -1,0 +1,37 @@
+// CLI start-up: median wall time of `node dist/bin/stella.js --help` over 15 runs, beside `node -e 0`
+// (the cost of starting Node at all), measured in the same run.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { median, report } from './lib.js';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const STELLA = path.join(REPO, 'dist/bin/stella.js');
+const RUNS = 15;
+
+function wallMs(args: string[]): number {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr.toString().slice(0, 400)}`);
+  return ms;
+}
+
+export default async function (): Promise<void> {
+  if (!existsSync(STELLA)) throw new Error(`${STELLA} is missing: run npx tsc -p . first`);
+  // One warm-up each so both read from a warm page cache.
+  wallMs(['-e', '0']);
+  wallMs([STELLA, '--help']);
+  const node: number[] = [];
+  const stella: number[] = [];
+  // Interleaved, so a burst of background load hits both series alike.
+  for (let i = 0; i < RUNS; i++) {
+    node.push(wallMs(['-e', '0']));
+    stella.push(wallMs([STELLA, '--help']));
+  }
+  const med = median(stella);
+  report({ bench: 'startup', what: `stella --help (median of ${RUNS})`, value: med, unit: 'ms', better: 'lower', baseline: { tool: 'node -e 0', value: median(node) }, target: '< 300 ms' });
+  if (med >= 300) throw new Error(`stella --help median ${med.toFixed(0)} ms is over the 300 ms target`);
+}
