@@ -40,6 +40,10 @@ export interface ExecJob {
   timeoutMs: number;
   /** Docker only: the image to run (ID `sha256:…`). */
   imageId?: string;
+  /** Replaces the image entry point (docker) or the scanner entry (local); probes and benches use it. */
+  entrypoint?: string[];
+  /** Abort (Ctrl-C during a batch): the executor kills the run, cleans up and resolves with `aborted`. */
+  signal?: AbortSignal;
 }
 
 export interface ExecResult {
@@ -48,9 +52,13 @@ export interface ExecResult {
   stdout: string;
   stderr: string;
   environment: ExecutorEnvironment;
+  /** Set when job.signal stopped the run; no outputs should be trusted or kept. */
+  aborted?: boolean;
 }
 
 export interface Executor {
   readonly kind: ExecutorKind;
   run(job: ExecJob, onEvent?: OnEvent): Promise<ExecResult>;
+  /** The environment a run of this job would get, for records of replays that never started. */
+  environment?(job: ExecJob): ExecutorEnvironment;
 }

@@ -1,0 +1,135 @@
+// Index and query cost of the SQLite store.
+// 1. `stella index` of 100,000 generated replay records on disk (rows/s), beside `sqlite3 .import` of
+//    the same rows from CSV into a bare table — the floor for getting rows into SQLite at all.
+// 2. The 30-day fidelity aggregate over 1,000,000 replay rows from the daily rollup (ms), beside the
+//    same aggregate computed by scanning replay_runs.
+// 3. The first page of failing replays at 1,000,000 rows (keyset, indexed), beside the same query with
+//    the index withheld (NOT INDEXED), and a deep page by keyset beside OFFSET at the same depth.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { hasTool, median, report, shellMs, timeMs } from './lib.js';
+import { openStore } from '../store/sqlite-store.js';
+import { INDEX_BATCH, findRecords, indexRecords } from '../src/app/indexer.js';
+import { readReplayRecord } from '../store/ingest.js';
+import { windowRange } from '../src/core/fidelity/index.js';
+import { GATE_ROLLUP_DIMS } from '../src/core/gate/index.js';
+import { makeRecord, realisticSpecs, replayIn, writeRecord } from '../test/store/helpers/generate.js';
+
+const NOW = new Date('2026-01-31T12:00:00Z');
+
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'string' ? v : typeof v === 'boolean' ? (v ? '1' : '0') : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+async function indexBench(work: string, count: number): Promise<void> {
+  const root = path.join(work, 'records');
+  for (const s of realisticSpecs(count, NOW)) writeRecord(root, makeRecord(s));
+  const store = openStore(path.join(work, 'index.db'));
+  let rows = 0;
+  const ms = await timeMs(() => {
+    rows = indexRecords(store, [root]).replays.inserted;
+  });
+  // The same rows as CSV, every column the index stores, for the sqlite3 floor.
+  const cols = (store.db.prepare('SELECT * FROM replay_runs LIMIT 0').columns() as Array<{ name: string }>).map((c) => c.name);
+  const all = store.db.prepare('SELECT * FROM replay_runs').raw().all() as unknown[][];
+  store.close();
+  const csv = path.join(work, 'rows.csv');
+  writeFileSync(csv, all.map((r) => r.map(csvCell).join(',')).join('\n') + '\n');
+  const floorDb = path.join(work, 'floor.db');
+  const floorMs = shellMs(
+    `sqlite3 ${floorDb} "CREATE TABLE replay_runs (${cols.map((c) => `${c} TEXT`).join(', ')});" && sqlite3 ${floorDb} ".mode csv" ".import ${csv} replay_runs"`,
+  );
+  report({
+    bench: 'index',
+    what: `stella index ${count} replay records (read+validate+insert)`,
+    value: rows / (ms / 1000),
+    unit: 'rows/s',
+    better: 'higher',
+    baseline: { tool: 'sqlite3 .import (CSV, no validation)', value: count / (floorMs / 1000) },
+  });
+  // The SQLite share alone: the same rows already read and validated, into a fresh index.
+  const parsed = findRecords([root]).map((r) => readReplayRecord(r.dir));
+  const fresh = openStore(path.join(work, 'ingest-only.db'));
+  const ingestMs = await timeMs(() => {
+    for (let i = 0; i < parsed.length; i += INDEX_BATCH) fresh.ingest({ scans: [], replays: parsed.slice(i, i + INDEX_BATCH) });
+  });
+  fresh.close();
+  report({
+    bench: 'index',
+    what: `  of which insert only (rows + rollup + 5 indexes)`,
+    value: count / (ingestMs / 1000),
+    unit: 'rows/s',
+    better: 'higher',
+    baseline: { tool: 'sqlite3 .import (CSV, no validation)', value: count / (floorMs / 1000) },
+  });
+}
+
+async function queryBench(work: string, count: number): Promise<void> {
+  const store = openStore(path.join(work, 'big.db'));
+  const specs = realisticSpecs(count, NOW, 11);
+  for (let i = 0; i < count; i += 20_000) {
+    store.ingest({ scans: [], replays: specs.slice(i, i + 20_000).map((s, k) => replayIn(s, `_${i + k}`)) });
+  }
+  const range = windowRange(NOW, 30);
+  const dims = GATE_ROLLUP_DIMS;
+  const rollupMs = median(await Promise.all(Array.from({ length: 21 }, () => timeMs(() => store.rollup(range, dims)))));
+  const scanSql = `SELECT count(*), sum(bf_match), sum(sf_match), sum(pf_match) FROM replay_runs WHERE status != 'error' AND day BETWEEN ? AND ?`;
+  const scan = store.db.prepare(scanSql);
+  const scanMs = median(await Promise.all(Array.from({ length: 5 }, () => timeMs(() => scan.get(range.from, range.to)))));
+  report({
+    bench: 'index',
+    what: `30-day fidelity (gate buckets) over ${count} rows`,
+    value: rollupMs,
+    unit: 'ms',
+    better: 'lower',
+    baseline: { tool: 'aggregate scanning replay_runs', value: scanMs },
+  });
+
+  const req = { filter: { failingOnly: true }, sort: 'failing_first' as const, limit: 50 };
+  const firstMs = median(await Promise.all(Array.from({ length: 21 }, () => timeMs(() => store.pageReplays(req)))));
+  const noIdx = store.db.prepare(
+    'SELECT * FROM replay_runs NOT INDEXED WHERE failing = 1 ORDER BY failing DESC, finished_at DESC, replay_id DESC LIMIT 50',
+  );
+  const noIdxMs = median(await Promise.all(Array.from({ length: 5 }, () => timeMs(() => noIdx.all()))));
+  report({
+    bench: 'index',
+    what: `first page of failing replays at ${count} rows`,
+    value: firstMs,
+    unit: 'ms',
+    better: 'lower',
+    baseline: { tool: 'same query without the keyset index', value: noIdxMs },
+  });
+
+  // A deep page: walk to ~half of the newest-first list by keyset, then compare with OFFSET.
+  const depth = Math.floor(count / 2);
+  const at = store.db
+    .prepare('SELECT finished_at, replay_id FROM replay_runs ORDER BY finished_at DESC, replay_id DESC LIMIT 1 OFFSET ?')
+    .get(depth) as { finished_at: string; replay_id: string };
+  const deepReq = { filter: {}, sort: 'newest' as const, limit: 50, after: { key: [at.finished_at], id: at.replay_id } };
+  const deepMs = median(await Promise.all(Array.from({ length: 21 }, () => timeMs(() => store.pageReplays(deepReq)))));
+  const offset = store.db.prepare('SELECT * FROM replay_runs ORDER BY finished_at DESC, replay_id DESC LIMIT 50 OFFSET ?');
+  const offsetMs = median(await Promise.all(Array.from({ length: 5 }, () => timeMs(() => offset.all(depth + 1)))));
+  report({
+    bench: 'index',
+    what: `page at depth ${depth} of ${count} (keyset)`,
+    value: deepMs,
+    unit: 'ms',
+    better: 'lower',
+    baseline: { tool: 'LIMIT/OFFSET at the same depth', value: offsetMs },
+  });
+  store.close();
+}
+
+export default async function (): Promise<void> {
+  if (!hasTool('sqlite3')) throw new Error('sqlite3 CLI missing: apt-get install -y sqlite3');
+  const work = mkdtempSync(path.join(tmpdir(), 'stella-bench-index-'));
+  try {
+    await indexBench(work, Number(process.env.STELLA_BENCH_INDEX_N ?? 100_000));
+    await queryBench(work, Number(process.env.STELLA_BENCH_QUERY_N ?? 1_000_000));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,217 @@
+// Workstation bench (SPEC §6) with 1,000,000 replay rows in the store: time to first frame, keypress
+// to frame latency (p50/p95 over 200 `j` presses and 20 filter changes) and peak RSS. The probe runs
+// in a fresh process so its RSS is the workstation's alone. Targets: first frame < 500 ms, p95 key
+// < 50 ms, RSS < 300 MB.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { percentile, report, fmt } from './lib.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const ROWS = Number(process.env.STELLA_TUI_BENCH_ROWS ?? 1_000_000);
+const REASONS = ['feed_drift', 'policy_drift', 'scanner_drift', 'runtime_drift', 'external_io', 'nondeterminism'] as const;
+
+/** Find the repo root (the bench runs from dist/bench). */
+function repoRoot(): string {
+  let d = here;
+  while (!existsSync(path.join(d, 'package.json'))) d = path.dirname(d);
+  return d;
+}
+
+/** Advisory ids from the OSV fixtures, to make rows look like real ones. */
+function advisoryIds(root: string): string[] {
+  const dir = path.join(root, 'fixtures/third_party/osv/ghsa');
+  return readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => (JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { id: string }).id);
+}
+
+/** Build (once, cached in tmp) an index with ROWS replays, through the store's own ingest. */
+async function buildDb(): Promise<string> {
+  const dir = path.join(tmpdir(), `stella-tui-bench-${ROWS}-v1`);
+  const db = path.join(dir, 'index.db');
+  if (existsSync(path.join(dir, 'complete'))) return db;
+  rmSync(dir, { recursive: true, force: true });
+  const tmp = `${dir}.tmp`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  const { openStore } = await import('../store/sqlite-store.js');
+  const store = openStore(path.join(tmp, 'index.db'));
+  const ids = advisoryIds(repoRoot());
+  const ecos = ['npm', 'pypi', 'go', 'crates.io', 'maven'];
+  const base = Date.UTC(2026, 10, 20);
+  const BATCH = 20_000;
+  const t0 = performance.now();
+  for (let start = 0; start < ROWS; start += BATCH) {
+    const scans = [];
+    const replays = [];
+    for (let i = start; i < Math.min(ROWS, start + BATCH); i++) {
+      const hx = createHash('sha256').update(`r${i}`).digest('hex');
+      const status = i % 53 === 7 ? 'error' : i % 9 === 0 ? 'failed' : 'passed';
+      const reason = status === 'failed' ? REASONS[parseInt(hx.slice(0, 6), 16) % REASONS.length] : null;
+      // 1M replays over ~90 days: one every ~8 seconds.
+      const t = new Date(base - i * 7_776).toISOString();
+      const eco = ecos[i % ecos.length];
+      const scanId = `scan-${hx.slice(8, 24)}`;
+      scans.push({
+        scan_id: scanId, created_at: t, manifest_sha256: `sha256:${hx}`, scanner_version: `stella-scan 1.${i % 4}.0`, ecosystem: eco,
+        base_os: i % 2 ? 'debian-12' : 'alpine-3.20', project: `project-${i % 97}`, regulated: i % 13 === 0, policy_set: i % 3 ? 'prod-default' : 'lenient',
+        feed_digest: `sha256:${'f'.repeat(63)}${i % 7}`, policy_digest: `sha256:${'e'.repeat(64)}`, record_dir: null, manifest: { scan_id: scanId }, artifacts: [],
+      });
+      replays.push({
+        replay_id: `rp-${hx.slice(0, 16)}`, original_scan_id: scanId, record_sha256: `sha256:${hx}`, status, bf_match: status === 'passed',
+        sf_match: status !== 'error', pf_match: status !== 'error', auto_reason: reason, subtags: [], started_at: t, finished_at: t, duration_ms: 900 + (i % 300),
+        scanner_version: `stella-scan 1.${i % 4}.0`, ecosystem: eco, policy_set: i % 3 ? 'prod-default' : 'lenient', base_os: i % 2 ? 'debian-12' : 'alpine-3.20',
+        project: `project-${i % 97}`, feed_digest: `sha256:${'f'.repeat(63)}${i % 7}`, regulated: i % 13 === 0, executor_kind: 'docker', record_dir: null,
+        manifest_sha256: `sha256:${hx}`, classifier_version: reason ? '1.0.0' : null, error: status === 'error' ? 'timeout' : null,
+        diff_summary: reason ? { items: [{ kind: 'vulnerability', vulnerability_id: ids[i % ids.length], purl: `pkg:${eco}/p${i % 500}@1.0.0`, change: 'appeared', a: null, b: 'high', evidence: [] }] } : null,
+        manifest: null, executor: { kind: 'docker' }, warnings: [],
+      });
+    }
+    store.ingest({ scans, replays } as never);
+  }
+  store.close();
+  process.stdout.write(`tui        (built a ${ROWS}-replay index in ${fmt((performance.now() - t0) / 1000)} s; cached at ${dir})\n`);
+  renameSync(tmp, dir);
+  mkdirSync(path.join(dir, 'complete'));
+  return db;
+}
+
+class BenchStdout extends EventEmitter {
+  isTTY = true;
+  columns = 80;
+  rows = 24;
+  writes = 0;
+  last = '';
+  onWrite: (() => void) | null = null;
+  write = (s: string): boolean => {
+    this.writes++;
+    // Ink 6 brackets each frame with synchronized-output markers (ESC[?2026h / l): keep the frame.
+    if (s.length > 24) this.last = s;
+    this.onWrite?.();
+    return true;
+  };
+}
+class BenchStdin extends EventEmitter {
+  isTTY = true;
+  private data: string | null = null;
+  write = (d: string): void => {
+    this.data = d;
+    this.emit('readable');
+  };
+  read = (): string | null => {
+    const d = this.data;
+    this.data = null;
+    return d;
+  };
+  setEncoding(): void {}
+  setRawMode(): void {}
+  resume(): void {}
+  pause(): void {}
+  ref(): void {}
+  unref(): void {}
+}
+
+export interface ProbeResult {
+  /** From process start, module loading included. */
+  firstFrameMs: number;
+  /** From opening the store to the first frame. */
+  openToFrameMs: number;
+  /** From opening the store to the frame with the dashboard's figures. */
+  openToDashboardMs: number;
+  /** Filter change → the frame that also carries the new counts. */
+  filterCountsMs: number[];
+  keyMs: number[];
+  filterMs: number[];
+  maxRssMb: number;
+}
+
+/** In a fresh process: open the workstation on `dbPath` and time frames. Ink renders as in a terminal. */
+export async function probe(dbPath: string): Promise<ProbeResult> {
+  const React = await import('react');
+  const { render } = await import('ink');
+  const { openWorkstation } = await import('../src/app/workstation.js');
+  const { Workstation } = await import('../components/workstation/workstation.js');
+  const { makeTheme } = await import('../components/theme/theme.js');
+  const stdout = new BenchStdout();
+  const stdin = new BenchStdin();
+  // The fake terminal holds no handle open; keep the event loop alive while measuring.
+  const keepAlive = setInterval(() => undefined, 1000);
+  const nextFrame = (): Promise<number> => new Promise((resolve) => {
+    stdout.onWrite = () => {
+      stdout.onWrite = null;
+      resolve(performance.now());
+    };
+  });
+  const first = nextFrame();
+  const tOpen = performance.now();
+  const { controller, close } = openWorkstation({ env: { DOCKER_HOST: 'unix:///nonexistent/bench.sock' }, cwd: process.cwd(), now: () => new Date('2026-11-21T00:00:00Z'), dbPath, width: 80, height: 24 });
+  const app = render(React.createElement(Workstation, { controller, theme: makeTheme({ color: false, ascii: false }) }), { stdout: stdout as never, stdin: stdin as never, exitOnCtrlC: false, patchConsole: false });
+  // performance.now() counts from process start: module loading is part of the first frame.
+  const firstFrameMs = await first;
+  while (!stdout.last.includes('gate:')) await new Promise((r) => setTimeout(r, 1));
+  const dashboardMs = performance.now();
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const press = async (key: string): Promise<number> => {
+    // Ink throttles frames to 30 fps; keys arrive spaced like fast typing so each gets its own frame.
+    await pause(40);
+    const frame = nextFrame();
+    const t0 = performance.now();
+    stdin.write(key);
+    return (await frame) - t0;
+  };
+  await pause(50);
+  await press('\r'); // dashboard → replays
+  const keyMs: number[] = [];
+  for (let i = 0; i < 200; i++) keyMs.push(await press('j'));
+  const filterMs: number[] = [];
+  const filterCountsMs: number[] = [];
+  const changes = ['f', 'c', 'f', 's', 'c'];
+  for (let i = 0; i < 20; i++) {
+    await pause(40);
+    const t0 = performance.now();
+    const frame = nextFrame();
+    stdin.write(changes[i % changes.length]);
+    filterMs.push((await frame) - t0);
+    // Then the frame whose status bar has the counts of the new filter.
+    while (controller.getState().countsPending || stdout.last.includes('… replays')) await pause(2);
+    filterCountsMs.push(performance.now() - t0);
+  }
+  app.unmount();
+  close();
+  clearInterval(keepAlive);
+  if (!/rp-/.test(stdout.last) && stdout.writes < 200) throw new Error('the replay list never rendered');
+  return { firstFrameMs, openToFrameMs: firstFrameMs - tOpen, openToDashboardMs: dashboardMs - tOpen, filterCountsMs, keyMs, filterMs, maxRssMb: process.resourceUsage().maxRSS / 1024 };
+}
+
+export default async function (): Promise<void> {
+  const db = await buildDb();
+  const url = new URL(import.meta.url).href;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(url)}); process.stdout.write(JSON.stringify(await m.probe(${JSON.stringify(db)})) + '\\n', () => process.exit(0));`], {
+    encoding: 'utf8',
+    // No stdin: the probe drives its own fake terminal, and an open pipe would keep it alive.
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 600_000,
+    env: { ...process.env, NO_COLOR: '1' },
+    maxBuffer: 1 << 26,
+  });
+  if (r.status !== 0) throw new Error(`probe failed: ${r.stderr.slice(0, 2000)}`);
+  // Ink restores the cursor on exit (an escape sequence after the JSON): take the JSON object only.
+  const json = /\{"firstFrameMs".*\}/.exec(r.stdout);
+  if (!json) throw new Error(`probe printed no result: ${r.stdout.slice(0, 500)} ${r.stderr.slice(0, 500)}`);
+  const p = JSON.parse(json[0]) as ProbeResult;
+  const n = `${ROWS / 1e6}M rows`;
+  report({ bench: 'tui', what: `first frame: open store → frame (${n})`, value: p.openToFrameMs, unit: 'ms', better: 'lower', target: '< 500 ms' });
+  report({ bench: 'tui', what: `open store → dashboard figures (${n})`, value: p.openToDashboardMs, unit: 'ms', better: 'lower' });
+  report({ bench: 'tui', what: `first frame from process start (${n})`, value: p.firstFrameMs, unit: 'ms', better: 'lower' });
+  report({ bench: 'tui', what: `key j → frame p50 (200 presses)`, value: percentile(p.keyMs, 50), unit: 'ms', better: 'lower' });
+  report({ bench: 'tui', what: `key j → frame p95 (200 presses)`, value: percentile(p.keyMs, 95), unit: 'ms', better: 'lower', target: '< 50 ms' });
+  report({ bench: 'tui', what: `filter change → frame p50 (20)`, value: percentile(p.filterMs, 50), unit: 'ms', better: 'lower' });
+  report({ bench: 'tui', what: `filter change → frame p95 (20)`, value: percentile(p.filterMs, 95), unit: 'ms', better: 'lower', target: '< 50 ms' });
+  report({ bench: 'tui', what: `filter change → counts shown p50 (20)`, value: percentile(p.filterCountsMs, 50), unit: 'ms', better: 'lower' });
+  report({ bench: 'tui', what: `filter change → counts shown p95 (20)`, value: percentile(p.filterCountsMs, 95), unit: 'ms', better: 'lower' });
+  report({ bench: 'tui', what: `peak RSS (${n})`, value: p.maxRssMb, unit: 'MB', better: 'lower', target: '< 300 MB' });
+}

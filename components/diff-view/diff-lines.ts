@@ -1,0 +1,132 @@
+// Turns a replay's diff_summary (v1, or anything shaped like it) into the lines of the side-by-side
+// diff. Pure: the view only draws these lines; `n`/`N` step between the lines marked `change`.
+import type { ReplayDetail } from '../../store/types.js';
+
+export type DiffLine =
+  | { kind: 'head'; text: string; change: false }
+  | { kind: 'pair'; label: string; left: string; right: string; tag: string | null; change: boolean }
+  | { kind: 'note'; text: string; change: false }
+  | { kind: 'text'; text: string; change: boolean; sign: '+' | '-' | ' ' | '@' };
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+/** A compact one-line rendering of any JSON value (strings bare, null as `—`). */
+export function show(v: unknown): string {
+  if (v === null || v === undefined) return '-';
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) return v.length === 0 ? '-' : v.map(show).join(', ');
+  if (isObj(v)) {
+    if (typeof v.code === 'string') return `${v.code}${typeof v.subject === 'string' && v.subject ? `(${v.subject})` : ''}`;
+    return JSON.stringify(v);
+  }
+  return String(v);
+}
+
+/** One evidence object as a short line: its kind and the fields that say what differed. */
+export function evidenceText(e: unknown): string {
+  if (!isObj(e)) return show(e);
+  const kind = typeof e.kind === 'string' ? e.kind : 'evidence';
+  switch (kind) {
+    case 'manifest_field':
+    case 'policy_rule':
+      return `${kind} ${show(e.path)}: ${show(e.a ?? e.before)} -> ${show(e.b ?? e.after)}`;
+    case 'executor_field':
+      return `executor ${show(e.field)}: ${show(e.a)} -> ${show(e.b)}`;
+    case 'feed_finding':
+      return `feed ${show(e.change)} ${arr(e.records).map((r) => (isObj(r) ? show(r.id ?? r.path) : show(r))).join(', ')}`.trim();
+    case 'artifact_value':
+      return `${show(e.artifact)} ${show(e.path)}: ${show(e.a)} -> ${show(e.b)} [${show(e.subtag)}]`;
+    case 'permutation':
+      return `${show(e.artifact)} ${show(e.path)} reordered [${show(e.subtag)}]`;
+    default: {
+      const rest = Object.entries(e).filter(([k]) => k !== 'kind').map(([k, v]) => `${k}=${show(v)}`);
+      return `${kind} ${rest.join(' ')}`.trim();
+    }
+  }
+}
+
+function itemLabel(it: Obj): string {
+  switch (it.kind) {
+    case 'vulnerability':
+      return `vuln ${show(it.vulnerability_id)} ${show(it.purl)} ${show(it.change)}`;
+    case 'package':
+      return `pkg ${show(it.key)} ${show(it.change)}`;
+    case 'vex':
+      return `vex ${show(it.vulnerability)} ${show(it.product)}`;
+    case 'verdict':
+      return `verdict ${show(it.change)}`;
+    default:
+      return show(it.kind);
+  }
+}
+
+export function buildDiffLines(d: ReplayDetail): DiffLine[] {
+  const out: DiffLine[] = [];
+  const tag = d.tag;
+  const levels = (b: boolean | null): string => (b === null ? 'n/a' : b ? 'match' : 'DIFFERS');
+  out.push({ kind: 'head', text: `BF ${levels(d.bf_match)}  SF ${levels(d.sf_match)}  PF ${levels(d.pf_match)}  cause ${tag ?? '-'}${d.human_tag ? ` (auto ${d.auto_reason ?? '-'})` : ''}${d.subtags.length ? ` [${d.subtags.join(',')}]` : ''}`, change: false });
+  if (d.error) out.push({ kind: 'note', text: `error: ${d.error}`, change: false });
+  const s = d.diff_summary;
+  if (!isObj(s)) {
+    out.push({ kind: 'note', text: d.status === 'passed' ? 'no differences: the replay matched its original' : 'no diff summary recorded for this replay', change: false });
+    return out;
+  }
+  const items = arr(s.items).filter(isObj);
+  if (items.length > 0) {
+    // diff_summary v1: every changed item with its own evidence.
+    const groups: Array<[string, string]> = [['vulnerability', 'Vulnerabilities'], ['package', 'Packages'], ['vex', 'VEX'], ['verdict', 'Verdict']];
+    for (const [kind, title] of groups) {
+      const group = items.filter((it) => it.kind === kind);
+      if (group.length === 0) continue;
+      out.push({ kind: 'head', text: `${title} (${group.length})`, change: false });
+      for (const it of group) {
+        out.push({ kind: 'pair', label: itemLabel(it), left: show(it.a), right: show(it.b), tag, change: true });
+        for (const e of arr(it.evidence).slice(0, 3)) out.push({ kind: 'note', text: `  evidence: ${evidenceText(e)}`, change: false });
+      }
+    }
+  } else {
+    // Generic rendering of an older or foreign summary: packages, vulnerabilities, verdict.
+    const pk = isObj(s.packages) ? s.packages : {};
+    const pkgs = [
+      ...arr(pk.added).filter(isObj).map((p) => ({ label: `pkg ${show(p.key)} added`, a: '-', b: show(p.versions) })),
+      ...arr(pk.removed).filter(isObj).map((p) => ({ label: `pkg ${show(p.key)} removed`, a: show(p.versions), b: '-' })),
+      ...arr(pk.changed).filter(isObj).map((p) => ({ label: `pkg ${show(p.key)} changed`, a: show(p.a), b: show(p.b) })),
+    ];
+    if (pkgs.length) out.push({ kind: 'head', text: `Packages (${pkgs.length})`, change: false });
+    for (const p of pkgs) out.push({ kind: 'pair', label: p.label, left: p.a, right: p.b, tag, change: true });
+    const vulns = arr(s.top_vulnerabilities).filter(isObj);
+    if (vulns.length) out.push({ kind: 'head', text: `Vulnerabilities (${vulns.length})`, change: false });
+    for (const v of vulns) {
+      const appeared = v.change === 'appeared';
+      out.push({ kind: 'pair', label: `vuln ${show(v.vulnerability_id)} ${show(v.purl)} ${show(v.change)}`, left: appeared ? '-' : show(v.severity), right: appeared ? show(v.severity) : '-', tag, change: true });
+    }
+    if (isObj(s.verdict_change)) {
+      out.push({ kind: 'head', text: 'Verdict', change: false });
+      out.push({ kind: 'pair', label: 'verdict decision', left: show(s.verdict_change.a), right: show(s.verdict_change.b), tag, change: true });
+    }
+  }
+  const ev = arr(d.evidence);
+  if (ev.length) {
+    out.push({ kind: 'head', text: `Evidence (${ev.length})`, change: false });
+    for (const e of ev.slice(0, 20)) out.push({ kind: 'note', text: evidenceText(e), change: false });
+  }
+  if (out.every((l) => !l.change)) out.push({ kind: 'note', text: 'no semantic change recorded', change: false });
+  return out;
+}
+
+/** A unified diff (raw canonical or manifest) as lines; hunks and +/- lines are the `n` stops. */
+export function textDiffLines(title: string, unified: string): DiffLine[] {
+  const out: DiffLine[] = [{ kind: 'head', text: title, change: false }];
+  for (const line of unified.split('\n')) {
+    if (line === '' ) continue;
+    if (line.startsWith('+++') || line.startsWith('---') || line.startsWith('===') || line.startsWith('Index:')) continue;
+    const c = line[0];
+    if (c === '@') out.push({ kind: 'text', text: line, change: false, sign: '@' });
+    else if (c === '+' || c === '-') out.push({ kind: 'text', text: line, change: true, sign: c });
+    else out.push({ kind: 'text', text: line, change: false, sign: ' ' });
+  }
+  if (out.length === 1) out.push({ kind: 'note', text: 'identical', change: false });
+  return out;
+}

@@ -1,0 +1,62 @@
+// Colours and glyphs. chalk ignores NO_COLOR and FORCE_COLOR=0 also strips inverse, so no-colour mode
+// is decided here: with `color: false` views pass no colour props at all but keep bold/inverse, and
+// the cursor (`>`) and mark glyph are text, so the screen reads with no colour whatsoever.
+export interface Theme {
+  color: boolean;
+  ascii: boolean;
+  cursor: string;
+  mark: string;
+  unmarked: string;
+  spark: readonly string[];
+  bar: string;
+  ok: string | undefined;
+  warn: string | undefined;
+  bad: string | undefined;
+  dim: string | undefined;
+  accent: string | undefined;
+  vbar: string;
+  arrow: string;
+}
+
+export function makeTheme(opts: { color: boolean; ascii: boolean }): Theme {
+  const c = (name: string): string | undefined => (opts.color ? name : undefined);
+  return {
+    color: opts.color,
+    ascii: opts.ascii,
+    cursor: '>',
+    mark: opts.ascii ? '*' : '●',
+    unmarked: ' ',
+    spark: opts.ascii ? ['_', '.', '-', '=', '^', '#'] : ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'],
+    bar: opts.ascii ? '#' : '█',
+    ok: c('green'),
+    warn: c('yellow'),
+    bad: c('red'),
+    dim: c('gray'),
+    accent: c('cyan'),
+    vbar: '|',
+    arrow: opts.ascii ? '->' : '→',
+  };
+}
+
+/** Decide colour and glyph set from the environment: NO_COLOR / --no-color, and a non-UTF-8 locale → ASCII. */
+export function themeFromEnv(env: NodeJS.ProcessEnv, flags: { noColor?: boolean; ascii?: boolean } = {}): Theme {
+  const noColor = flags.noColor === true || (env.NO_COLOR !== undefined && env.NO_COLOR !== '');
+  const locale = env.LC_ALL || env.LC_CTYPE || env.LANG || '';
+  const utf8 = /utf-?8/i.test(locale);
+  return makeTheme({ color: !noColor, ascii: flags.ascii === true || !utf8 });
+}
+
+/** A sparkline of values in [0,1] (null = no data), one glyph per value. */
+export function sparkline(values: ReadonlyArray<number | null>, theme: Theme): string {
+  const g = theme.spark;
+  return values.map((v) => (v === null ? ' ' : g[Math.min(g.length - 1, Math.max(0, Math.round(v * (g.length - 1))))])).join('');
+}
+
+export const pct = (v: number | null): string => (v === null ? '  n/a' : `${(v * 100).toFixed(1).padStart(5)}%`);
+
+/** Cut or pad to exactly `w` terminal cells (the data is ASCII-ish; wide glyphs are not expected). */
+export function fit(s: string, w: number): string {
+  if (w <= 0) return '';
+  if (s.length > w) return w === 1 ? s.slice(0, 1) : s.slice(0, w - 1) + '~';
+  return s.padEnd(w);
+}

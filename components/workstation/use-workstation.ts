@@ -1,0 +1,319 @@
+// The controller between the pure reducer and the world: it runs the reducer's effects against the
+// ReplayStore and the re-run function it was given (never opening a database or Docker itself), and
+// feeds results back as actions. `useWorkstation` binds it to Ink input and terminal resizes.
+import { useEffect, useSyncExternalStore } from 'react';
+import { useInput, useStdout, useApp } from 'ink';
+import type { MismatchReason } from '../../src/core/formats.js';
+import type { Cursor, ReplayDetail, ReplayFilter, ReplayRow, ReplaySort, ReplayStore } from '../../store/types.js';
+import { tokenize, type KeyFlags } from '../keys/key-table.js';
+import { textDiffLines } from '../diff-view/diff-lines.js';
+import {
+  currentFilter,
+  initialState,
+  PAGE_SIZE,
+  reduce,
+  startEffects,
+  type Action,
+  type Effect,
+  type WorkstationState,
+} from './use-workstation-state.js';
+
+/** Progress of a re-run, one way: the workstation draws it, never steers through it. */
+export type RerunEvent =
+  | { kind: 'start'; id: string; index: number; total: number }
+  | { kind: 'progress'; id: string; text: string }
+  | { kind: 'done'; id: string; ok: boolean; newReplayId: string | null; message: string };
+
+export type RerunFn = (ids: string[], onEvent: (e: RerunEvent) => void) => Promise<void>;
+
+export interface EngineStatus {
+  available: boolean;
+  reason: string | null;
+}
+
+export interface WorkstationDeps {
+  store: ReplayStore;
+  /** Who retags (audit rows). */
+  who: string;
+  now: () => Date;
+  rerun: RerunFn | null;
+  /** Resolved once at start; the workstation opens before the answer arrives. */
+  engine: Promise<EngineStatus> | EngineStatus;
+  /** Unified raw canonical diff of the replay against its original (for `d`). */
+  rawDiff: (detail: ReplayDetail) => string;
+  /** Unified manifest/environment diff (for `m`). */
+  manifestDiff: (detail: ReplayDetail) => string;
+  /** The keyset position of a row under a sort; the store's own when it offers one. */
+  cursorOf: (row: ReplayRow, sort: ReplaySort) => Cursor;
+  /**
+   * Runs deferred work (counts, read-ahead pages); default: after the next frame is drawn (see
+   * afterFrame), with a timer as a fallback when no frame comes.
+   */
+  defer?: (fn: () => void) => void;
+  /** Counts off the UI thread (a worker with its own read-only connection), when available. */
+  countAsync?: (filter: ReplayFilter) => Promise<{ total: number; failing: number }>;
+}
+
+export const ENGINE_HINT = 'dockerd --bridge=none --iptables=false --ip-forward=false --ip-masq=false &';
+
+export class WorkstationController {
+  private state: WorkstationState;
+  private readonly listeners = new Set<() => void>();
+  private onQuit: (() => void) | null = null;
+  /** Bumped by every reload, so counts of an older filter never overwrite newer ones. */
+  private generation = 0;
+  /** Bumped whenever the window is replaced, so a deferred page for the old window is dropped. */
+  private pageGen = 0;
+  private readonly fetching = new Set<'after' | 'before'>();
+  private readonly deferred: Array<() => void> = [];
+  private flushTimer: NodeJS.Timeout | null = null;
+
+  /** Queue work for after the frame that shows the current state. */
+  private later(fn: () => void): void {
+    if (this.deps.defer) return this.deps.defer(fn);
+    this.deferred.push(fn);
+    this.flushTimer ??= setTimeout(() => this.flush(), 100);
+  }
+
+  private flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    const work = this.deferred.splice(0);
+    for (const fn of work) fn();
+  }
+
+  /** Called by the view after each committed frame: deferred work runs once the frame is out. */
+  afterFrame(): void {
+    if (this.deferred.length) setImmediate(() => this.flush());
+  }
+
+  constructor(
+    private readonly deps: WorkstationDeps,
+    init: { width: number; height: number; openId?: string },
+  ) {
+    this.state = initialState(init);
+  }
+
+  getState = (): WorkstationState => this.state;
+
+  subscribe = (fn: () => void): (() => void) => {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  };
+
+  setOnQuit(fn: () => void): void {
+    this.onQuit = fn;
+  }
+
+  /** Initial loads, then the engine check in the background. */
+  start(): void {
+    // The first frame goes out before any query: the dashboard and the list load right after it.
+    this.later(() => this.runEffects(startEffects(this.state)));
+    void Promise.resolve(this.deps.engine).then(
+      (e) => this.dispatch({ type: 'engine', available: e.available, reason: e.reason }),
+      (err: unknown) => this.dispatch({ type: 'engine', available: false, reason: (err as Error)?.message ?? String(err) }),
+    );
+  }
+
+  /** Raw Ink input → one dispatch per key (a paste or `send-keys jjj` arrives as one string). */
+  input(input: string, flags: KeyFlags): void {
+    for (const token of tokenize(input, flags)) this.dispatch({ type: 'key', token });
+  }
+
+  dispatch = (action: Action): void => {
+    const r = reduce(this.state, action);
+    this.state = r.state;
+    this.runEffects(r.effects);
+    for (const l of this.listeners) l();
+  };
+
+  private runEffects(effects: Effect[]): void {
+    for (const e of effects) {
+      try {
+        this.run(e);
+      } catch (err) {
+        this.dispatch({ type: 'message', text: `error: ${(err as Error)?.message ?? String(err)}` });
+      }
+    }
+  }
+
+  private run(e: Effect): void {
+    const { store } = this.deps;
+    const s = this.state;
+    const filter = currentFilter(s);
+    switch (e.kind) {
+      case 'reload': {
+        // Rows first (one keyset page: cheap), counts after the frame (a count over the whole filter).
+        this.generation++;
+        this.pageGen++;
+        this.dispatch({ type: 'page', where: 'replace', page: store.pageReplays({ filter, sort: s.sort, limit: PAGE_SIZE }) });
+        const gen = this.generation;
+        this.later(() => {
+          if (gen !== this.generation) return;
+          const done = (c: { total: number; failing: number }): void => {
+            if (gen === this.generation) this.dispatch({ type: 'counts', total: c.total, failing: c.failing });
+          };
+          const fail = (err: unknown): void => this.dispatch({ type: 'message', text: `error: ${(err as Error)?.message ?? String(err)}` });
+          if (this.deps.countAsync) {
+            this.deps.countAsync(filter).then(done, fail);
+            return;
+          }
+          try {
+            done(store.countReplays(filter));
+          } catch (err) {
+            fail(err);
+          }
+        });
+        return;
+      }
+      case 'fetch': {
+        if (e.where === 'end') {
+          this.pageGen++;
+          this.dispatch({ type: 'page', where: 'end', page: store.pageReplays({ filter, sort: s.sort, limit: PAGE_SIZE, fromEnd: true }) });
+          return;
+        }
+        // The reducer asks while two screens of rows are still ahead, so the page query runs after
+        // this key's frame instead of inside it; one request per direction at a time.
+        const where = e.where;
+        if (!e.urgent && this.fetching.has(where)) return;
+        this.fetching.add(where);
+        const gen = this.pageGen;
+        const defer = e.urgent ? (fn: () => void) => fn() : (fn: () => void) => this.later(fn);
+        defer(() => {
+          this.fetching.delete(where);
+          if (gen !== this.pageGen) return;
+          const now = this.state;
+          const edge = where === 'after' ? now.rows[now.rows.length - 1] : now.rows[0];
+          if (!edge || (where === 'after' ? !now.hasMoreAfter : !now.hasMoreBefore)) return;
+          const at = this.deps.cursorOf(edge, now.sort);
+          const f = currentFilter(now);
+          try {
+            const page = store.pageReplays(where === 'after' ? { filter: f, sort: now.sort, after: at, limit: PAGE_SIZE } : { filter: f, sort: now.sort, before: at, limit: PAGE_SIZE });
+            this.dispatch({ type: 'page', where, page });
+          } catch (err) {
+            this.dispatch({ type: 'message', text: `error: ${(err as Error)?.message ?? String(err)}` });
+          }
+        });
+        return;
+      }
+      case 'refresh': {
+        const c = store.countReplays(filter);
+        this.dispatch({ type: 'counts', total: c.total, failing: c.failing });
+        const first = s.rows[0];
+        if (!first || s.absStart === 0) {
+          const page = store.pageReplays({ filter, sort: s.sort, limit: Math.max(PAGE_SIZE, s.rows.length) });
+          this.dispatch({ type: 'refreshed', rows: page.rows, hasMoreAfter: page.hasMoreAfter });
+          return;
+        }
+        const head = store.getReplay(first.replay_id);
+        const page = store.pageReplays({ filter, sort: s.sort, after: this.deps.cursorOf(first, s.sort), limit: Math.max(1, s.rows.length - 1) });
+        this.dispatch({ type: 'refreshed', rows: head ? [head, ...page.rows] : page.rows, hasMoreAfter: page.hasMoreAfter });
+        return;
+      }
+      case 'markAll':
+        this.dispatch({ type: 'marks', ids: store.idsMatching(filter) });
+        return;
+      case 'openDiff':
+        this.dispatch({ type: 'detail', id: e.id, detail: store.getReplay(e.id) });
+        return;
+      case 'loadView': {
+        const detail = s.diff?.id === e.id && s.diff.detail ? s.diff.detail : store.getReplay(e.id);
+        if (!detail) {
+          this.dispatch({ type: 'message', text: `replay ${e.id} is not in the index` });
+          return;
+        }
+        const text = e.view === 'raw' ? this.deps.rawDiff(detail) : this.deps.manifestDiff(detail);
+        const title = e.view === 'raw' ? 'raw canonical diff: original (-) vs replay (+)' : 'manifest / environment: original (-) vs replay (+)';
+        this.dispatch({ type: 'viewText', id: e.id, view: e.view, lines: textDiffLines(title, text) });
+        return;
+      }
+      case 'retag': {
+        const ids = e.ids ?? [...s.marks].sort();
+        const r = store.retag(ids, e.tag, { who: this.deps.who, at: this.deps.now().toISOString(), ...(e.note ? { note: e.note } : {}) });
+        this.afterWrite(`retagged ${r.changed} of ${ids.length} as ${e.tag} (u undoes)`);
+        return;
+      }
+      case 'undo': {
+        const r = store.undoLastRetag({ who: this.deps.who, at: this.deps.now().toISOString() });
+        this.afterWrite(r ? `undid retag ${r.batch_id.slice(0, 12)}: ${r.restored} restored` : 'nothing to undo');
+        return;
+      }
+      case 'rerun':
+        void this.rerun(e.ids);
+        return;
+      case 'dashboard':
+        this.dispatch({ type: 'dashboard', data: store.dashboard(this.deps.now()) });
+        return;
+      case 'quit':
+        this.onQuit?.();
+        return;
+      case 'then':
+        this.dispatch(e.action);
+        return;
+      default: {
+        const _exhaustive: never = e;
+        return _exhaustive;
+      }
+    }
+  }
+
+  private afterWrite(message: string): void {
+    this.run({ kind: 'refresh' });
+    this.run({ kind: 'dashboard' });
+    const s = this.state;
+    if (s.diff) this.dispatch({ type: 'detail', id: s.diff.id, detail: this.deps.store.getReplay(s.diff.id) });
+    this.dispatch({ type: 'message', text: message });
+  }
+
+  private async rerun(ids: string[]): Promise<void> {
+    const fn = this.deps.rerun;
+    if (!fn) {
+      this.dispatch({ type: 'rerun', state: null });
+      this.dispatch({ type: 'message', text: `re-run unavailable: ${this.state.engine.reason ?? 'no executor'}` });
+      return;
+    }
+    let doneN = 0;
+    let failed = 0;
+    const total = ids.length;
+    try {
+      await fn(ids, (ev) => {
+        if (ev.kind === 'start') this.dispatch({ type: 'rerun', state: { running: true, done: doneN, total, line: `re-run ${doneN}/${total}: ${ev.id} starting` } });
+        else if (ev.kind === 'progress') this.dispatch({ type: 'rerun', state: { running: true, done: doneN, total, line: `re-run ${doneN}/${total}: ${ev.id} ${ev.text}` } });
+        else {
+          doneN++;
+          if (!ev.ok) failed++;
+          this.dispatch({ type: 'rerun', state: { running: doneN < total, done: doneN, total, line: `re-run ${doneN}/${total}: ${ev.id} ${ev.message}` } });
+          // Rows update as each replay finishes.
+          this.run({ kind: 'refresh' });
+        }
+      });
+      this.run({ kind: 'dashboard' });
+      this.dispatch({ type: 'rerun', state: { running: false, done: doneN, total, line: `re-run finished: ${doneN - failed} ok, ${failed} failed` } });
+    } catch (err) {
+      this.dispatch({ type: 'rerun', state: { running: false, done: doneN, total, line: `re-run stopped: ${(err as Error)?.message ?? String(err)}` } });
+    }
+  }
+}
+
+/** Bind a controller to Ink: keys, terminal size (Ink 6 does not re-render on resize), quit. */
+export function useWorkstation(controller: WorkstationController): WorkstationState {
+  const state = useSyncExternalStore(controller.subscribe, controller.getState, controller.getState);
+  const { stdout } = useStdout();
+  const { exit } = useApp();
+  useEffect(() => {
+    controller.setOnQuit(() => exit());
+  }, [controller, exit]);
+  useEffect(() => {
+    const onResize = (): void => controller.dispatch({ type: 'resize', width: stdout.columns || 80, height: stdout.rows || 24 });
+    stdout.on('resize', onResize);
+    return () => {
+      stdout.off('resize', onResize);
+    };
+  }, [controller, stdout]);
+  useInput((input, key) => controller.input(input, key));
+  // Passive effects run after Ink has written the frame.
+  useEffect(() => controller.afterFrame());
+  return state;
+}
+
+export type { MismatchReason };

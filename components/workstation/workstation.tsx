@@ -1,0 +1,134 @@
+// The workstation frame: title bar, the current screen, a message/prompt line and the status bar. The
+// frame is kept at height − 1 lines: a frame as tall as the terminal makes Ink clear the screen on
+// every render (flicker).
+import React from 'react';
+import { Box, Text } from 'ink';
+import { Dashboard, gateColor } from '../dashboard/dashboard.js';
+import { ReplayList } from '../replay-list/replay-list.js';
+import { DiffViewScreen } from '../diff-view/diff-view.js';
+import { Help } from '../help/help.js';
+import { TagPicker } from '../tag-picker/tag-picker.js';
+import { bindingsFor, type Screen } from '../keys/key-table.js';
+import { fit, type Theme } from '../theme/theme.js';
+import type { MismatchReason } from '../../src/core/formats.js';
+import { diffRows, listRows, type WorkstationState } from './use-workstation-state.js';
+import { useWorkstation, ENGINE_HINT, type WorkstationController } from './use-workstation.js';
+
+const HINTS: Record<Screen, string[]> = {
+  dashboard: ['open', 'undo', 'palette', 'help', 'quit'],
+  replays: ['down', 'mark', 'tag', 'undo', 'rerun', 'open', 'filter', 'failing', 'causeFilter', 'sort', 'help', 'quit'],
+  diff: ['nextChange', 'prevChange', 'rawDiff', 'manifestDiff', 'tag', 'rerun', 'help', 'back'],
+  help: ['back'],
+};
+
+const SHORT: Record<string, string> = {
+  open: 'open', undo: 'undo', palette: 'cmd', help: 'help', quit: 'quit', down: 'move', mark: 'mark', tag: 'tag',
+  rerun: 're-run', filter: 'filter', failing: 'failing', causeFilter: 'cause', sort: 'sort', nextChange: 'next',
+  prevChange: 'prev', rawDiff: 'raw', manifestDiff: 'manifest', back: 'back',
+};
+
+/** The key hints of a screen, from the key table, cut to the width. */
+export function hintLine(screen: Screen, width: number): string {
+  const table = bindingsFor(screen);
+  const parts = HINTS[screen].map((a) => {
+    const b = table.find((x) => x.action === a);
+    return b ? `${b.label} ${SHORT[a] ?? a}` : '';
+  }).filter(Boolean);
+  return fit(parts.join('  '), width - 1);
+}
+
+const TITLES: Record<Screen, string> = { dashboard: 'Dashboard', replays: 'Replays', diff: 'Diff', help: 'Help' };
+
+export function statusLine(s: WorkstationState): string {
+  const gate = s.dashboard ? s.dashboard.gate.state : '…';
+  const total = s.countsPending ? '…' : String(s.total);
+  const pos = s.rows.length === 0 ? '0/0' : `${s.absStart === null ? '?' : s.absStart + s.cursor + 1}/${total}`;
+  return `${total} replays | ${s.countsPending ? '…' : s.failing} failing | ${s.marks.size} marked | gate ${gate} | row ${pos}`;
+}
+
+function filterSummary(s: WorkstationState): string {
+  const parts = [`sort:${s.sort}`];
+  if (s.failingOnly) parts.push('failing');
+  if (s.cause) parts.push(`cause:${s.cause}`);
+  if (s.filterText) parts.push(`/${s.filterText}`);
+  return parts.join(' ');
+}
+
+/** The prompt/message line: open prompts first, then the one-shot message, then re-run progress. */
+export function messageLines(s: WorkstationState): string[] {
+  const m = s.modal;
+  switch (m.kind) {
+    case 'filter':
+      return [`/${m.text}_   (Enter apply, Esc cancel; cause:X scanner:X eco:X project:X policy:X)`];
+    case 'palette':
+      return [`:${m.text}_`];
+    case 'note':
+      return [`note for ${m.tag} (optional, Enter continues, Esc cancels): ${m.text}_`];
+    case 'confirm':
+      return [`Retag ${m.count} replay${m.count === 1 ? '' : 's'} as ${m.tag}? [y/N]`];
+    default:
+      break;
+  }
+  if (s.message) {
+    if (s.message.startsWith('re-run unavailable')) return [s.message, ENGINE_HINT];
+    return [s.message];
+  }
+  if (s.rerun) return [s.rerun.line];
+  return [''];
+}
+
+export function WorkstationView({ state: s, theme, onPick }: { state: WorkstationState; theme: Theme; onPick?: (tag: MismatchReason) => void }): React.JSX.Element {
+  const w = s.width;
+  const msg = messageLines(s);
+  const extra = msg.length - 1;
+  let body: React.JSX.Element;
+  if (s.modal.kind === 'tagPick') {
+    body = <Box flexDirection="column" height={listRows(s) + 1}><TagPicker count={s.modal.ids?.length ?? s.marks.size} index={s.modal.index} theme={theme} onPick={onPick ?? (() => undefined)} /></Box>;
+  } else if (s.screen === 'dashboard') {
+    body = <Dashboard data={s.dashboard} width={w} height={s.height - extra} theme={theme} />;
+  } else if (s.screen === 'replays') {
+    body = <ReplayList rows={s.rows} top={s.top} cursor={s.cursor} height={listRows(s) - extra} width={w} marks={s.marks} rangeAnchor={s.rangeAnchor} theme={theme} />;
+  } else if (s.screen === 'diff') {
+    const d = s.diff;
+    body = d ? (
+      <DiffViewScreen id={d.id} view={d.view} lines={d.lines} loaded={d.detail !== null || d.view !== 'summary'} focus={d.focus} scroll={d.scroll} height={diffRows(s) - extra} width={w} theme={theme} />
+    ) : <Text>no replay open</Text>;
+  } else {
+    const under = s.stack[s.stack.length - 1] ?? 'dashboard';
+    body = <Help screen={under} width={w} height={s.height - 5 - extra} />;
+  }
+  const gate = s.dashboard?.gate.state;
+  return (
+    <Box flexDirection="column" width={w}>
+      <Text bold inverse={!theme.color}>{fit(`Stella Replay - ${TITLES[s.screen]}   ${s.screen === 'replays' ? filterSummary(s) : ''}`, w - 1)}</Text>
+      {body}
+      {msg.map((l, i) => (
+        <Text key={`m${i}`} bold={s.modal.kind !== 'none'}>{fit(l, w - 1)}</Text>
+      ))}
+      <Text color={gate ? gateColor(gate, theme) : undefined}>{fit(statusLine(s), w - 1)}</Text>
+      <Text color={theme.dim}>{hintLine(s.screen, w)}</Text>
+    </Box>
+  );
+}
+
+/** A view bug shows one line and keeps the terminal usable instead of crashing it. */
+export class ViewErrorBoundary extends React.Component<{ children: React.ReactNode }, { error: Error | null }> {
+  override state: { error: Error | null } = { error: null };
+  static getDerivedStateFromError(error: Error): { error: Error } {
+    return { error };
+  }
+  override render(): React.ReactNode {
+    if (this.state.error) return <Text>{`workstation error: ${this.state.error.message} (q quits)`}</Text>;
+    return this.props.children;
+  }
+}
+
+/** The connected workstation: the controller's state, drawn. */
+export function Workstation({ controller, theme }: { controller: WorkstationController; theme: Theme }): React.JSX.Element {
+  const state = useWorkstation(controller);
+  return (
+    <ViewErrorBoundary>
+      <WorkstationView state={state} theme={theme} onPick={(tag) => controller.dispatch({ type: 'tagPicked', tag })} />
+    </ViewErrorBoundary>
+  );
+}

@@ -1,0 +1,163 @@
+// The Docker engine edge: connect from the environment (DOCKER_HOST or the local socket), turn
+// transport failures into one actionable StellaError, load images, read what the engine reports about
+// itself. Nothing else in Stella talks to dockerode directly.
+import Docker from 'dockerode';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { StellaError } from '../../core/errors.js';
+import type { Digest } from '../../core/formats.js';
+
+export const DEFAULT_SOCKET = '/var/run/docker.sock';
+
+export const START_ENGINE_HINT =
+  'start the engine (`dockerd --bridge=none --iptables=false --ip-forward=false --ip-masq=false &`) or point DOCKER_HOST at a running one; `--executor local` replays without Docker (lower assurance)';
+
+export interface Engine {
+  docker: Docker;
+  /** How the engine was addressed, for messages: `unix:///var/run/docker.sock` or the DOCKER_HOST value. */
+  host: string;
+  /** True when DOCKER_HOST chose the engine (messages then name the variable). */
+  fromEnv: boolean;
+}
+
+/** Connect options from an explicit environment, so tests and the CLI never depend on process.env. */
+export function engineFromEnv(env: NodeJS.ProcessEnv): Engine {
+  const raw = env.DOCKER_HOST?.trim();
+  if (!raw) return { docker: new Docker({ socketPath: DEFAULT_SOCKET }), host: `unix://${DEFAULT_SOCKET}`, fromEnv: false };
+  if (raw.startsWith('unix://')) {
+    return { docker: new Docker({ socketPath: raw.slice('unix://'.length) || DEFAULT_SOCKET }), host: raw, fromEnv: true };
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new StellaError('ENGINE_UNREACHABLE', `DOCKER_HOST=${raw} is not a URL; use unix:///path/docker.sock, tcp://host:2376 or ssh://user@host`);
+  }
+  if (url.protocol === 'tcp:' || url.protocol === 'http:' || url.protocol === 'https:') {
+    const tls = url.protocol === 'https:' || (env.DOCKER_TLS_VERIFY !== undefined && env.DOCKER_TLS_VERIFY !== '' && env.DOCKER_TLS_VERIFY !== '0');
+    const opts: Docker.DockerOptions = { host: url.hostname, port: url.port || (tls ? '2376' : '2375'), protocol: tls ? 'https' : 'http' };
+    if (tls) {
+      const certDir = env.DOCKER_CERT_PATH || path.join(env.HOME ?? '', '.docker');
+      try {
+        opts.ca = readFileSync(path.join(certDir, 'ca.pem'));
+        opts.cert = readFileSync(path.join(certDir, 'cert.pem'));
+        opts.key = readFileSync(path.join(certDir, 'key.pem'));
+      } catch (e) {
+        throw new StellaError('ENGINE_UNREACHABLE', `DOCKER_HOST=${raw} asks for TLS but the client certificates in ${certDir} cannot be read (${(e as Error).message}); set DOCKER_CERT_PATH`);
+      }
+    }
+    return { docker: new Docker(opts), host: raw, fromEnv: true };
+  }
+  if (url.protocol === 'ssh:') {
+    return {
+      docker: new Docker({ protocol: 'ssh', host: url.hostname, port: url.port || '22', username: url.username || undefined } as Docker.DockerOptions),
+      host: raw,
+      fromEnv: true,
+    };
+  }
+  throw new StellaError('ENGINE_UNREACHABLE', `DOCKER_HOST=${raw}: unsupported scheme ${url.protocol}; use unix://, tcp:// or ssh://`);
+}
+
+const TRANSPORT_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'EPERM', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNRESET', 'EAI_AGAIN', 'ENETUNREACH']);
+
+/** True for "could not talk to the engine at all", as opposed to an API error from a running engine. */
+export function isTransportError(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === 'string' && TRANSPORT_CODES.has(code);
+}
+
+export function unreachable(engine: Engine, e: unknown): StellaError {
+  const where = engine.fromEnv ? `DOCKER_HOST=${engine.host}` : `${engine.host} (DOCKER_HOST is not set)`;
+  const why = (e as Error)?.message ?? String(e);
+  const perm = (e as { code?: string })?.code === 'EACCES' ? '; your user may not be allowed on the socket (docker group)' : '';
+  return new StellaError('ENGINE_UNREACHABLE', `Docker engine unreachable at ${where}: ${why}${perm}; ${START_ENGINE_HINT}`, {}, { cause: e });
+}
+
+/** Run an engine call, turning transport failures into ENGINE_UNREACHABLE. */
+export async function call<T>(engine: Engine, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (isTransportError(e)) throw unreachable(engine, e);
+    throw e;
+  }
+}
+
+export async function ping(engine: Engine): Promise<void> {
+  await call(engine, () => engine.docker.ping());
+}
+
+export async function hasImage(engine: Engine, imageId: string): Promise<boolean> {
+  try {
+    await call(engine, () => engine.docker.getImage(imageId).inspect());
+    return true;
+  } catch (e) {
+    if ((e as { statusCode?: number }).statusCode === 404) return false;
+    throw e;
+  }
+}
+
+/** `docker load` of an archive given as chunks; resolves when the engine has taken it. */
+export async function loadArchive(engine: Engine, chunks: readonly Uint8Array[], expectId: Digest): Promise<void> {
+  const stream = await call(engine, () => engine.docker.loadImage(Readable.from(chunks), { quiet: true }));
+  const text = await new Promise<string>((resolve, reject) => {
+    const parts: Buffer[] = [];
+    (stream as NodeJS.ReadableStream).on('data', (b: Buffer) => parts.push(Buffer.from(b)));
+    (stream as NodeJS.ReadableStream).on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
+    (stream as NodeJS.ReadableStream).on('error', reject);
+  });
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    let msg: { error?: string; errorDetail?: { message?: string } };
+    try {
+      msg = JSON.parse(line) as typeof msg;
+    } catch {
+      continue;
+    }
+    if (msg.error || msg.errorDetail) {
+      throw new StellaError('IMAGE_MISSING', `docker load of ${expectId} failed: ${msg.errorDetail?.message ?? msg.error}`);
+    }
+  }
+  if (!(await hasImage(engine, expectId))) {
+    throw new StellaError('IMAGE_MISSING', `docker load finished but the engine does not have ${expectId}: the archive is not the image it claims to be`);
+  }
+}
+
+/** What the engine says about itself, for replay.json `executor`. */
+export interface EngineFacts {
+  engineVersion: string;
+  kernel: string;
+  cpus: number;
+  arch: string;
+  os: string;
+}
+
+export async function engineFacts(engine: Engine): Promise<EngineFacts> {
+  const info = (await call(engine, () => engine.docker.info())) as {
+    ServerVersion?: string;
+    KernelVersion?: string;
+    NCPU?: number;
+    Architecture?: string;
+    OSType?: string;
+  };
+  return {
+    engineVersion: info.ServerVersion ?? 'unknown',
+    kernel: info.KernelVersion ?? 'unknown',
+    cpus: info.NCPU ?? 1,
+    arch: normalizeArch(info.Architecture ?? 'unknown'),
+    os: info.OSType ?? 'linux',
+  };
+}
+
+export function normalizeArch(a: string): string {
+  switch (a) {
+    case 'x86_64':
+    case 'x64':
+      return 'amd64';
+    case 'aarch64':
+      return 'arm64';
+    default:
+      return a;
+  }
+}

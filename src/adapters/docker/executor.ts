@@ -1,0 +1,257 @@
+// Docker executor: one scanner run in a locked-down container (SPEC §3). The container never outlives
+// the run: it is created without AutoRemove and removed in `finally` on every path (exit, crash,
+// timeout, abort), and it carries labels naming its owner so a later start can reap what a killed
+// process left behind.
+import { chmodSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type Docker from 'dockerode';
+import { StellaError } from '../../core/errors.js';
+import type { ExecutorEnvironment } from '../../core/formats.js';
+import type { ExecJob, ExecResult, Executor, OnEvent } from '../../core/ports.js';
+import { faketimeEnv } from './clock-env.js';
+import { call, engineFacts, ping, type Engine, type EngineFacts } from './engine.js';
+import { IMAGE_PATHS, IMAGE_USER } from './image-archive.js';
+
+export const LABEL = 'stella.replay';
+export const LABEL_RUN = 'stella.run';
+export const LABEL_PID = 'stella.pid';
+export const LABEL_HOST = 'stella.host';
+export const LABEL_DEADLINE = 'stella.deadline';
+
+const MAX_LOG_BYTES = 1 << 20;
+/** After this long past its deadline a container is an orphan whoever started it (remote engines). */
+const ORPHAN_GRACE_MS = 60_000;
+const DEFAULT_PIDS_LIMIT = 256;
+const TMPFS_BYTES = 256 * 1024 * 1024;
+
+export interface DockerExecutorOptions {
+  pidsLimit?: number;
+  /** Wall clock for deadlines/labels only (never reaches an artifact). */
+  wallNow?: () => number;
+}
+
+/** The HostConfig every run gets; probes assert on exactly this. */
+export function hostConfig(job: ExecJob, engineCpus: number, pidsLimit = DEFAULT_PIDS_LIMIT): Docker.HostConfig {
+  const cpus = Math.max(0.01, Math.min(job.cpus, engineCpus));
+  return {
+    NetworkMode: 'none',
+    ReadonlyRootfs: true,
+    CapDrop: ['ALL'],
+    SecurityOpt: ['no-new-privileges'],
+    Privileged: false,
+    PidsLimit: pidsLimit,
+    Memory: job.memoryBytes,
+    MemorySwap: job.memoryBytes,
+    NanoCpus: Math.round(cpus * 1e9),
+    Tmpfs: { '/tmp': `rw,nosuid,nodev,noexec,size=${TMPFS_BYTES}` },
+    // Mounts, not Binds: a bind with a missing source is an error here, where Binds would quietly
+    // create an empty root-owned directory on the host and mount that.
+    Mounts: [
+      ...job.readOnlyMounts.map((m) => ({ Type: 'bind' as const, Source: m.hostPath, Target: m.containerPath, ReadOnly: true })),
+      { Type: 'bind' as const, Source: job.outputDir, Target: IMAGE_PATHS.output, ReadOnly: false },
+    ],
+    AutoRemove: false,
+    IpcMode: 'private',
+  };
+}
+
+export function containerEnv(job: ExecJob): string[] {
+  const env: Record<string, string> = { TZ: job.env.TZ, LANG: job.env.LANG, LC_ALL: job.env.LC_ALL };
+  if (job.frozenClock !== null) Object.assign(env, faketimeEnv(job.frozenClock, IMAGE_PATHS.faketime));
+  return Object.keys(env)
+    .sort()
+    .map((k) => `${k}=${env[k]}`);
+}
+
+export class DockerExecutor implements Executor {
+  readonly kind = 'docker' as const;
+  private readonly wallNow: () => number;
+
+  private constructor(
+    readonly engine: Engine,
+    readonly facts: EngineFacts,
+    private readonly opts: DockerExecutorOptions,
+  ) {
+    this.wallNow = opts.wallNow ?? (() => Date.now());
+  }
+
+  /** Connect, learn the engine's facts and reap orphans a killed stella left behind. */
+  static async create(engine: Engine, opts: DockerExecutorOptions = {}): Promise<DockerExecutor> {
+    await ping(engine);
+    const facts = await engineFacts(engine);
+    const ex = new DockerExecutor(engine, facts, opts);
+    await ex.reapOrphans();
+    return ex;
+  }
+
+  /**
+   * Remove labelled containers whose owner is gone: started on this host by a process that no longer
+   * exists, or (any host) past their deadline by more than a grace period. Live runs of other stella
+   * processes are left alone.
+   */
+  async reapOrphans(): Promise<number> {
+    const list = await call(this.engine, () => this.engine.docker.listContainers({ all: true, filters: { label: [`${LABEL}=1`] } }));
+    let reaped = 0;
+    const me = hostname();
+    for (const c of list) {
+      const labels = c.Labels ?? {};
+      const pid = Number(labels[LABEL_PID]);
+      const deadline = Date.parse(labels[LABEL_DEADLINE] ?? '');
+      const ownerGone = labels[LABEL_HOST] === me && Number.isInteger(pid) && !processAlive(pid);
+      const overdue = !Number.isNaN(deadline) && this.wallNow() > deadline + ORPHAN_GRACE_MS;
+      if (!ownerGone && !overdue) continue;
+      await removeQuietly(this.engine.docker.getContainer(c.Id));
+      reaped++;
+    }
+    return reaped;
+  }
+
+  environment(job: ExecJob): ExecutorEnvironment {
+    return {
+      kind: 'docker',
+      image_digest: job.imageId ?? null,
+      network: 'none',
+      read_only: true,
+      user: IMAGE_USER,
+      tz: job.env.TZ,
+      locale: job.env.LC_ALL,
+      clock_mode: job.frozenClock !== null ? 'frozen' : 'recorded',
+      clock_value: job.frozenClock ?? '',
+      cpus: Math.min(job.cpus, this.facts.cpus),
+      arch: this.facts.arch,
+      os: this.facts.os,
+      kernel: this.facts.kernel,
+      engine_version: this.facts.engineVersion,
+      assurance: 'high',
+    };
+  }
+
+  async run(job: ExecJob, onEvent?: OnEvent): Promise<ExecResult> {
+    if (!job.imageId) throw new StellaError('USAGE', 'docker executor needs an image ID');
+    const environment = this.environment(job);
+    if (job.signal?.aborted) return { exitCode: null, timedOut: false, stdout: '', stderr: '', environment, aborted: true };
+    // The container user (65534) must be able to write the one writable mount.
+    chmodSync(job.outputDir, 0o777);
+    let container: Docker.Container;
+    try {
+      container = await call(this.engine, () =>
+        this.engine.docker.createContainer({
+          Image: job.imageId,
+          ...(job.entrypoint ? { Entrypoint: job.entrypoint } : {}),
+          Cmd: job.args,
+          Env: containerEnv(job),
+          User: IMAGE_USER,
+          WorkingDir: '/',
+          NetworkDisabled: true,
+          AttachStdin: false,
+          AttachStdout: false,
+          AttachStderr: false,
+          Tty: false,
+          Labels: {
+            [LABEL]: '1',
+            [LABEL_RUN]: job.id,
+            [LABEL_PID]: String(process.pid),
+            [LABEL_HOST]: hostname(),
+            [LABEL_DEADLINE]: new Date(this.wallNow() + job.timeoutMs).toISOString(),
+          },
+          HostConfig: hostConfig(job, this.facts.cpus, this.opts.pidsLimit),
+        }),
+      );
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) {
+        throw new StellaError(
+          'IMAGE_MISSING',
+          `scanner image ${job.imageId} is not loaded in the engine; run \`stella image load ${job.imageId}\` (or \`stella image build\` from the same dist)`,
+        );
+      }
+      throw e;
+    }
+    onEvent?.({ kind: 'log', id: job.id, message: `container ${container.id.slice(0, 12)} created` });
+    let timedOut = false;
+    let aborted = false;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    try {
+      // 'next-exit' so a wait posted before start does not return at once for a created container.
+      const waiting = container.wait({ condition: 'next-exit' });
+      // If start fails, nobody awaits this; it settles when the container is removed.
+      waiting.catch(() => undefined);
+      await call(this.engine, () => container.start());
+      const stop = new Promise<'timeout' | 'abort'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), job.timeoutMs);
+        onAbort = () => resolve('abort');
+        job.signal?.addEventListener('abort', onAbort, { once: true });
+        if (job.signal?.aborted) resolve('abort');
+      });
+      const first = await Promise.race([waiting.then(() => 'exited' as const), stop]);
+      if (first !== 'exited') {
+        timedOut = first === 'timeout';
+        aborted = first === 'abort';
+        await container.kill({ signal: 'SIGKILL' }).catch(() => undefined);
+      }
+      const waited = (await waiting.catch(() => ({ StatusCode: null }))) as { StatusCode: number | null };
+      const { stdout, stderr } = await readLogs(container);
+      return {
+        exitCode: timedOut || aborted ? null : waited.StatusCode,
+        timedOut,
+        stdout,
+        stderr,
+        environment,
+        ...(aborted ? { aborted } : {}),
+      };
+    } finally {
+      if (timer) clearTimeout(timer);
+      if (onAbort) job.signal?.removeEventListener('abort', onAbort);
+      await removeQuietly(container);
+      onEvent?.({ kind: 'log', id: job.id, message: `container ${container.id.slice(0, 12)} removed` });
+    }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === 'EPERM';
+  }
+}
+
+async function removeQuietly(container: Docker.Container): Promise<void> {
+  try {
+    await container.remove({ force: true, v: true });
+  } catch (e) {
+    const status = (e as { statusCode?: number }).statusCode;
+    // 404: already gone; 409: removal already in progress (the engine finishes it).
+    if (status !== 404 && status !== 409) throw e;
+  }
+}
+
+/** Non-TTY logs are multiplexed: 8-byte frames [stream, 0, 0, 0, size(4, BE)] then the payload. */
+async function readLogs(container: Docker.Container): Promise<{ stdout: string; stderr: string }> {
+  let raw: Buffer;
+  try {
+    raw = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+  } catch {
+    return { stdout: '', stderr: '' };
+  }
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let outBytes = 0;
+  let errBytes = 0;
+  let off = 0;
+  while (off + 8 <= raw.length) {
+    const stream = raw[off];
+    const size = raw.readUInt32BE(off + 4);
+    const payload = raw.subarray(off + 8, off + 8 + size);
+    if (stream === 2) {
+      if (errBytes < MAX_LOG_BYTES) err.push(payload);
+      errBytes += size;
+    } else {
+      if (outBytes < MAX_LOG_BYTES) out.push(payload);
+      outBytes += size;
+    }
+    off += 8 + size;
+  }
+  return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+}

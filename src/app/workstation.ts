@@ -1,0 +1,273 @@
+// Wires the workstation to the world: the SQLite store, the Docker engine for re-runs, record dirs
+// for raw and manifest diffs. Components get all of this through WorkstationDeps and never open the
+// database or Docker themselves.
+import { existsSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import React from 'react';
+import { render } from 'ink';
+import { createTwoFilesPatch } from 'diff';
+import { StellaError, isStellaError } from '../core/errors.js';
+import { ARTIFACT_NAMES } from '../core/formats.js';
+import { canonicalTextDiff } from '../core/diff/text.js';
+import type { Cursor, ReplayDetail, ReplayFilter, ReplayRow, ReplaySort } from '../../store/types.js';
+import { openStore, type SqliteStore } from '../../store/sqlite-store.js';
+import { loadRecord } from './record.js';
+import { storePath } from './store-path.js';
+import { WorkstationController, type EngineStatus, type RerunFn, type WorkstationDeps } from '../../components/workstation/use-workstation.js';
+import { Workstation } from '../../components/workstation/workstation.js';
+import { themeFromEnv, type Theme } from '../../components/theme/theme.js';
+
+/**
+ * The keyset position of a row, mirroring the store's sort columns (store/sqlite-store.ts SORTS):
+ * failing_first = (failing, finished_at) desc; newest/oldest = finished_at; cause = (tag or '~',
+ * finished_at); project = (project, finished_at); the replay id breaks ties.
+ */
+export function storeCursorOf(row: ReplayRow, sort: ReplaySort): Cursor {
+  const failing = row.status === 'passed' ? 0 : 1;
+  switch (sort) {
+    case 'failing_first':
+      return { key: [failing, row.finished_at], id: row.replay_id };
+    case 'newest':
+    case 'oldest':
+      return { key: [row.finished_at], id: row.replay_id };
+    case 'cause':
+      return { key: [row.tag ?? '~', row.finished_at], id: row.replay_id };
+    case 'project':
+      return { key: [row.project, row.finished_at], id: row.replay_id };
+    default: {
+      const _exhaustive: never = sort;
+      return _exhaustive;
+    }
+  }
+}
+
+/** Is the Docker engine reachable? The reason says how to start it when it is not. */
+export async function checkEngine(env: NodeJS.ProcessEnv): Promise<EngineStatus> {
+  // Docker modules load lazily: dockerode alone costs hundreds of ms of start-up, and the first frame
+  // must not wait for it.
+  const { engineFromEnv, ping, START_ENGINE_HINT } = await import('../adapters/docker/engine.js');
+  try {
+    await ping(engineFromEnv(env));
+    return { available: true, reason: null };
+  } catch (e) {
+    const msg = isStellaError(e) ? e.message : (e as Error)?.message ?? String(e);
+    return { available: false, reason: msg.includes('dockerd') ? msg : `${msg}; ${START_ENGINE_HINT}` };
+  }
+}
+
+function originalDir(store: SqliteStore, detail: ReplayDetail): string {
+  const row = store.db.prepare('SELECT record_dir FROM scan_manifests WHERE scan_id = ?').get(detail.original_scan_id) as { record_dir: string | null } | undefined;
+  if (!row?.record_dir) throw new StellaError('NOT_FOUND', `the original scan ${detail.original_scan_id} has no indexed record directory; index it with \`stella index DIR\``);
+  return row.record_dir;
+}
+
+function replayDir(detail: ReplayDetail): string {
+  if (!detail.record_dir) throw new StellaError('NOT_FOUND', `replay ${detail.replay_id} has no record directory in the index`);
+  return detail.record_dir;
+}
+
+/** `d`: unified canonical text diff of every artifact that differs, original (-) vs replay (+). */
+export function rawDiffOf(store: SqliteStore, detail: ReplayDetail): string {
+  const a = loadRecord(originalDir(store, detail));
+  const b = loadRecord(replayDir(detail));
+  const parts: string[] = [];
+  for (const name of ARTIFACT_NAMES) {
+    const x = a.artifacts[name];
+    const y = b.artifacts[name];
+    if (x.canonical_sha256 === y.canonical_sha256) continue;
+    parts.push(canonicalTextDiff(x.schema, `original/${x.path}`, x.doc, `replay/${y.path}`, y.doc));
+  }
+  return parts.join('\n');
+}
+
+/** JSON with sorted keys, one value per line, so a text diff lines up field by field. */
+function sortedJson(v: unknown): string {
+  const sort = (x: unknown): unknown => {
+    if (Array.isArray(x)) return x.map(sort);
+    if (x && typeof x === 'object') {
+      const o = x as Record<string, unknown>;
+      return Object.fromEntries(Object.keys(o).sort().map((k) => [k, sort(o[k])]));
+    }
+    return x;
+  };
+  return JSON.stringify(sort(v), null, 2) + '\n';
+}
+
+/** `m`: the pinned manifest and the environment the original ran in vs what the replay ran with. */
+export function manifestDiffOf(store: SqliteStore, detail: ReplayDetail): string {
+  const scan = store.db.prepare('SELECT manifest_json FROM scan_manifests WHERE scan_id = ?').get(detail.original_scan_id) as { manifest_json: string } | undefined;
+  const original = scan ? (JSON.parse(scan.manifest_json) as Record<string, unknown>) : null;
+  const replayed = (detail.manifest ?? null) as Record<string, unknown> | null;
+  const out = [createTwoFilesPatch('original/manifest.json', 'replay/manifest.json', sortedJson(original), sortedJson(replayed), undefined, undefined, { context: 2 })];
+  const env = (original?.environment ?? null) as Record<string, unknown> | null;
+  const ex = (detail.executor ?? null) as Record<string, unknown> | null;
+  if (env || ex) {
+    // The executor block of replay.json against the manifest's pinned environment: same field names.
+    const pick = (o: Record<string, unknown> | null) => (o ? Object.fromEntries(Object.keys(env ?? {}).map((k) => [k, o[k] ?? null])) : null);
+    out.push(createTwoFilesPatch('original/environment', 'replay/executor', sortedJson(pick(env)), sortedJson(pick(ex)), undefined, undefined, { context: 2 }));
+  }
+  return out.join('\n');
+}
+
+/** Re-run replays through the Docker executor, index each new record, report per replay. */
+export function dockerRerun(store: SqliteStore, opts: { env: NodeJS.ProcessEnv; cwd: string; now: () => Date; home: string }): RerunFn {
+  return async (ids, onEvent) => {
+    const [{ engineFromEnv }, { DockerExecutor }, { BlobStore }, { ensureImage }, { replay }, { indexRecords }] = await Promise.all([
+      import('../adapters/docker/engine.js'),
+      import('../adapters/docker/executor.js'),
+      import('../adapters/blob-store.js'),
+      import('./image.js'),
+      import('./replay.js'),
+      import('./indexer.js'),
+    ]);
+    const engine = engineFromEnv(opts.env);
+    const executor = await DockerExecutor.create(engine);
+    const blobs = BlobStore.fromEnv(opts.env, opts.cwd);
+    const outDir = path.join(opts.home, 'replays');
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      onEvent({ kind: 'start', id, index: i, total: ids.length });
+      try {
+        const detail = store.getReplay(id);
+        if (!detail) throw new StellaError('NOT_FOUND', `replay ${id} is not in the index`);
+        const manifestPath = path.join(replayDir(detail), 'manifest.json');
+        const r = await replay({
+          manifestPath,
+          outDir,
+          executor,
+          blobs,
+          now: opts.now,
+          env: opts.env,
+          prepareImage: (imageId) => ensureImage(imageId, { blobs, engine }),
+          onEvent: (e) => {
+            if (e.kind === 'log') onEvent({ kind: 'progress', id, text: e.message.slice(0, 60) });
+            else if (e.kind === 'progress') onEvent({ kind: 'progress', id, text: `${e.done}/${e.total} ${e.label ?? ''}` });
+          },
+        });
+        if (r.dir) indexRecords(store, [r.dir]);
+        onEvent({ kind: 'done', id, ok: r.record.status !== 'error', newReplayId: r.record.replay_id, message: `${r.record.status} -> ${r.record.replay_id}` });
+      } catch (e) {
+        // An unreachable engine stops the batch; a per-replay problem is reported on that row.
+        if (isStellaError(e) && e.code === 'ENGINE_UNREACHABLE') throw e;
+        onEvent({ kind: 'done', id, ok: false, newReplayId: null, message: isStellaError(e) ? e.oneLine() : (e as Error)?.message ?? String(e) });
+      }
+    }
+  };
+}
+
+export interface WorkstationOptions {
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  now: () => Date;
+  openId?: string;
+  dbPath?: string;
+  theme?: Theme;
+  stdout?: NodeJS.WriteStream;
+  stdin?: NodeJS.ReadStream;
+}
+
+/** Open the index, turning SQLite's own failures (not a database, unreadable) into one clear line. */
+export function openIndex(dbPath: string, opts: { readonly?: boolean } = {}): SqliteStore {
+  try {
+    return openStore(dbPath, opts);
+  } catch (e) {
+    if (isStellaError(e)) throw e.withFile(dbPath);
+    const msg = (e as Error)?.message ?? String(e);
+    throw new StellaError('IO', `cannot open the index (${msg}); rebuild it with \`stella index DIR\` or point STELLA_HOME elsewhere`, { file: dbPath }, { cause: e });
+  }
+}
+
+export interface OpenedWorkstation {
+  controller: WorkstationController;
+  store: SqliteStore;
+  dbPath: string;
+  /** Closes the store and the count worker. */
+  close(): void;
+}
+
+/** Counts through a worker thread; null when the compiled worker is not there (running from sources). */
+export function countWorker(dbPath: string): { count: (f: ReplayFilter) => Promise<{ total: number; failing: number }>; close: () => void } | null {
+  const file = fileURLToPath(new URL('./count-worker.js', import.meta.url));
+  if (!existsSync(file)) return null;
+  const worker = new Worker(file, { workerData: { dbPath } });
+  worker.unref();
+  let seq = 0;
+  const waiting = new Map<number, { resolve: (c: { total: number; failing: number }) => void; reject: (e: Error) => void }>();
+  worker.on('message', (m: { id: number; ok: boolean; counts?: { total: number; failing: number }; message?: string }) => {
+    const w = waiting.get(m.id);
+    waiting.delete(m.id);
+    if (!w) return;
+    if (m.ok && m.counts) w.resolve(m.counts);
+    else w.reject(new Error(m.message ?? 'count failed'));
+  });
+  worker.on('error', (e) => {
+    for (const w of waiting.values()) w.reject(e);
+    waiting.clear();
+  });
+  return {
+    count: (filter) =>
+      new Promise((resolve, reject) => {
+        const id = ++seq;
+        waiting.set(id, { resolve, reject });
+        worker.postMessage({ id, filter });
+      }),
+    close: () => void worker.terminate(),
+  };
+}
+
+/** Open the store and build the controller (no terminal yet): shared by the CLI, tests and the bench. */
+export function openWorkstation(o: WorkstationOptions & { width: number; height: number }): OpenedWorkstation {
+  const dbPath = storePath(o.env, o.cwd, o.dbPath);
+  const home = path.dirname(dbPath);
+  const fresh = !existsSync(dbPath);
+  const store = openIndex(dbPath);
+  const deps: WorkstationDeps = {
+    store,
+    who: o.env.STELLA_USER || o.env.USER || o.env.LOGNAME || 'unknown',
+    now: o.now,
+    // Well after the first frames: the engine check loads dockerode (hundreds of ms of module code).
+    engine: new Promise<EngineStatus>((resolve) => setTimeout(() => resolve(checkEngine(o.env)), 1000).unref()),
+    rerun: dockerRerun(store, { env: o.env, cwd: o.cwd, now: o.now, home }),
+    rawDiff: (d) => rawDiffOf(store, d),
+    manifestDiff: (d) => manifestDiffOf(store, d),
+    cursorOf: storeCursorOf,
+  };
+  const counts = fresh ? null : countWorker(dbPath);
+  if (counts) deps.countAsync = counts.count;
+  const controller = new WorkstationController(deps, { width: o.width, height: o.height, ...(o.openId ? { openId: o.openId } : {}) });
+  controller.start();
+  // One indexed row answers "is there anything?" without counting a million.
+  if (fresh || store.pageReplays({ filter: {}, sort: 'newest', limit: 1 }).rows.length === 0) {
+    controller.dispatch({ type: 'message', text: `the index ${dbPath} is empty: \`stella index DIR\` or \`stella demo\`` });
+  }
+  return {
+    controller,
+    store,
+    dbPath,
+    close: () => {
+      counts?.close();
+      store.close();
+    },
+  };
+}
+
+/** Run the workstation on the terminal until the user quits. */
+export async function runWorkstation(o: WorkstationOptions): Promise<void> {
+  const stdout = o.stdout ?? process.stdout;
+  const opened = openWorkstation({ ...o, width: stdout.columns || 80, height: stdout.rows || 24 });
+  const { controller } = opened;
+  const theme = o.theme ?? themeFromEnv(o.env);
+  try {
+    const app = render(React.createElement(Workstation, { controller, theme }), {
+      stdout,
+      stdin: o.stdin ?? process.stdin,
+      exitOnCtrlC: false,
+      patchConsole: false,
+    });
+    await app.waitUntilExit();
+  } finally {
+    opened.close();
+  }
+}

@@ -1,0 +1,43 @@
+// `stella badge --svg|--json`: the Replay Fidelity badge (BF over 30 days, coloured by the gate).
+import path from 'node:path';
+import type { Command } from './command.js';
+import { EXIT } from './command.js';
+import { StellaError } from '../core/errors.js';
+import { GATE_ROLLUP_DIMS, gateAt } from '../core/gate/index.js';
+import { badgeJson, badgeSvg } from '../core/metrics/badge.js';
+import { openStore } from '../../store/sqlite-store.js';
+import { writeFileAtomic } from '../adapters/fs.js';
+import { resolveNow, storePath } from '../app/store-path.js';
+
+const command: Command = {
+  name: 'badge',
+  summary: 'write the Replay Fidelity badge (SVG or shields JSON)',
+  usage: 'badge --svg|--json [--out FILE] [--now T] [--db FILE]',
+  options: { svg: { type: 'boolean' }, json: { type: 'boolean' }, out: { type: 'string' }, now: { type: 'string' }, db: { type: 'string' } },
+  optionHelp: {
+    svg: 'an SVG badge: "Replay Fidelity: 99.2%"',
+    json: 'a shields.io endpoint JSON document',
+    out: 'write to FILE (atomically) instead of stdout',
+    now: 'end of the 30-day window (RFC 3339; default: now)',
+    db: 'index file (default $STELLA_HOME/index.db)',
+  },
+  positionals: false,
+  async run({ values }, ctx) {
+    if (Boolean(values.svg) === Boolean(values.json)) throw new StellaError('USAGE', 'badge needs exactly one of --svg or --json');
+    const now = resolveNow(values.now, ctx.now);
+    const store = openStore(storePath(ctx.env, ctx.cwd, values.db as string | undefined), { readonly: true });
+    let gate;
+    try {
+      gate = gateAt((r) => store.rollup(r, GATE_ROLLUP_DIMS), now);
+    } finally {
+      store.close();
+    }
+    const b = badgeJson(gate.bf_30d, gate.state);
+    const text = values.svg ? badgeSvg(b) : JSON.stringify(b) + '\n';
+    if (values.out) writeFileAtomic(path.resolve(ctx.cwd, String(values.out)), text);
+    else ctx.stdout.write(text);
+    return EXIT.OK;
+  },
+};
+
+export default command;

@@ -1,0 +1,63 @@
+// `stella fidelity`: BF/SF/PF over a window, optionally per bucket, with a per-day trend.
+import type { Command } from './command.js';
+import { EXIT } from './command.js';
+import { StellaError } from '../core/errors.js';
+import { ALL_DIMENSIONS, bucketFigures, figures, percentText, totalOf, trend, windowRange, type Dimension } from '../core/fidelity/index.js';
+import { openStore } from '../../store/sqlite-store.js';
+import { parseWindow, resolveNow, storePath } from '../app/store-path.js';
+
+const command: Command = {
+  name: 'fidelity',
+  summary: 'report Replay Fidelity (BF/SF/PF) over a window, by bucket',
+  usage: 'fidelity [--window 30d|90d] [--by scanner|ecosystem|policy_set|base_os|feed] [--now T] [--db FILE] [--json]',
+  options: { window: { type: 'string' }, by: { type: 'string' }, now: { type: 'string' }, db: { type: 'string' }, json: { type: 'boolean' } },
+  optionHelp: {
+    window: 'window length in days ending today (default 30d)',
+    by: 'break the figures down by this bucket',
+    now: 'end of the window (RFC 3339; default: now)',
+    db: 'index file (default $STELLA_HOME/index.db)',
+    json: 'machine-readable output',
+  },
+  positionals: false,
+  async run({ values }, ctx) {
+    const days = parseWindow(values.window);
+    const by = values.by as string | undefined;
+    if (by !== undefined && !ALL_DIMENSIONS.includes(by as Dimension)) {
+      throw new StellaError('USAGE', `--by must be one of ${ALL_DIMENSIONS.join('|')}, got '${by}'`);
+    }
+    const now = resolveNow(values.now, ctx.now);
+    const store = openStore(storePath(ctx.env, ctx.cwd, values.db as string | undefined), { readonly: true });
+    try {
+      const range = windowRange(now, days);
+      const rows = store.rollup(range, by ? ['all', by as Dimension] : ['all']);
+      const total = figures(totalOf(rows));
+      const points = trend(store.rollupCells(range, 'all'), range);
+      const buckets = by ? bucketFigures(rows, by as Dimension) : undefined;
+      if (values.json) {
+        const report = { now: now.toISOString(), window_days: days, from: range.from, to: range.to, ...total, ...(by ? { by, buckets } : {}), trend: points };
+        ctx.stdout.write(JSON.stringify(report, null, 2) + '\n');
+        return EXIT.OK;
+      }
+      const out = [
+        `Replay Fidelity, ${days} days ${range.from} … ${range.to}: ${total.n} completed replays, ${total.errors} errors`,
+        `  BF ${percentText(total.bf)}   SF ${percentText(total.sf)}   PF ${percentText(total.pf)}`,
+      ];
+      if (buckets) {
+        out.push('', `by ${by}:`);
+        const w = Math.max(6, ...buckets.map((b) => b.bucket.length));
+        out.push(`  ${'bucket'.padEnd(w)}  ${'n'.padStart(7)}  ${'BF'.padStart(6)}  ${'SF'.padStart(6)}  ${'PF'.padStart(6)}`);
+        for (const b of buckets) {
+          out.push(`  ${b.bucket.padEnd(w)}  ${String(b.n).padStart(7)}  ${percentText(b.bf).padStart(6)}  ${percentText(b.sf).padStart(6)}  ${percentText(b.pf).padStart(6)}`);
+        }
+      }
+      out.push('', 'per day (BF):');
+      for (const p of points) out.push(`  ${p.day}  ${String(p.n).padStart(6)}  ${percentText(p.bf).padStart(6)}`);
+      ctx.stdout.write(out.join('\n') + '\n');
+      return EXIT.OK;
+    } finally {
+      store.close();
+    }
+  },
+};
+
+export default command;

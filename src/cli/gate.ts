@@ -1,0 +1,52 @@
+// `stella gate`: SPEC §5 release gate. Exit 0 green, 3 warn, 1 fail, 2 usage/input error.
+import path from 'node:path';
+import type { Command } from './command.js';
+import { EXIT } from './command.js';
+import { StellaError } from '../core/errors.js';
+import { GATE_ROLLUP_DIMS, MIN_BUCKET_REPLAYS, gateAt, gateJunit } from '../core/gate/index.js';
+import { percentText } from '../core/fidelity/index.js';
+import { openStore } from '../../store/sqlite-store.js';
+import { writeFileAtomic } from '../adapters/fs.js';
+import { resolveNow, storePath } from '../app/store-path.js';
+
+const command: Command = {
+  name: 'gate',
+  summary: 'gate a release on Replay Fidelity (exit 0 green, 3 warn, 1 fail)',
+  usage: 'gate [--now T] [--junit FILE] [--min-bucket N] [--db FILE] [--json]',
+  options: { now: { type: 'string' }, junit: { type: 'string' }, 'min-bucket': { type: 'string' }, db: { type: 'string' }, json: { type: 'boolean' } },
+  optionHelp: {
+    now: 'evaluate as of this instant (RFC 3339; default: now)',
+    junit: 'also write a JUnit XML report, one testcase per rule',
+    'min-bucket': `ignore buckets with fewer completed replays (default ${MIN_BUCKET_REPLAYS})`,
+    db: 'index file (default $STELLA_HOME/index.db)',
+    json: 'machine-readable result',
+  },
+  positionals: false,
+  async run({ values }, ctx) {
+    const now = resolveNow(values.now, ctx.now);
+    let min: number | undefined;
+    if (values['min-bucket'] !== undefined) {
+      min = Number(values['min-bucket']);
+      if (!Number.isInteger(min) || min < 1) throw new StellaError('USAGE', `--min-bucket must be a positive integer, got '${String(values['min-bucket'])}'`);
+    }
+    const store = openStore(storePath(ctx.env, ctx.cwd, values.db as string | undefined), { readonly: true });
+    let result;
+    try {
+      result = gateAt((r) => store.rollup(r, GATE_ROLLUP_DIMS), now, min);
+    } finally {
+      store.close();
+    }
+    if (values.junit) writeFileAtomic(path.resolve(ctx.cwd, String(values.junit)), gateJunit(result, now.toISOString()));
+    if (values.json) {
+      ctx.stdout.write(JSON.stringify({ now: now.toISOString(), ...result }, null, 2) + '\n');
+    } else {
+      const lines = [`gate: ${result.state.toUpperCase()} — BF 30d ${percentText(result.bf_30d)} over ${result.n_30d} replays`];
+      for (const r of result.rules) lines.push(`  [${r.ok ? 'ok' : r.severity}] ${r.id}: ${r.description}`);
+      for (const reason of result.reasons) lines.push(`  ${reason}`);
+      ctx.stdout.write(lines.join('\n') + '\n');
+    }
+    return result.state === 'green' ? EXIT.OK : result.state === 'warn' ? EXIT.WARN : EXIT.FAIL;
+  },
+};
+
+export default command;

@@ -1,0 +1,50 @@
+// `stella ticket REPLAY_ID`: a markdown ticket — manifest, mismatch reason, diff summary, and the
+// one command that reproduces the replay.
+import type { Command } from './command.js';
+import { EXIT } from './command.js';
+import { StellaError } from '../core/errors.js';
+import { reproductionCommand, ticketMarkdown } from '../core/metrics/ticket.js';
+import { openStore } from '../../store/sqlite-store.js';
+import { storePath } from '../app/store-path.js';
+
+const command: Command = {
+  name: 'ticket',
+  summary: 'write a markdown ticket for a failed replay',
+  usage: 'ticket REPLAY_ID [--db FILE] [--json]',
+  options: { db: { type: 'string' }, json: { type: 'boolean' } },
+  optionHelp: { db: 'index file (default $STELLA_HOME/index.db)', json: 'JSON with the markdown and its parts' },
+  async run({ values, positionals }, ctx) {
+    if (positionals.length !== 1) throw new StellaError('USAGE', 'ticket needs exactly one REPLAY_ID (see stella ticket --help)');
+    const dbPath = storePath(ctx.env, ctx.cwd, values.db as string | undefined);
+    const store = openStore(dbPath, { readonly: true });
+    let d;
+    try {
+      d = store.getReplay(positionals[0]);
+    } finally {
+      store.close();
+    }
+    if (!d) throw new StellaError('NOT_FOUND', `no replay '${positionals[0]}' in the index (run \`stella index DIR\` first)`, { file: dbPath });
+    const markdown = ticketMarkdown(d);
+    if (values.json) {
+      const out = {
+        replay_id: d.replay_id,
+        original_scan_id: d.original_scan_id,
+        status: d.status,
+        mismatch_reason: d.auto_reason,
+        human_tag: d.human_tag,
+        tag: d.tag,
+        subtags: d.subtags,
+        manifest: { path: d.record_dir ? `${d.record_dir}/manifest.json` : null, sha256: d.manifest_sha256 },
+        diff_summary: d.diff_summary,
+        reproduce: reproductionCommand(d),
+        markdown,
+      };
+      ctx.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    } else {
+      ctx.stdout.write(markdown);
+    }
+    return EXIT.OK;
+  },
+};
+
+export default command;

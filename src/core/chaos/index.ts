@@ -1,0 +1,3 @@
+export * from './plan.js';
+export * from './report.js';
+export * from './canary.js';

@@ -1,0 +1,3 @@
+export * from './prometheus.js';
+export * from './badge.js';
+export * from './ticket.js';

@@ -1,0 +1,83 @@
+// A markdown ticket for one replay: enough for a developer to reproduce it with one command.
+export interface TicketInput {
+  replay_id: string;
+  original_scan_id: string;
+  status: string;
+  auto_reason: string | null;
+  human_tag: string | null;
+  subtags: string[];
+  record_dir: string | null;
+  manifest_sha256: string | null;
+  bf_match: boolean | null;
+  sf_match: boolean | null;
+  pf_match: boolean | null;
+  scanner_version: string;
+  ecosystem: string;
+  policy_set: string;
+  base_os: string;
+  project: string;
+  feed_digest: string;
+  finished_at: string;
+  error: string | null;
+  diff_summary: unknown | null;
+}
+
+/** The exact command that replays the original scan again (the replay dir keeps the original manifest). */
+export function reproductionCommand(t: Pick<TicketInput, 'replay_id' | 'record_dir'>): string {
+  const manifest = t.record_dir ? `${t.record_dir}/manifest.json` : `<record of ${t.replay_id}>/manifest.json`;
+  return `stella replay --from ${shellQuote(manifest)} --out-dir ${shellQuote(`./replay-${t.replay_id}`)}`;
+}
+
+function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+const yn = (b: boolean | null) => (b === null ? 'n/a' : b ? 'match' : 'differs');
+
+export function ticketMarkdown(t: TicketInput): string {
+  const effective = t.human_tag ?? t.auto_reason;
+  const reason =
+    effective === null
+      ? 'none'
+      : t.human_tag && t.human_tag !== t.auto_reason
+        ? `\`${t.human_tag}\` (human override; classifier said \`${t.auto_reason ?? 'none'}\`)`
+        : `\`${effective}\``;
+  const lines = [
+    `# Replay ${t.replay_id} ${t.status === 'passed' ? 'matched' : t.status === 'error' ? 'errored' : 'did not match'} scan ${t.original_scan_id}`,
+    '',
+    `- **Project:** ${t.project} (${t.ecosystem}, ${t.base_os}) — policy set \`${t.policy_set}\`, scanner ${t.scanner_version}`,
+    `- **Finished:** ${t.finished_at}`,
+    `- **Status:** ${t.status} — BF ${yn(t.bf_match)}, SF ${yn(t.sf_match)}, PF ${yn(t.pf_match)}`,
+    `- **Mismatch reason:** ${reason}`,
+    `- **Subtags:** ${t.subtags.length ? t.subtags.map((s) => `\`${s}\``).join(', ') : 'none'}`,
+    '',
+    '## Manifest',
+    '',
+    `- Path: \`${t.record_dir ? `${t.record_dir}/manifest.json` : 'unknown (record not on disk)'}\``,
+    `- sha256: \`${t.manifest_sha256 ?? 'unknown'}\``,
+    `- Feed bundle: \`${t.feed_digest}\``,
+    '',
+  ];
+  if (t.error) lines.push('## Error', '', '```', t.error, '```', '');
+  lines.push('## Diff summary', '');
+  lines.push(...diffSummaryLines(t.diff_summary), '');
+  lines.push('## Reproduce', '', '```sh', reproductionCommand(t), '```', '');
+  return lines.join('\n');
+}
+
+/** Counts first, then the JSON itself (pretty, keys as recorded), so nothing is lost in the ticket. */
+function diffSummaryLines(d: unknown): string[] {
+  if (d === null || d === undefined) return ['No diff summary recorded.'];
+  const out: string[] = [];
+  if (typeof d === 'object' && !Array.isArray(d)) {
+    const counts = (d as Record<string, unknown>).counts;
+    if (counts && typeof counts === 'object') {
+      for (const [k, v] of Object.entries(counts as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+        out.push(`- ${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+      }
+      out.push('');
+    }
+  }
+  out.push('```json', JSON.stringify(d, null, 2), '```');
+  return out;
+}

@@ -1,0 +1,97 @@
+// The scanner PROCESS: what the replay container runs (`node /app/…/entry.js`) and the local executor
+// spawns. Reads the mounted inputs read-only, runs the pure scanner, writes DIR/artifacts/*.json.
+//   node dist/src/scanner/entry.js --manifest M.json --input PATH --feed BUNDLE.tar.zst \
+//        --policy POLICY.json --out DIR
+// Exit 0 on success; any error is one line on stderr and exit 2. Imports only node built-ins, the
+// project's own modules, canonical-json, yaml and zstd-wasm: the image carries nothing else.
+import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { StellaError, isStellaError } from '../core/errors.js';
+import { ARTIFACT_NAMES, ARTIFACT_PATHS, DIGEST_RE } from '../core/formats.js';
+import { sha256Digest } from '../core/canonical/jcs.js';
+import { parseJsonBytes } from '../core/json/parse.js';
+import { parseManifest } from '../core/manifest/validate.js';
+import { compilePolicy, type CompiledPolicy } from '../core/policy/policy.js';
+import { readBytes, writeFileAtomic } from '../adapters/fs.js';
+import { openFeedBundle } from '../app/feed.js';
+import { loadStoredInput } from './inputs/load.js';
+import { faultsFromFlags } from './faults.js';
+import { runScan, serializeArtifacts } from './run.js';
+
+const POLICY_MAX_BYTES = 16 * 1024 * 1024;
+
+/** A pinned digest must match the bytes mounted for it; an unpinned one ("latest") cannot be checked. */
+function checkPinned(bytes: Uint8Array, pinned: string, file: string, what: string, field: string): void {
+  if (!DIGEST_RE.test(pinned)) return;
+  const actual = sha256Digest(bytes);
+  if (actual !== pinned) {
+    throw new StellaError('BUNDLE_DIGEST_MISMATCH', `${what} digest is ${actual} but the manifest pins ${pinned}`, { file, path: field });
+  }
+}
+
+export function readPolicyBundle(file: string, pinned: string): CompiledPolicy {
+  const bytes = readBytes(file, POLICY_MAX_BYTES);
+  checkPinned(bytes, pinned, file, 'policy bundle', '$.policy.policy_bundle_digest');
+  return compilePolicy(parseJsonBytes(bytes, file), file);
+}
+
+export async function scannerMain(argv: string[], stderr: NodeJS.WritableStream = process.stderr): Promise<number> {
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        manifest: { type: 'string' },
+        input: { type: 'string' },
+        feed: { type: 'string' },
+        policy: { type: 'string' },
+        out: { type: 'string' },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+    for (const k of ['manifest', 'input', 'feed', 'policy', 'out'] as const) {
+      if (!values[k]) throw new StellaError('USAGE', `missing --${k} (usage: entry.js --manifest M --input PATH --feed BUNDLE --policy POLICY --out DIR)`);
+    }
+    const manifestFile = values.manifest!;
+    const manifest = parseManifest(readBytes(manifestFile), manifestFile);
+    const faults = faultsFromFlags(manifest.scanner.flags, manifestFile);
+
+    const inputFile = values.input!;
+    const inputBytes = readBytes(inputFile);
+    checkPinned(inputBytes, manifest.input.digest, inputFile, 'input', '$.input.digest');
+    const input = loadStoredInput(inputFile, manifest.input.type);
+
+    const feedFile = values.feed!;
+    const pinnedFeed = manifest.feeds.vuln_feed_bundle_digest;
+    const feed = await openFeedBundle(readBytes(feedFile), { file: feedFile, ...(DIGEST_RE.test(pinnedFeed) ? { expectedDigest: pinnedFeed } : {}) });
+    const policy = readPolicyBundle(values.policy!, manifest.policy.policy_bundle_digest);
+
+    // The only places the scanner touches nondeterminism, and only when a fault switch asks for it.
+    const artifacts = runScan({
+      packages: input.packages,
+      records: feed.records,
+      policy,
+      manifest,
+      faults,
+      ...(faults.includes('wallclock') ? { wallclock: new Date() } : {}),
+      ...(faults.includes('random-ids') ? { randomUUID } : {}),
+      cpus: availableParallelism(),
+      timeZone: process.env.TZ || Intl.DateTimeFormat().resolvedOptions().timeZone,
+    });
+    const bytes = serializeArtifacts(artifacts);
+    for (const n of ARTIFACT_NAMES) writeFileAtomic(path.join(values.out!, ARTIFACT_PATHS[n]), bytes[n]);
+    return 0;
+  } catch (e) {
+    const line = isStellaError(e) ? e.oneLine() : `internal error: ${(e as Error)?.message ?? String(e)}`;
+    stderr.write(`stella-scanner: ${line}\n`);
+    return 2;
+  }
+}
+
+const invokedAs = process.argv[1] ? pathToFileURL(path.resolve(process.argv[1])).href : '';
+if (import.meta.url === invokedAs) {
+  process.exitCode = await scannerMain(process.argv.slice(2));
+}
