@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { COMMANDS } from './registry.js';
 import { EXIT, type CliContext, type Command } from './command.js';
@@ -31,7 +33,11 @@ export function commandHelp(cmd: Command): string {
 }
 
 export async function main(ctx: CliContext): Promise<number> {
-  const [name, ...rest] = ctx.argv;
+  const interactive = ctx.stdout.isTTY === true && process.stdin.isTTY === true;
+  // Plain `stella` on a terminal opens the workstation: on $STELLA_HOME's index when there is one,
+  // else on the bundled demo history (built once). Piped or scripted, it prints help.
+  const argv = ctx.argv.length === 0 && interactive ? defaultInteractiveArgv(ctx) : ctx.argv;
+  const [name, ...rest] = argv;
   const debug = rest.includes('--debug');
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     ctx.stdout.write(topHelp());
@@ -42,6 +48,17 @@ export async function main(ctx: CliContext): Promise<number> {
     return EXIT.OK;
   }
   const entry = COMMANDS.find((c) => c.name === name);
+  return runCommand(entry, name, rest, debug, ctx);
+}
+
+function defaultInteractiveArgv(ctx: CliContext): string[] {
+  const home = path.resolve(ctx.cwd, ctx.env.STELLA_HOME || '.stella');
+  // The demo history carries its own "now" (demo --open applies it); a real index opens on the real clock.
+  const realIndex = existsSync(path.join(home, 'index.db')) && !existsSync(path.join(home, 'demo/.complete.json'));
+  return realIndex ? ['tui'] : ['demo', '--open'];
+}
+
+async function runCommand(entry: (typeof COMMANDS)[number] | undefined, name: string, rest: string[], debug: boolean, ctx: CliContext): Promise<number> {
   if (!entry) {
     ctx.stderr.write(`stella: unknown command '${name}' (see stella --help)\n`);
     return EXIT.USAGE;

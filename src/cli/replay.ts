@@ -13,6 +13,7 @@ import { engineFromEnv } from '../adapters/docker/engine.js';
 import { DockerExecutor } from '../adapters/docker/executor.js';
 import { LocalExecutor } from '../adapters/local-executor.js';
 import { ensureImage, scannerEntryPath } from '../app/image.js';
+import { bisect, renderBisect } from '../app/bisect.js';
 import { DEFAULT_TIMEOUT_MS, parseWhatIf, replay, replayBatch, type ReplayOptions, type ReplayResult } from '../app/replay.js';
 
 const EXIT_INTERRUPTED = 130;
@@ -93,7 +94,7 @@ function progress(ctx: CliContext): OnEvent {
 const command: Command = {
   name: 'replay',
   summary: 'replay a scan from its manifest in a locked-down container',
-  usage: 'replay --from MANIFEST.json --out-dir DIR [--executor docker|local] [--what-if feed=D|policy=D|scanner=ID]… [--timeout S] [--json]\n       stella replay --batch MANIFEST_OR_DIR… --out-dir DIR [--concurrency N] [--executor …] [--timeout S] [--json]',
+  usage: 'replay --from MANIFEST.json --out-dir DIR [--executor docker|local] [--what-if feed=D|policy=D|scanner=ID]… [--timeout S] [--json]\n       stella replay --batch MANIFEST_OR_DIR… --out-dir DIR [--concurrency N] [--executor …] [--timeout S] [--json]\n       stella replay --from A/manifest.json --bisect B_DIR --out-dir DIR [--executor …] [--json]',
   options: {
     from: { type: 'string' },
     'out-dir': { type: 'string' },
@@ -103,6 +104,7 @@ const command: Command = {
     json: { type: 'boolean' },
     batch: { type: 'boolean' },
     concurrency: { type: 'string' },
+    bisect: { type: 'string' },
   },
   optionHelp: {
     from: 'the scan manifest to replay (its record directory holds the original outputs)',
@@ -113,6 +115,7 @@ const command: Command = {
     json: 'print the replay record(s) as JSON',
     batch: 'replay every manifest named (files, or directories searched for scan records)',
     concurrency: 'batch: replays running at once (default 2)',
+    bisect: 'B_DIR: replay --from with each of B\'s differing pins swapped in (feed, policy, scanner) and name the swap that reproduces B',
   },
   async run(args, ctx) {
     const v = args.values;
@@ -123,6 +126,7 @@ const command: Command = {
     const kind = typeof v.executor === 'string' ? v.executor : 'docker';
     const batch = v.batch === true;
     if (batch && typeof v.from === 'string') throw usageError('use either --from MANIFEST or --batch PATH…');
+    if (batch && typeof v.bisect === 'string') throw usageError('--bisect works on one manifest (--from), not --batch');
     if (!batch && typeof v.from !== 'string') throw usageError('--from MANIFEST.json is required (or --batch PATH…)');
     if (!batch && args.positionals.length) throw usageError(`unexpected argument '${args.positionals[0]}'`);
     const concurrency = v.concurrency === undefined ? 2 : Number(v.concurrency);
@@ -157,6 +161,24 @@ const command: Command = {
         };
         return replay(o);
       };
+      if (typeof v.bisect === 'string') {
+        if (Object.keys(whatIf).length) throw usageError('--bisect chooses the what-if swaps itself; drop --what-if');
+        const r = await bisect({
+          manifestPath: manifests[0],
+          targetDir: path.resolve(ctx.cwd, v.bisect),
+          outDir,
+          executor: setup.executor,
+          timeoutMs,
+          blobs,
+          now: ctx.now,
+          env: ctx.env,
+          signal: controller.signal,
+          ...(setup.prepareImage ? { prepareImage: setup.prepareImage } : {}),
+        });
+        ctx.stdout.write(v.json === true ? JSON.stringify(r, null, 2) + '\n' : renderBisect(r));
+        if (r.verdict.trials.length > 0 && r.verdict.trials.every((t) => t.remaining === null)) return EXIT.ERROR;
+        return r.verdict.culprit === null ? EXIT.DIFFERS : EXIT.OK;
+      }
       if (!batch) {
         const r = await one(manifests[0]);
         if (controller.signal.aborted || r.dir === null) return EXIT_INTERRUPTED;
