@@ -8,5 +8,6 @@ export default defineConfig({
     // Docker and tmux tests share one engine and one tmux server: keep files from starving each other.
     maxWorkers: 2,
     fileParallelism: true,
+    reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
 });
