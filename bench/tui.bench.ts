@@ -189,8 +189,7 @@ export async function probe(dbPath: string): Promise<ProbeResult> {
 
 export default async function (): Promise<void> {
   const db = await buildDb();
-  const url = new URL(import.meta.url).href;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(url)}); process.stdout.write(JSON.stringify(await m.probe(${JSON.stringify(db)})) + '\\n', () => process.exit(0));`], {
+  const r = spawnSync(process.execPath, [path.join(here, 'tui-probe.js'), db], {
     encoding: 'utf8',
     // No stdin: the probe drives its own fake terminal, and an open pipe would keep it alive.
     stdio: ['ignore', 'pipe', 'pipe'],
