@@ -9,23 +9,12 @@ import { hasTool, median, report, shellMs, timeMs } from './lib.js';
 import { readBytes } from '../src/adapters/fs.js';
 import { parseJsonBytes } from '../src/core/json/parse.js';
 import { canonicalizeArtifact, detectSchema } from '../src/core/canonical/index.js';
+import { mulberry32 as prng } from '../src/core/seeded-random.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SBOM_DIR = path.join(REPO, 'fixtures/third_party/sboms/cyclonedx');
 const TARGET_BYTES = 50 * 1024 * 1024;
 const RUNS = 5;
-
-/** mulberry32: the generated SBOM is the same on every machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Obj = Record<string, unknown>;
 

@@ -13,6 +13,7 @@ import { canonicalizeArtifact } from '../src/core/canonical/index.js';
 import { ARTIFACT_NAMES, ARTIFACT_PATHS, ARTIFACT_SCHEMAS, type Outputs, type ScanManifest } from '../src/core/formats.js';
 import { compareDirs } from '../src/app/compare.js';
 import { packageKey } from '../src/core/diff/index.js';
+import { mulberry32 as prng, shuffled as shuffle } from '../src/core/seeded-random.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SBOM_DIR = path.join(REPO, 'fixtures/third_party/sboms/cyclonedx');
@@ -21,26 +22,6 @@ const TARGET_COMPONENTS = 50_000;
 const RUNS = 5;
 
 type Obj = Record<string, unknown>;
-
-/** mulberry32: the same pair on every machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function shuffle<T>(xs: T[], rnd: () => number): T[] {
-  for (let i = xs.length - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [xs[i], xs[j]] = [xs[j], xs[i]];
-  }
-  return xs;
-}
 
 const shuffleKeys = (v: unknown, rnd: () => number): unknown =>
   Array.isArray(v) ? v.map((x) => shuffleKeys(x, rnd)) : v && typeof v === 'object' ? Object.fromEntries(shuffle(Object.keys(v), rnd).map((k) => [k, shuffleKeys((v as Obj)[k], rnd)])) : v;

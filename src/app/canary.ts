@@ -23,14 +23,13 @@ import type { Executor, OnEvent } from '../core/ports.js';
 import { gateCanaries, parseCanarySet, type CanaryEntry, type CanaryGate, type CanaryOutcome, type CanarySet } from '../core/chaos/canary.js';
 import type { ReplayFacts } from '../core/fidelity/index.js';
 import type { BlobStore } from '../adapters/blob-store.js';
-import { readJsonFile, writeDirAtomic, writeFileAtomic } from '../adapters/fs.js';
+import { readJsonFile, writeDirAtomic } from '../adapters/fs.js';
 import { buildFeedBundle, FIXTURE_SOURCES, openFeedBundle } from './feed.js';
 import { readPolicyFile } from './policy.js';
 import { readManifestFile } from './manifest-file.js';
 import { repoRoot } from './image.js';
 import { computeOutputs, scan } from './scan.js';
 import { replay } from './replay.js';
-import { compareDirs } from './compare.js';
 import { loadStoredInput } from '../scanner/inputs/load.js';
 import { parseInputFile } from '../scanner/inputs/index.js';
 import { faultsFromFlags } from '../scanner/faults.js';
@@ -276,24 +275,8 @@ export async function runCanaries(o: CanaryRunOptions): Promise<CanaryReport> {
       ...(o.prepareImage ? { prepareImage: o.prepareImage } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
     });
-    let record = res.record;
-    if (res.dir && record.status === 'failed' && record.mismatch_reason === null) {
-      // The replay engine compares hashes; the classifier explains the mismatch and goes into the record.
-      const cmp = await compareDirs(original, res.dir, { blobs: o.blobs });
-      record = {
-        ...record,
-        sf_match: cmp.comparison.sf.match,
-        pf_match: cmp.comparison.pf.match,
-        mismatch_reason: cmp.classification.mismatch_reason,
-        subtags: cmp.classification.subtags,
-        diff_summary: cmp.diff_summary,
-        classifier_version: cmp.classification.classifier_version,
-      };
-      writeFileAtomic(path.join(res.dir, 'replay.json'), JSON.stringify(record, null, 2) + '\n');
-    } else if (res.dir && record.status === 'passed' && record.sf_match === null) {
-      record = { ...record, sf_match: true, pf_match: true };
-      writeFileAtomic(path.join(res.dir, 'replay.json'), JSON.stringify(record, null, 2) + '\n');
-    }
+    // replay() has already classified the record against the original (SPEC §4).
+    const record = res.record;
     const differing = ARTIFACT_NAMES.filter((n) => record.artifacts[n] && record.artifacts[n]!.canonical_sha256 !== g.outputs[n].canonical_sha256);
     rows.push({
       id: g.entry.id,

@@ -1,6 +1,7 @@
 // `compareDirs`: load two records, compare them, resolve the feed bundles and policies their manifests
 // pin (from the blob store, when there) for evidence, classify, and summarize. IO happens here once;
 // everything after loading is the pure core.
+import type { ReplayRecord } from '../core/formats.js';
 import { DIGEST_RE } from '../core/formats.js';
 import type { OsvRecordEntry } from '../scanner/types.js';
 import { StellaError } from '../core/errors.js';
@@ -29,6 +30,22 @@ export interface CompareResult {
   comparison: Comparison;
   classification: Classification;
   diff_summary: DiffSummaryV1;
+}
+
+/** The replay.json fields a comparison decides (SPEC §4): levels, cause, sub-tags, summary, classifier. */
+export function classifiedFields(r: CompareResult): Pick<
+  ReplayRecord,
+  'bf_match' | 'sf_match' | 'pf_match' | 'mismatch_reason' | 'subtags' | 'diff_summary' | 'classifier_version'
+> {
+  return {
+    bf_match: r.comparison.bf.match,
+    sf_match: r.comparison.sf.match,
+    pf_match: r.comparison.pf.match,
+    mismatch_reason: r.classification.mismatch_reason,
+    subtags: r.classification.subtags,
+    diff_summary: r.diff_summary,
+    classifier_version: r.classification.classifier_version,
+  };
 }
 
 /** Feed bundles by digest from the blob store; a missing or unreadable bundle is "unavailable" evidence. */

@@ -39,8 +39,9 @@ import { buildFeedBundle, FIXTURE_SOURCES, openFeedBundle } from './feed.js';
 import { readPolicyFile, type PolicyBundle } from './policy.js';
 import { buildManifest, computeOutputs, dominantEcosystem } from './scan.js';
 import { replayId, type WhatIf } from './replay.js';
-import { compareDirs } from './compare.js';
+import { classifiedFields, compareDirs } from './compare.js';
 import { repoRoot } from './image.js';
+import { mulberry32 } from '../core/seeded-random.js';
 
 /** Bump when the generator's output changes: a cached history of another version is rebuilt. */
 export const DEMO_GENERATOR_VERSION = '1';
@@ -172,15 +173,9 @@ export function parseDemoSpec(value: unknown, file: string): DemoSpec {
 
 // ---- seeded randomness --------------------------------------------------------------------------
 
-/** mulberry32: small, fast, good enough for a demo's jitter. One stream per purpose label. */
+/** One seeded stream per purpose label, so adding a draw in one place leaves the others unchanged. */
 export function seededRandom(seed: number, label: string): () => number {
-  let a = createHash('sha256').update(`${seed}\u0000${label}`).digest().readUInt32BE(0);
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(createHash('sha256').update(`${seed}\u0000${label}`).digest().readUInt32BE(0));
 }
 
 /** UUID4-shaped ids from a seeded stream: what a `random-ids` scanner would have written. */
@@ -667,15 +662,7 @@ async function replayOne(
   {
     if (!bf) {
       const cmp = await compareDirs(s.dir, dir, { blobs, resolveFeed: async (digest) => feeds.get(digest)?.records ?? null });
-      record = {
-        ...record,
-        sf_match: cmp.comparison.sf.match,
-        pf_match: cmp.comparison.pf.match,
-        mismatch_reason: cmp.classification.mismatch_reason,
-        subtags: cmp.classification.subtags,
-        diff_summary: cmp.diff_summary,
-        classifier_version: cmp.classification.classifier_version,
-      };
+      record = { ...record, ...classifiedFields(cmp) };
       writeFileSync(path.join(dir, 'replay.json'), JSON.stringify(record, null, 2) + '\n');
     }
   }

@@ -27,7 +27,7 @@ import type { ExecJob, Executor, OnEvent } from '../core/ports.js';
 import type { BlobStore } from '../adapters/blob-store.js';
 import { writeDirAtomic, readJsonFile } from '../adapters/fs.js';
 import { readVerifiedManifest } from './manifest-file.js';
-import { compareDirs } from './compare.js';
+import { classifiedFields, compareDirs } from './compare.js';
 
 export type WhatIfKey = 'feed' | 'policy' | 'scanner';
 export type WhatIf = Partial<Record<WhatIfKey, Digest>>;
@@ -377,14 +377,8 @@ async function classifyAgainstOriginal(record: ReplayRecord, originalDir: string
     const warnings = [...new Set([...(record.warnings ?? []).filter((w) => w !== 'unstable_raw_order'), ...r.comparison.warnings])].sort();
     return {
       ...record,
-      bf_match: r.comparison.bf.match,
-      sf_match: r.comparison.sf.match,
-      pf_match: r.comparison.pf.match,
+      ...classifiedFields(r),
       status: r.comparison.bf.match ? 'passed' : 'failed',
-      mismatch_reason: r.classification.mismatch_reason,
-      subtags: r.classification.subtags,
-      diff_summary: r.diff_summary,
-      classifier_version: r.classification.classifier_version,
       ...(warnings.length ? { warnings } : { warnings: undefined }),
     };
   } catch (e) {

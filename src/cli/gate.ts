@@ -12,17 +12,38 @@ import { resolveNow, storePath } from '../app/store-path.js';
 const command: Command = {
   name: 'gate',
   summary: 'gate a release on Replay Fidelity (exit 0 green, 3 warn, 1 fail)',
-  usage: 'gate [--now T] [--junit FILE] [--min-bucket N] [--db FILE] [--json]',
-  options: { now: { type: 'string' }, junit: { type: 'string' }, 'min-bucket': { type: 'string' }, db: { type: 'string' }, json: { type: 'boolean' } },
+  usage: 'gate [--now T] [--junit FILE] [--min-bucket N] [--db FILE] [--json]\n       stella gate --canary --scanner IMAGE_ID [--executor docker|local] [--junit FILE] [--json]',
+  options: {
+    now: { type: 'string' },
+    junit: { type: 'string' },
+    'min-bucket': { type: 'string' },
+    db: { type: 'string' },
+    json: { type: 'boolean' },
+    canary: { type: 'boolean' },
+    scanner: { type: 'string' },
+    executor: { type: 'string' },
+  },
   optionHelp: {
     now: 'evaluate as of this instant (RFC 3339; default: now)',
     junit: 'also write a JUnit XML report, one testcase per rule',
     'min-bucket': `ignore buckets with fewer completed replays (default ${MIN_BUCKET_REPLAYS})`,
     db: 'index file (default $STELLA_HOME/index.db)',
     json: 'machine-readable result',
+    canary: 'gate a release candidate: replay the golden canary set with --scanner (same as `stella canary`)',
+    scanner: 'with --canary: the candidate scanner image ID',
+    executor: 'with --canary: docker (default) or local',
   },
   positionals: false,
-  async run({ values }, ctx) {
+  async run(args, ctx) {
+    const { values } = args;
+    if (values.canary === true) {
+      // One gate for release pipelines: the canary run indexes its replays and gates them (same exit codes).
+      if (typeof values.scanner !== 'string') throw new StellaError('USAGE', '--canary needs --scanner IMAGE_ID (from `stella image build`)');
+      const canary = (await import('./canary.js')).default;
+      const { scanner, executor, junit, json } = values;
+      return canary.run({ values: { scanner, executor, junit, json }, positionals: [] }, ctx);
+    }
+    if (values.scanner !== undefined || values.executor !== undefined) throw new StellaError('USAGE', '--scanner and --executor only apply with --canary');
     const now = resolveNow(values.now, ctx.now);
     let min: number | undefined;
     if (values['min-bucket'] !== undefined) {

@@ -81,5 +81,13 @@ describe('stella canary (docker)', () => {
     const rec = JSON.parse(readFileSync(path.join(drifted[0].dir!, 'replay.json'), 'utf8'));
     expect(rec.mismatch_reason).toBe('scanner_drift');
     expect(rec.mode).toBe(`what-if:scanner=${candidate}`);
+
+    // The release pipeline's one command: `stella gate --canary` gates on the same run.
+    const g = await runStella(['gate', '--canary', '--scanner', candidate, '--json'], { env, timeoutMs: 900_000 });
+    expect(g.code).toBe(1);
+    expect((JSON.parse(g.stdout) as CanaryReport).gate.state).toBe('fail');
+    const usage = await runStella(['gate', '--canary'], { env });
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/--canary needs --scanner IMAGE_ID/);
   }, 900_000);
 });

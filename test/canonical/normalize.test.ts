@@ -16,6 +16,7 @@ import {
 import { sha256Digest } from '../../src/core/canonical/jcs.js';
 import { StellaError } from '../../src/core/errors.js';
 import { THIRD_PARTY } from '../helpers/cli.js';
+import { mulberry32 as prng, shuffled as shuffle } from '../../src/core/seeded-random.js';
 
 const SBOM_DIR = path.join(THIRD_PARTY, 'sboms/cyclonedx');
 const SBOMS = readdirSync(SBOM_DIR).filter((f) => f.endsWith('.json')).sort();
@@ -36,27 +37,6 @@ const CDX_VEX_WITH_RANGES = [
   'vex/cyclonedx-bom-examples/VEX/Use-Cases/Case-10/vex.json',
 ];
 const VEX_SET_KEYS = new Set(['statements', 'products', 'subcomponents', 'aliases']);
-
-/** mulberry32: a small seeded PRNG, so a failing permutation can be reproduced from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function shuffle<T>(xs: T[], rnd: () => number): T[] {
-  const out = [...xs];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
 
 /** A deep copy with every object's keys inserted in random order and every set-like array shuffled. */
 function permute(v: unknown, rnd: () => number, setKeys: ReadonlySet<string>, parentKey = ''): unknown {
