@@ -59,7 +59,7 @@ async function indexBench(work: string, count: number): Promise<void> {
   fresh.close();
   report({
     bench: 'index',
-    what: `  of which insert only (rows + rollup + 5 indexes)`,
+    what: `  of which insert only (rows, rollup, counts, 9 indexes)`,
     value: count / (ingestMs / 1000),
     unit: 'rows/s',
     better: 'higher',

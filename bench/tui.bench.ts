@@ -33,12 +33,16 @@ function advisoryIds(root: string): string[] {
 async function buildDb(): Promise<string> {
   const dir = path.join(tmpdir(), `stella-tui-bench-${ROWS}-v1`);
   const db = path.join(dir, 'index.db');
-  if (existsSync(path.join(dir, 'complete'))) return db;
+  const { openStore } = await import('../store/sqlite-store.js');
+  if (existsSync(path.join(dir, 'complete'))) {
+    // A cached index from an older schema is migrated here, outside the measured open.
+    openStore(db).close();
+    return db;
+  }
   rmSync(dir, { recursive: true, force: true });
   const tmp = `${dir}.tmp`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  const { openStore } = await import('../store/sqlite-store.js');
   const store = openStore(path.join(tmp, 'index.db'));
   const ids = advisoryIds(repoRoot());
   const ecos = ['npm', 'pypi', 'go', 'crates.io', 'maven'];

@@ -248,6 +248,38 @@ class RollupDelta {
   }
 }
 
+/** The facets `replay_counts` keeps per row; the same names as replay_runs' columns. */
+interface CountFacets {
+  failing: number;
+  tag_key: string;
+  scanner_version: string;
+  ecosystem: string;
+  project: string;
+  policy_set: string;
+}
+
+/** `replay_counts` deltas gathered during one transaction and written once at its end. */
+class CountDelta {
+  private cells = new Map<string, { f: CountFacets; n: number }>();
+  add({ failing, tag_key, scanner_version, ecosystem, project, policy_set }: CountFacets, sign: 1 | -1): void {
+    const k = JSON.stringify([failing, tag_key, scanner_version, ecosystem, project, policy_set]);
+    const cur = this.cells.get(k);
+    if (cur) cur.n += sign;
+    else this.cells.set(k, { f: { failing, tag_key, scanner_version, ecosystem, project, policy_set }, n: sign });
+  }
+  values() {
+    return this.cells.values();
+  }
+}
+
+/** Both deltas one write transaction carries. */
+interface Deltas {
+  rollup: RollupDelta;
+  counts: CountDelta;
+}
+
+const newDeltas = (): Deltas => ({ rollup: new RollupDelta(), counts: new CountDelta() });
+
 function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (m) => `\\${m}`);
 }
@@ -257,7 +289,8 @@ function filterSql(f: ReplayFilter): { where: string; params: unknown[] } {
   const params: unknown[] = [];
   if (f.failingOnly) parts.push('failing = 1');
   if (f.causes && f.causes.length) {
-    parts.push(`tag IN (${f.causes.map(() => '?').join(',')})`);
+    // tag_key (tag, or '~' when untagged) is indexed; a cause name is never '~'.
+    parts.push(`tag_key IN (${f.causes.map(() => '?').join(',')})`);
     params.push(...f.causes);
   }
   if (f.scanner) (parts.push('scanner_version = ?'), params.push(f.scanner));
@@ -345,7 +378,7 @@ class Store implements SqliteStore {
   ingest(batch: { scans: ScanIn[]; replays: ReplayIn[] }): { scans: IngestOutcome[]; replays: IngestOutcome[] } {
     return this.db
       .transaction(() => {
-        const delta = new RollupDelta();
+        const delta = newDeltas();
         const scans = batch.scans.map((s) => this.ingestScan(s));
         const replays = batch.replays.map((r) => this.ingestReplay(r, delta));
         this.flush(delta);
@@ -384,7 +417,7 @@ class Store implements SqliteStore {
     return old ? 'updated' : 'inserted';
   }
 
-  private ingestReplay(r: ReplayIn, delta: RollupDelta): IngestOutcome {
+  private ingestReplay(r: ReplayIn, delta: Deltas): IngestOutcome {
     const old = this.st(`SELECT ${ROW_COLS}, record_sha256 FROM replay_runs WHERE replay_id = ?`).get(r.replay_id) as
       | (RawRow & { record_sha256: string })
       | undefined;
@@ -393,9 +426,12 @@ class Store implements SqliteStore {
     const human = old ? old.human_tag : null;
     const tag = human ?? r.auto_reason;
     if (old) {
-      delta.add(cellsOf(factsOf(old, old.tag)), -1);
+      delta.rollup.add(cellsOf(factsOf(old, old.tag)), -1);
+      delta.counts.add(old, -1);
       this.st('DELETE FROM replay_runs WHERE replay_id = ?').run(r.replay_id);
     }
+    const failing = r.status === 'passed' ? 0 : 1;
+    const tag_key = tag ?? NO_TAG_KEY;
     this.st(
       `INSERT INTO replay_runs (replay_id, original_scan_id, record_sha256, status, failing, bf_match, sf_match, pf_match, auto_reason,
          human_tag, tag, tag_key, subtags_json, started_at, finished_at, day, duration_ms, scanner_version, ecosystem, policy_set, base_os,
@@ -403,18 +439,19 @@ class Store implements SqliteStore {
          manifest_json, executor_json, warnings_json)
        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
     ).run(
-      r.replay_id, r.original_scan_id, r.record_sha256, r.status, r.status === 'passed' ? 0 : 1, b2i(r.bf_match), b2i(r.sf_match),
-      b2i(r.pf_match), r.auto_reason, human, tag, tag ?? NO_TAG_KEY, JSON.stringify(r.subtags), r.started_at, r.finished_at,
+      r.replay_id, r.original_scan_id, r.record_sha256, r.status, failing, b2i(r.bf_match), b2i(r.sf_match),
+      b2i(r.pf_match), r.auto_reason, human, tag, tag_key, JSON.stringify(r.subtags), r.started_at, r.finished_at,
       r.finished_at.slice(0, 10), r.duration_ms, r.scanner_version, r.ecosystem, r.policy_set, r.base_os, r.project, r.feed_digest,
       r.regulated ? 1 : 0, r.executor_kind, r.record_dir, r.manifest_sha256, r.classifier_version, r.error,
       r.diff_summary === null ? null : JSON.stringify(r.diff_summary), r.manifest === null ? null : JSON.stringify(r.manifest),
       r.executor === null ? null : JSON.stringify(r.executor), JSON.stringify(r.warnings),
     );
-    delta.add(cellsOf(factsOf(r, tag)), 1);
+    delta.rollup.add(cellsOf(factsOf(r, tag)), 1);
+    delta.counts.add({ ...r, failing, tag_key }, 1);
     return old ? 'updated' : 'inserted';
   }
 
-  private flush(delta: RollupDelta): void {
+  private flush(delta: Deltas): void {
     const up = this.st(
       `INSERT INTO fidelity_daily (day, dim, bucket, total, n, bf, sf, pf, errors, dur_sum_ms, dur_n) VALUES (?,?,?,?,?,?,?,?,?,?,?)
        ON CONFLICT (dim, day, bucket) DO UPDATE SET total = total + excluded.total, n = n + excluded.n, bf = bf + excluded.bf,
@@ -422,10 +459,24 @@ class Store implements SqliteStore {
          dur_sum_ms = dur_sum_ms + excluded.dur_sum_ms, dur_n = dur_n + excluded.dur_n`,
     );
     const del = this.st('DELETE FROM fidelity_daily WHERE dim = ? AND day = ? AND bucket = ? AND total = 0');
-    for (const { day, dim, bucket, c } of delta.values()) {
+    for (const { day, dim, bucket, c } of delta.rollup.values()) {
       if (c.total === 0 && c.n === 0 && c.dur_n === 0 && c.dur_sum_ms === 0) continue;
       up.run(day, dim, bucket, c.total, c.n, c.bf, c.sf, c.pf, c.errors, c.dur_sum_ms, c.dur_n);
       if (c.total < 0) del.run(dim, day, bucket);
+    }
+    const count = this.st(
+      `INSERT INTO replay_counts (failing, tag_key, scanner_version, ecosystem, project, policy_set, n) VALUES (?,?,?,?,?,?,?)
+       ON CONFLICT DO UPDATE SET n = n + excluded.n`,
+    );
+    const uncount = this.st(
+      `DELETE FROM replay_counts WHERE failing = ? AND tag_key = ? AND scanner_version = ? AND ecosystem = ? AND project = ?
+       AND policy_set = ? AND n <= 0`,
+    );
+    for (const { f, n } of delta.counts.values()) {
+      if (n === 0) continue;
+      const key = [f.failing, f.tag_key, f.scanner_version, f.ecosystem, f.project, f.policy_set];
+      count.run(...key, n);
+      if (n < 0) uncount.run(...key);
     }
   }
 
@@ -447,7 +498,11 @@ class Store implements SqliteStore {
   // ---- lists ------------------------------------------------------------------------------
   countReplays(filter: ReplayFilter): { total: number; failing: number } {
     const { where, params } = filterSql(filter);
-    const r = this.st(`SELECT count(*) AS total, coalesce(sum(failing), 0) AS failing FROM replay_runs WHERE ${where}`).get(...params) as {
+    // Free text needs the rows; every other filter names only facets replay_counts keeps.
+    const sql = filter.text?.trim()
+      ? `SELECT count(*) AS total, coalesce(sum(failing), 0) AS failing FROM replay_runs WHERE ${where}`
+      : `SELECT coalesce(sum(n), 0) AS total, coalesce(sum(n * failing), 0) AS failing FROM replay_counts WHERE ${where}`;
+    const r = this.st(sql).get(...params) as {
       total: number;
       failing: number;
     };
@@ -533,7 +588,7 @@ class Store implements SqliteStore {
           .update(JSON.stringify([seq, unique, tag, opts.who, opts.at, opts.note ?? null]))
           .digest('hex')
           .slice(0, 16)}`;
-        const delta = new RollupDelta();
+        const delta = newDeltas();
         let changed = 0;
         for (const id of unique) {
           const row = this.st(`SELECT ${ROW_COLS} FROM replay_runs WHERE replay_id = ?`).get(id) as RawRow | undefined;
@@ -551,12 +606,15 @@ class Store implements SqliteStore {
       .immediate();
   }
 
-  private setHumanTag(row: RawRow, human: MismatchReason | null, delta: RollupDelta): void {
+  private setHumanTag(row: RawRow, human: MismatchReason | null, delta: Deltas): void {
     const eff = human ?? row.auto_reason;
-    this.st('UPDATE replay_runs SET human_tag = ?, tag = ?, tag_key = ? WHERE replay_id = ?').run(human, eff, eff ?? NO_TAG_KEY, row.replay_id);
+    const tag_key = eff ?? NO_TAG_KEY;
+    this.st('UPDATE replay_runs SET human_tag = ?, tag = ?, tag_key = ? WHERE replay_id = ?').run(human, eff, tag_key, row.replay_id);
     const onlyCause = (t: MismatchReason | null) => cellsOf(factsOf(row, t)).filter((c) => c.dim === 'cause');
-    delta.add(onlyCause(row.tag), -1);
-    delta.add(onlyCause(eff), 1);
+    delta.rollup.add(onlyCause(row.tag), -1);
+    delta.rollup.add(onlyCause(eff), 1);
+    delta.counts.add(row, -1);
+    delta.counts.add({ ...row, tag_key }, 1);
   }
 
   undoLastRetag(opts: { who: string; at: string }): { batch_id: string; restored: number } | null {
@@ -567,7 +625,7 @@ class Store implements SqliteStore {
         const events = this.st('SELECT event_id, replay_id, old_human FROM tag_events WHERE batch_id = ? AND undone = 0 ORDER BY event_id DESC').all(
           batch,
         ) as Array<{ event_id: number; replay_id: string; old_human: MismatchReason | null }>;
-        const delta = new RollupDelta();
+        const delta = newDeltas();
         for (const e of events) {
           const row = this.st(`SELECT ${ROW_COLS} FROM replay_runs WHERE replay_id = ?`).get(e.replay_id) as RawRow;
           this.setHumanTag(row, e.old_human, delta);
