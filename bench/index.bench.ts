@@ -104,6 +104,25 @@ async function queryBench(work: string, count: number): Promise<void> {
   });
 
   // A deep page: walk to ~half of the newest-first list by keyset, then compare with OFFSET.
+  // Pasting one replay id into the filter: a substring match that only one row has.
+  const oneId = (store.db.prepare('SELECT replay_id FROM replay_runs ORDER BY replay_id LIMIT 1 OFFSET ?').pluck().get(Math.floor(count / 3)) as string).slice(0, 14);
+  const textReq = { filter: { text: oneId }, sort: 'failing_first' as const, limit: 50 };
+  const textMs = median(await Promise.all(Array.from({ length: 5 }, () => timeMs(() => store.pageReplays(textReq)))));
+  const like = `%${oneId}%`;
+  const textScan = store.db.prepare(
+    `SELECT * FROM replay_runs NOT INDEXED WHERE replay_id LIKE ? OR project LIKE ? OR scanner_version LIKE ? OR ecosystem LIKE ?
+     ORDER BY failing DESC, finished_at DESC, replay_id DESC LIMIT 50`,
+  );
+  const textScanMs = median(await Promise.all(Array.from({ length: 3 }, () => timeMs(() => textScan.all(like, like, like, like)))));
+  report({
+    bench: 'index',
+    what: `free-text filter matching one replay of ${count}`,
+    value: textMs,
+    unit: 'ms',
+    better: 'lower',
+    baseline: { tool: 'same query reading the rows', value: textScanMs },
+  });
+
   const depth = Math.floor(count / 2);
   const at = store.db
     .prepare('SELECT finished_at, replay_id FROM replay_runs ORDER BY finished_at DESC, replay_id DESC LIMIT 1 OFFSET ?')

@@ -24,3 +24,10 @@ CREATE INDEX replay_runs_cause_failing ON replay_runs (tag_key, failing, finishe
 CREATE INDEX replay_runs_cause_project ON replay_runs (tag_key, project, finished_at, replay_id);
 CREATE INDEX replay_runs_failing_cause ON replay_runs (failing, tag_key, finished_at, replay_id);
 CREATE INDEX replay_runs_failing_project ON replay_runs (failing, project, finished_at, replay_id);
+
+-- Free text (LIKE over replay_id, project, scanner_version, ecosystem) in the two time orders reads
+-- these narrow indexes instead of 1.6 KB rows: a rare id at 1M rows in ~0.5 s instead of ~9 s.
+CREATE INDEX replay_runs_failing_first_text ON replay_runs (failing, finished_at, replay_id, project, scanner_version, ecosystem);
+CREATE INDEX replay_runs_finished_text ON replay_runs (finished_at, replay_id, failing, project, scanner_version, ecosystem);
+DROP INDEX replay_runs_failing_first;
+DROP INDEX replay_runs_finished;
