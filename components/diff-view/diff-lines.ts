@@ -119,9 +119,19 @@ export function buildDiffLines(d: ReplayDetail): DiffLine[] {
 /** A unified diff (raw canonical or manifest) as lines; hunks and +/- lines are the `n` stops. */
 export function textDiffLines(title: string, unified: string): DiffLine[] {
   const out: DiffLine[] = [{ kind: 'head', text: title, change: false }];
+  let from = '';
   for (const line of unified.split('\n')) {
     if (line === '' ) continue;
-    if (line.startsWith('+++') || line.startsWith('---') || line.startsWith('===') || line.startsWith('Index:')) continue;
+    if (line.startsWith('===') || line.startsWith('Index:')) continue;
+    // The file header pair becomes one heading: with several artifacts, it says whose hunks follow.
+    if (line.startsWith('--- ')) {
+      from = line.slice(4).split('\t')[0];
+      continue;
+    }
+    if (line.startsWith('+++ ')) {
+      out.push({ kind: 'head', text: `${from} -> ${line.slice(4).split('\t')[0]}`, change: false });
+      continue;
+    }
     const c = line[0];
     if (c === '@') out.push({ kind: 'text', text: line, change: false, sign: '@' });
     else if (c === '+' || c === '-') out.push({ kind: 'text', text: line, change: true, sign: c });

@@ -22,6 +22,8 @@ interface Col {
   get: (r: ReplayRow) => string;
 }
 
+const REPLAY_ID_WIDTH = 'rpl_0123456789abcdef'.length;
+
 const flag = (b: boolean | null): string => (b === null ? '?' : b ? '=' : 'x');
 
 /** Columns sized for the terminal width; the id and project columns take what is left. */
@@ -36,7 +38,9 @@ export function columns(width: number): Col[] {
   // 2 cells of cursor + mark, one space between columns.
   const used = 2 + fixed.reduce((n, c) => n + c.width + 1, 0);
   const rest = Math.max(16, width - used - 1);
-  const idW = Math.max(8, Math.floor(rest * 0.55));
+  // A replay id (rpl_ + 16 hex = 20) is what `--open`, `stella ticket` and the filter take: at 80
+  // columns it is shown whole and the project column gives way.
+  const idW = Math.max(8, Math.min(rest - 7, Math.max(REPLAY_ID_WIDTH, Math.floor(rest * 0.55))));
   const projW = Math.max(6, rest - idW - 1);
   return [
     { title: 'REPLAY', width: idW, get: (r) => r.replay_id },

@@ -360,10 +360,14 @@ function startTag(s: WorkstationState): Result {
 
 function startRerun(s: WorkstationState): Result {
   if (s.rerun?.running) return done({ ...s, message: 're-run already in progress' });
-  if (!s.engine.available) return done({ ...s, message: `re-run unavailable: ${s.engine.reason ?? 'no Docker engine'}` });
+  // reason null and not available = the engine check has not answered yet (it starts after the first
+  // frames): the re-run waits for it instead of calling a running engine unavailable.
+  const checking = !s.engine.available && s.engine.reason === null;
+  if (!s.engine.available && !checking) return done({ ...s, message: `re-run unavailable: ${s.engine.reason}` });
   const ids = s.screen === 'diff' && s.diff ? [s.diff.id] : targetIds(s);
   if (ids.length === 0) return done({ ...s, message: 'nothing to re-run' });
-  return done({ ...s, rerun: { running: true, done: 0, total: ids.length, line: `re-run 0/${ids.length}` } }, { kind: 'rerun', ids });
+  const line = `re-run 0/${ids.length}${checking ? ': waiting for the Docker engine check' : ''}`;
+  return done({ ...s, rerun: { running: true, done: 0, total: ids.length, line } }, { kind: 'rerun', ids });
 }
 
 /** Move the cursor by `delta` inside the window and ask for the next page before the edge is reached. */

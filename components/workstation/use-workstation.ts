@@ -4,6 +4,7 @@
 import { useEffect, useSyncExternalStore } from 'react';
 import { useInput, useStdout, useApp } from 'ink';
 import type { MismatchReason } from '../../src/core/formats.js';
+import { isStellaError } from '../../src/core/errors.js';
 import type { Cursor, ReplayDetail, ReplayFilter, ReplayRow, ReplaySort, ReplayStore } from '../../store/types.js';
 import { tokenize, type KeyFlags } from '../keys/key-table.js';
 import { textDiffLines } from '../diff-view/diff-lines.js';
@@ -52,6 +53,11 @@ export interface WorkstationDeps {
   defer?: (fn: () => void) => void;
   /** Counts off the UI thread (a worker with its own read-only connection), when available. */
   countAsync?: (filter: ReplayFilter) => Promise<{ total: number; failing: number }>;
+}
+
+/** One line for the message bar; a StellaError keeps the file and JSON path it names. */
+export function errorText(err: unknown): string {
+  return isStellaError(err) ? err.oneLine() : (err as Error)?.message ?? String(err);
 }
 
 export const ENGINE_HINT = 'dockerd --bridge=none --iptables=false --ip-forward=false --ip-masq=false &';
@@ -111,7 +117,7 @@ export class WorkstationController {
     this.later(() => this.runEffects(startEffects(this.state)));
     void Promise.resolve(this.deps.engine).then(
       (e) => this.dispatch({ type: 'engine', available: e.available, reason: e.reason }),
-      (err: unknown) => this.dispatch({ type: 'engine', available: false, reason: (err as Error)?.message ?? String(err) }),
+      (err: unknown) => this.dispatch({ type: 'engine', available: false, reason: errorText(err) }),
     );
   }
 
@@ -132,7 +138,7 @@ export class WorkstationController {
       try {
         this.run(e);
       } catch (err) {
-        this.dispatch({ type: 'message', text: `error: ${(err as Error)?.message ?? String(err)}` });
+        this.dispatch({ type: 'message', text: `error: ${errorText(err)}` });
       }
     }
   }
@@ -153,7 +159,7 @@ export class WorkstationController {
           const done = (c: { total: number; failing: number }): void => {
             if (gen === this.generation) this.dispatch({ type: 'counts', total: c.total, failing: c.failing });
           };
-          const fail = (err: unknown): void => this.dispatch({ type: 'message', text: `error: ${(err as Error)?.message ?? String(err)}` });
+          const fail = (err: unknown): void => this.dispatch({ type: 'message', text: `error: ${errorText(err)}` });
           if (this.deps.countAsync) {
             this.deps.countAsync(filter).then(done, fail);
             return;
@@ -191,7 +197,7 @@ export class WorkstationController {
             const page = store.pageReplays(where === 'after' ? { filter: f, sort: now.sort, after: at, limit: PAGE_SIZE } : { filter: f, sort: now.sort, before: at, limit: PAGE_SIZE });
             this.dispatch({ type: 'page', where, page });
           } catch (err) {
-            this.dispatch({ type: 'message', text: `error: ${(err as Error)?.message ?? String(err)}` });
+            this.dispatch({ type: 'message', text: `error: ${errorText(err)}` });
           }
         });
         return;
@@ -267,30 +273,43 @@ export class WorkstationController {
 
   private async rerun(ids: string[]): Promise<void> {
     const fn = this.deps.rerun;
-    if (!fn) {
+    // `r` may come before the engine check has answered: wait for it (the same promise start() reads).
+    const engine = await Promise.resolve(this.deps.engine).catch((err: unknown): EngineStatus => ({ available: false, reason: errorText(err) }));
+    if (!fn || !engine.available) {
       this.dispatch({ type: 'rerun', state: null });
-      this.dispatch({ type: 'message', text: `re-run unavailable: ${this.state.engine.reason ?? 'no executor'}` });
+      this.dispatch({ type: 'message', text: `re-run unavailable: ${engine.reason ?? 'no executor'}` });
       return;
     }
     let doneN = 0;
     let failed = 0;
+    // The next replay's start follows a result within the same tick, so the line keeps the previous
+    // result beside the live one, and the summary keeps the last failure: neither is lost between frames.
+    let last = '';
+    let lastFailure = '';
     const total = ids.length;
+    const live = (id: string, text: string): string => `re-run ${doneN}/${total}: ${id} ${text}${last ? ` (last: ${last})` : ''}`;
     try {
       await fn(ids, (ev) => {
-        if (ev.kind === 'start') this.dispatch({ type: 'rerun', state: { running: true, done: doneN, total, line: `re-run ${doneN}/${total}: ${ev.id} starting` } });
-        else if (ev.kind === 'progress') this.dispatch({ type: 'rerun', state: { running: true, done: doneN, total, line: `re-run ${doneN}/${total}: ${ev.id} ${ev.text}` } });
+        if (ev.kind === 'start') this.dispatch({ type: 'rerun', state: { running: true, done: doneN, total, line: live(ev.id, 'starting') } });
+        else if (ev.kind === 'progress') this.dispatch({ type: 'rerun', state: { running: true, done: doneN, total, line: live(ev.id, ev.text) } });
         else {
           doneN++;
-          if (!ev.ok) failed++;
+          if (!ev.ok) {
+            failed++;
+            // A message naming the record's file already names the replay.
+            lastFailure = ev.message.includes(ev.id) ? ev.message : `${ev.id}: ${ev.message}`;
+          }
+          last = ev.message;
           this.dispatch({ type: 'rerun', state: { running: doneN < total, done: doneN, total, line: `re-run ${doneN}/${total}: ${ev.id} ${ev.message}` } });
           // Rows update as each replay finishes.
           this.run({ kind: 'refresh' });
         }
       });
       this.run({ kind: 'dashboard' });
-      this.dispatch({ type: 'rerun', state: { running: false, done: doneN, total, line: `re-run finished: ${doneN - failed} ok, ${failed} failed` } });
+      const summary = `re-run finished: ${doneN - failed} ok, ${failed} failed${lastFailure ? ` - ${lastFailure}` : ''}`;
+      this.dispatch({ type: 'rerun', state: { running: false, done: doneN, total, line: summary } });
     } catch (err) {
-      this.dispatch({ type: 'rerun', state: { running: false, done: doneN, total, line: `re-run stopped: ${(err as Error)?.message ?? String(err)}` } });
+      this.dispatch({ type: 'rerun', state: { running: false, done: doneN, total, line: `re-run stopped: ${errorText(err)}` } });
     }
   }
 }

@@ -9,11 +9,12 @@ import React from 'react';
 import { render } from 'ink';
 import { createTwoFilesPatch } from 'diff';
 import { StellaError, isStellaError } from '../core/errors.js';
-import { ARTIFACT_NAMES } from '../core/formats.js';
+import { ARTIFACT_NAMES, type ReplayRecord, type ScanManifest } from '../core/formats.js';
 import { canonicalTextDiff } from '../core/diff/text.js';
 import type { Cursor, ReplayDetail, ReplayFilter, ReplayRow, ReplaySort } from '../../store/types.js';
 import { openStore, type SqliteStore } from '../../store/sqlite-store.js';
-import { loadRecord } from './record.js';
+import { effectiveManifest, loadRecord } from './record.js';
+import { readJsonFile } from '../adapters/fs.js';
 import { storePath } from './store-path.js';
 import { WorkstationController, type EngineStatus, type RerunFn, type WorkstationDeps } from '../../components/workstation/use-workstation.js';
 import { Workstation } from '../../components/workstation/workstation.js';
@@ -95,18 +96,44 @@ function sortedJson(v: unknown): string {
   return JSON.stringify(sort(v), null, 2) + '\n';
 }
 
-/** `m`: the pinned manifest and the environment the original ran in vs what the replay ran with. */
+/** The replay.json of an indexed replay record (for its `mode`), or null when the record has none. */
+function replayRecordOf(detail: ReplayDetail): ReplayRecord | null {
+  if (!detail.record_dir) return null;
+  const file = path.join(detail.record_dir, 'replay.json');
+  if (!existsSync(file)) return null;
+  const v = readJsonFile(file) as Partial<ReplayRecord> | null;
+  if (!v || typeof v !== 'object' || typeof v.mode !== 'string') {
+    throw new StellaError('RECORD_INVALID', 'must be a string naming the replay mode (pinned or what-if:…)', { file, path: '$.mode' });
+  }
+  return v as ReplayRecord;
+}
+
+/**
+ * `m`: the pinned manifest and the environment the original ran in vs what the replay ran with. A
+ * what-if replay keeps the original manifest.json on disk; the manifest shown on the replay side is
+ * the one the scanner saw, with the overrides of its mode applied, so the overridden digest shows.
+ */
 export function manifestDiffOf(store: SqliteStore, detail: ReplayDetail): string {
   const scan = store.db.prepare('SELECT manifest_json FROM scan_manifests WHERE scan_id = ?').get(detail.original_scan_id) as { manifest_json: string } | undefined;
   const original = scan ? (JSON.parse(scan.manifest_json) as Record<string, unknown>) : null;
-  const replayed = (detail.manifest ?? null) as Record<string, unknown> | null;
-  const out = [createTwoFilesPatch('original/manifest.json', 'replay/manifest.json', sortedJson(original), sortedJson(replayed), undefined, undefined, { context: 2 })];
+  const record = replayRecordOf(detail);
+  const pinned = (detail.manifest ?? null) as ScanManifest | null;
+  const replayed = (pinned && record ? effectiveManifest(pinned, record) : pinned) as Record<string, unknown> | null;
+  const out: string[] = [];
+  if (record) out.push(`replay mode: ${record.mode}`);
+  out.push(createTwoFilesPatch('original/manifest.json', 'replay/manifest.json', sortedJson(original), sortedJson(replayed), undefined, undefined, { context: 2 }));
   const env = (original?.environment ?? null) as Record<string, unknown> | null;
   const ex = (detail.executor ?? null) as Record<string, unknown> | null;
   if (env || ex) {
     // The executor block of replay.json against the manifest's pinned environment: same field names.
     const pick = (o: Record<string, unknown> | null) => (o ? Object.fromEntries(Object.keys(env ?? {}).map((k) => [k, o[k] ?? null])) : null);
-    out.push(createTwoFilesPatch('original/environment', 'replay/executor', sortedJson(pick(env)), sortedJson(pick(ex)), undefined, undefined, { context: 2 }));
+    // Docker's NetworkMode `none` is what the manifest calls `disabled` (the classifier reads them
+    // alike); shown raw, every Docker replay would carry a network "difference".
+    const executorSide = pick(ex);
+    if (executorSide && executorSide.network === 'none') executorSide.network = 'disabled';
+    const [a, b] = [sortedJson(pick(env)), sortedJson(executorSide)];
+    if (a === b) out.push(`environment: the replay ran in the pinned environment (${Object.keys(env ?? {}).sort().join(', ')})`);
+    else out.push(createTwoFilesPatch('original/environment', 'replay/executor', a, b, undefined, undefined, { context: 2 }));
   }
   return out.join('\n');
 }
@@ -114,7 +141,7 @@ export function manifestDiffOf(store: SqliteStore, detail: ReplayDetail): string
 /** Re-run replays through the Docker executor, index each new record, report per replay. */
 export function dockerRerun(store: SqliteStore, opts: { env: NodeJS.ProcessEnv; cwd: string; now: () => Date; home: string }): RerunFn {
   return async (ids, onEvent) => {
-    const [{ engineFromEnv }, { DockerExecutor }, { BlobStore }, { ensureImage }, { replay }, { indexRecords }] = await Promise.all([
+    const [{ engineFromEnv }, { DockerExecutor }, { BlobStore }, { ensureImage }, { replay, parseWhatIf }, { indexRecords }] = await Promise.all([
       import('../adapters/docker/engine.js'),
       import('../adapters/docker/executor.js'),
       import('../adapters/blob-store.js'),
@@ -132,9 +159,15 @@ export function dockerRerun(store: SqliteStore, opts: { env: NodeJS.ProcessEnv; 
       try {
         const detail = store.getReplay(id);
         if (!detail) throw new StellaError('NOT_FOUND', `replay ${id} is not in the index`);
-        const manifestPath = path.join(replayDir(detail), 'manifest.json');
+        // The new run is compared with the ORIGINAL scan (its outputs.json sits beside its manifest),
+        // not with the replay being re-run, and keeps that replay's what-if overrides: re-running a
+        // what-if replay asks the same question again.
+        const record = replayRecordOf({ ...detail, record_dir: replayDir(detail) });
+        const whatIf = record && record.mode.startsWith('what-if:') ? parseWhatIf(record.mode.slice('what-if:'.length).split(',')) : {};
+        const manifestPath = path.join(originalDir(store, detail), 'manifest.json');
         const r = await replay({
           manifestPath,
+          whatIf,
           outDir,
           executor,
           blobs,

@@ -56,7 +56,15 @@ export async function mount(store: SqliteStore, opts: { width?: number; height?:
   };
   const controller = new WorkstationController(deps, { width: opts.width ?? 80, height: opts.height ?? 24, ...(opts.openId ? { openId: opts.openId } : {}) });
   controller.start();
-  const app = render(<Workstation controller={controller} theme={opts.theme ?? makeTheme({ color: false, ascii: false })} />);
+  return { store, ...(await mountController(controller, opts.theme)) };
+}
+
+/**
+ * Draw an already started controller (e.g. the one `openWorkstation` builds for `stella tui`) in
+ * ink-testing-library. `frames()` is every frame written so far, for "was it ever shown" checks.
+ */
+export async function mountController(controller: WorkstationController, theme?: Theme): Promise<Omit<Harness, 'store'> & { frames(): string[] }> {
+  const app = render(<Workstation controller={controller} theme={theme ?? makeTheme({ color: false, ascii: false })} />);
   const frame = (): string => plain(app.lastFrame() ?? '');
   const waitFor = async (pred: string | RegExp | ((f: string) => boolean), what = String(pred), ms = 5000): Promise<string> => {
     const test = typeof pred === 'string' ? (f: string) => f.includes(pred) : pred instanceof RegExp ? (f: string) => pred.test(f) : pred;
@@ -78,5 +86,5 @@ export async function mount(store: SqliteStore, opts: { width?: number; height?:
       await new Promise((r) => setTimeout(r, k === KEYS.escape ? 30 : 5));
     }
   };
-  return { store, controller, frame, press, waitFor, unmount: () => app.unmount() };
+  return { controller, frame, frames: () => app.frames.map(plain), press, waitFor, unmount: () => app.unmount() };
 }

@@ -246,6 +246,15 @@ describe('marks and retag', () => {
     expect(yes.state.rerun).toMatchObject({ running: true, total: 1 });
     expect(run(yes.state, key('r')).state.message).toBe('re-run already in progress');
   });
+
+  test('r before the engine check has answered waits for it instead of calling the engine unavailable', () => {
+    const s = run(listState(), key('space')).state;
+    expect(s.engine).toEqual({ available: false, reason: null });
+    const r = run(s, key('r'));
+    expect(r.state.message).toBeNull();
+    expect(r.effects).toEqual([{ kind: 'rerun', ids: [row(0).replay_id] }]);
+    expect(r.state.rerun).toMatchObject({ running: true, total: 1, line: 're-run 0/1: waiting for the Docker engine check' });
+  });
 });
 
 describe('diff, help, palette', () => {
@@ -293,6 +302,23 @@ describe('diff, help, palette', () => {
     expect(run(raw, key('n')).state.diff!.focus).toBe(2);
     expect(run(raw, key('d')).state.diff!.view).toBe('summary');
     expect(run(raw, key('escape')).state.diff!.view).toBe('summary');
+  });
+
+  test('a unified diff of several files: each file header pair becomes one heading before its hunks', () => {
+    const unified = '===\n--- original/a.json\t\n+++ replay/a.json\t\n@@ -1 +1 @@\n-x\n+y\n===\n--- original/b.json\n+++ replay/b.json\n@@ -2 +2 @@\n ctx\n-p\n+q\n';
+    const lines = textDiffLines('raw', unified);
+    expect(lines.map((l) => [l.kind, 'text' in l ? l.text : '', l.change])).toEqual([
+      ['head', 'raw', false],
+      ['head', 'original/a.json -> replay/a.json', false],
+      ['text', '@@ -1 +1 @@', false],
+      ['text', '-x', true],
+      ['text', '+y', true],
+      ['head', 'original/b.json -> replay/b.json', false],
+      ['text', '@@ -2 +2 @@', false],
+      ['text', ' ctx', false],
+      ['text', '-p', true],
+      ['text', '+q', true],
+    ]);
   });
 
   test('? opens help over the current screen and Esc closes it; : runs palette commands', () => {
