@@ -260,12 +260,14 @@ interface CountFacets {
 
 /** `replay_counts` deltas gathered during one transaction and written once at its end. */
 class CountDelta {
-  private cells = new Map<string, { f: CountFacets; n: number }>();
-  add({ failing, tag_key, scanner_version, ecosystem, project, policy_set }: CountFacets, sign: 1 | -1): void {
-    const k = JSON.stringify([failing, tag_key, scanner_version, ecosystem, project, policy_set]);
+  private cells = new Map<string, { key: Array<string | number>; n: number }>();
+  add(f: CountFacets, sign: 1 | -1): void {
+    // Column order of replay_counts' insert below.
+    const key = [f.failing, f.tag_key, f.scanner_version, f.ecosystem, f.project, f.policy_set];
+    const k = JSON.stringify(key);
     const cur = this.cells.get(k);
     if (cur) cur.n += sign;
-    else this.cells.set(k, { f: { failing, tag_key, scanner_version, ecosystem, project, policy_set }, n: sign });
+    else this.cells.set(k, { key, n: sign });
   }
   values() {
     return this.cells.values();
@@ -472,9 +474,8 @@ class Store implements SqliteStore {
       `DELETE FROM replay_counts WHERE failing = ? AND tag_key = ? AND scanner_version = ? AND ecosystem = ? AND project = ?
        AND policy_set = ? AND n <= 0`,
     );
-    for (const { f, n } of delta.counts.values()) {
+    for (const { key, n } of delta.counts.values()) {
       if (n === 0) continue;
-      const key = [f.failing, f.tag_key, f.scanner_version, f.ecosystem, f.project, f.policy_set];
       count.run(...key, n);
       if (n < 0) uncount.run(...key);
     }
