@@ -102,7 +102,7 @@ export function makeRecord(s: GenSpec): { replay: ReplayRecord; manifest: ScanMa
     replay_id: replayId,
     original_scan_id: scanId,
     manifest_sha256: digest(`manifest-${s.i}`),
-    mode: 'bf',
+    mode: 'pinned',
     executor: {
       kind: 'docker',
       image_digest: manifest.scanner.scanner_image_digest,
