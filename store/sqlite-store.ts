@@ -552,8 +552,15 @@ class Store implements SqliteStore {
       return { rows: [], hasMoreAfter: moreAfter, hasMoreBefore: moreBefore };
     }
     const cursorOf = (r: RawRow) => keyCols.map((c) => (r as unknown as Record<string, string | number>)[c]);
-    const hasMoreAfter = this.st(q(fwdOp, false)).all(...params, ...cursorOf(raw[raw.length - 1]), 1).length > 0;
-    const hasMoreBefore = this.st(q(backOp, true)).all(...params, ...cursorOf(raw[0]), 1).length > 0;
+    // What the query itself proves needs no second look: a page from an end has nothing beyond that
+    // end, and a short page reached the end it walked towards (a rare free-text match would otherwise
+    // walk the whole index again for each probe).
+    const from = req.before ? 'before' : req.after ? 'after' : req.fromEnd ? 'end' : 'start';
+    const short = raw.length < limit;
+    const endReached = from === 'end' || ((from === 'after' || from === 'start') && short);
+    const startReached = from === 'start' || ((from === 'before' || from === 'end') && short);
+    const hasMoreAfter = !endReached && this.st(q(fwdOp, false)).all(...params, ...cursorOf(raw[raw.length - 1]), 1).length > 0;
+    const hasMoreBefore = !startReached && this.st(q(backOp, true)).all(...params, ...cursorOf(raw[0]), 1).length > 0;
     return { rows: raw.map(toRow), hasMoreAfter, hasMoreBefore };
   }
 
