@@ -316,15 +316,16 @@ export function openStore(dbPath: string, opts: { readonly?: boolean } = {}): Sq
     // file when the last writer has removed it, and would fail instead of reading.
     db = new Database(dbPath, { fileMustExist: true });
     db.pragma('busy_timeout = 5000');
-    db.pragma('query_only = ON');
     db.pragma('cache_size = -65536');
-    const migrations = loadMigrations();
-    const have = db.pragma('user_version', { simple: true }) as number;
-    const want = migrations[migrations.length - 1].version;
-    if (have !== want) {
+    // Version 0 is a database no stella ever wrote: a reader must not turn it into an index.
+    if (db.pragma('user_version', { simple: true }) === 0) {
       db.close();
-      throw new StellaError('IO', `index schema is version ${have}, this stella needs ${want}: run \`stella index DIR\` to migrate`, { file: dbPath });
+      throw new StellaError('IO', 'not a stella index (schema version 0): `stella index DIR` builds one', { file: dbPath });
     }
+    // An index from an older stella is migrated on first use by any command, readers included: the
+    // migrations are forward-only transactions, and an upgrade should not need a manual step.
+    migrate(db, dbPath);
+    db.pragma('query_only = ON');
   } else {
     mkdirSync(path.dirname(path.resolve(dbPath)), { recursive: true });
     db = new Database(dbPath);
@@ -335,14 +336,20 @@ export function openStore(dbPath: string, opts: { readonly?: boolean } = {}): Sq
     db.pragma('foreign_keys = ON');
     // Index inserts land in random key order (ids are hashes): a larger page cache keeps them in memory.
     db.pragma('cache_size = -65536');
-    migrate(db);
+    migrate(db, dbPath);
   }
   return new Store(db, dbPath);
 }
 
-function migrate(db: Database.Database): void {
+function migrate(db: Database.Database, dbPath: string): void {
   const have = db.pragma('user_version', { simple: true }) as number;
-  for (const m of loadMigrations()) {
+  const migrations = loadMigrations();
+  const known = migrations[migrations.length - 1].version;
+  if (have > known) {
+    db.close();
+    throw new StellaError('IO', `index schema is version ${have}, newer than this stella knows (${known}): upgrade stella`, { file: dbPath });
+  }
+  for (const m of migrations) {
     if (m.version <= have) continue;
     db.transaction(() => {
       db.exec(m.sql);

@@ -332,12 +332,33 @@ describe('keyset paging', () => {
     v1.pragma('user_version = 1');
     v1.exec(`ATTACH '${store.dbPath}' AS src; INSERT INTO replay_runs SELECT * FROM src.replay_runs; INSERT INTO fidelity_daily SELECT * FROM src.fidelity_daily`);
     v1.close();
-    expect(() => openStore(file, { readonly: true })).toThrow(/schema is version 1/);
-    const migrated = openStore(file);
+    // A reader (stella gate, fidelity, tui) migrates an older index on first use.
+    const migrated = openStore(file, { readonly: true });
     expect(migrated.db.pragma('user_version', { simple: true })).toBe(2);
     expect(migrated.db.prepare('SELECT count(*) FROM replay_counts').pluck().get()).toBeGreaterThan(0);
     expectRollupConsistent(migrated);
+    expect(() => migrated.db.exec('DELETE FROM replay_counts')).toThrow(/readonly|query_only/i);
     migrated.close();
+  });
+
+  it('a reader refuses a database no stella wrote and one from a newer stella, changing neither', () => {
+    const foreign = path.join(dir, 'foreign.db');
+    const f = new Database(foreign);
+    f.exec('CREATE TABLE notes (t TEXT)');
+    f.close();
+    expect(() => openStore(foreign, { readonly: true })).toThrow(/not a stella index/);
+    const newer = path.join(dir, 'newer.db');
+    openStore(newer).close();
+    const n = new Database(newer);
+    n.pragma('user_version = 99');
+    n.close();
+    for (const ro of [true, false]) expect(() => openStore(newer, { readonly: ro })).toThrow(/version 99, newer than this stella knows/);
+    for (const [file, want] of [[foreign, 0], [newer, 99]] as const) {
+      const h = new Database(file, { readonly: true });
+      expect(h.pragma('user_version', { simple: true })).toBe(want);
+      if (file === foreign) expect(h.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all()).toEqual(['notes']);
+      h.close();
+    }
   });
 
   it('LIKE wildcards in free text are literal', () => {
