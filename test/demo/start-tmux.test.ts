@@ -1,44 +1,26 @@
 // The README's first run: `npm start` on a fresh STELLA_HOME builds the demo history and opens the
 // workstation on it with no other step, in a real 80×24 terminal (tmux). Waits for frames, never sleeps.
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 import { REPO } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
+import { tmuxTerminal, type TmuxTerminal } from '../helpers/tmux.js';
 
-const socket = `stella-demo-${process.pid}`;
-const tmux = (...args: string[]): string => {
-  const r = spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-};
-afterAll(() => {
-  spawnSync('tmux', ['-L', socket, 'kill-server']);
-});
-const screen = (): string => tmux('capture-pane', '-p', '-t', 'w');
-
-async function waitScreen(pred: (s: string) => boolean, what: string, ms: number): Promise<string> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const s = screen();
-    if (pred(s)) return s;
-    if (Date.now() > deadline) throw new Error(`screen never showed ${what}; last screen:\n${s}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+let term: TmuxTerminal | null = null;
+afterAll(() => term?.kill());
 
 test('npm start on a fresh home builds the demo and opens the dashboard on it', async () => {
   const home = tempDir('stella-start-');
   const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
   expect(pkg.scripts.start).toContain('demo --open');
   const cmd = `cd ${REPO} && env -u CI NO_COLOR=1 LANG=C.UTF-8 STELLA_HOME=${home} DOCKER_HOST=unix:///nonexistent/stella.sock npm start; echo EXITED $?; sleep 60`;
-  tmux('new-session', '-d', '-s', 'w', '-x', '80', '-y', '24', cmd);
-  const dash = await waitScreen((s) => s.includes('Top offenders') && s.includes('Causes'), 'the dashboard', 600_000);
+  term = tmuxTerminal(`stella-demo-${process.pid}`, cmd);
+  const dash = await term.waitFor((s) => s.includes('Top offenders') && s.includes('Causes'), 'the dashboard', 600_000);
   const marker = JSON.parse(readFileSync(path.join(home, 'demo/.complete.json'), 'utf8')) as { replays: number; failing: number };
   expect(dash).toContain(`replays ${marker.replays}, failing ${marker.failing}`);
   // The history's own causes are on the screen, not an empty index.
   expect(dash).toMatch(/feed_drift|scanner_drift|nondeterminism/);
-  tmux('send-keys', '-t', 'w', 'q');
-  await waitScreen((s) => s.includes('EXITED 0'), 'a clean exit', 20_000);
+  term.keys('q');
+  await term.waitFor('EXITED 0', 'a clean exit', 20_000);
 }, 700_000);

@@ -3,7 +3,6 @@
 // scanner image, a pinned Docker replay and a what-if replay against the lenient policy (a verdict
 // flip), all indexed; then the workstation is opened the way `stella tui` opens it (openWorkstation:
 // the real store, the real engine check, the real dockerRerun) and driven by keys.
-import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import { makeTheme } from '../../components/theme/theme.js';
 import { REPO, runStella, STELLA_BIN, THIRD_PARTY } from '../helpers/cli.js';
 import { requireDocker } from '../helpers/docker.js';
 import { tempDir } from '../helpers/tmp.js';
+import { tmuxTerminal } from '../helpers/tmux.js';
 import { KEYS, mountController } from './harness.js';
 
 const CLOCK = '2024-10-05T06:00:00Z';
@@ -283,35 +283,22 @@ describe('workstation: Docker re-run and the Diff screen on real records', () =>
   }, 120_000);
 
   it('the built `stella tui` in tmux at 80×24: r on an open diff, pressed as soon as it shows (the engine check may still be running), re-runs it in Docker', async () => {
-    const socket = `stella-rerun-${process.pid}`;
-    const tmux = (...args: string[]): string => {
-      const r = spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
-      return r.stdout;
-    };
-    const waitScreen = async (text: string | RegExp, what: string, ms = 15_000): Promise<string> => {
-      const deadline = Date.now() + ms;
-      for (;;) {
-        const sc = tmux('capture-pane', '-p', '-t', 'w');
-        if (typeof text === 'string' ? sc.includes(text) : text.test(sc)) return sc;
-        if (Date.now() > deadline) throw new Error(`screen never showed ${what}; last screen:\n${sc}`);
-        await new Promise((r) => setTimeout(r, 25));
-      }
-    };
     const before = new Set(readdirSync(replaysDir));
+    let kill = (): void => undefined;
     try {
       // The real clock and the default engine socket, as a user's `stella tui --open ID` has them.
       const cmd = `env -u CI -u DOCKER_HOST NO_COLOR=1 LANG=C.UTF-8 STELLA_HOME=${home} ${process.execPath} ${STELLA_BIN} tui --open ${pinnedId}; sleep 60`;
-      tmux('new-session', '-d', '-s', 'w', '-x', '80', '-y', '24', cmd);
-      await waitScreen(`semantic diff of ${pinnedId}`, 'the diff of the pinned replay');
-      tmux('send-keys', '-t', 'w', 'r');
-      const done = await waitScreen('re-run finished: 1 ok, 0 failed', 'the re-run result', 120_000);
+      const term = tmuxTerminal(`stella-rerun-${process.pid}`, cmd);
+      kill = term.kill;
+      await term.waitFor(`semantic diff of ${pinnedId}`, 'the diff of the pinned replay', 15_000);
+      term.keys('r');
+      const done = await term.waitFor('re-run finished: 1 ok, 0 failed', 'the re-run result', 120_000);
       expect(done).not.toContain('re-run unavailable');
       expect(done).toMatch(/5 replays \| 2 failing/);
       const added = readdirSync(replaysDir).filter((n) => !before.has(n));
       expect(added).toHaveLength(1);
-      tmux('send-keys', '-t', 'w', 'Escape');
-      const list = await waitScreen(new RegExp(`Stella Replay - Replays[\\s\\S]*${added[0]} +passed`), 'the list with the new row');
+      term.keys('Escape');
+      const list = await term.waitFor(new RegExp(`Stella Replay - Replays[\\s\\S]*${added[0]} +passed`), 'the list with the new row', 15_000);
       expect(list).toMatch(/5 replays \| 2 failing/);
       const rec = readJson(path.join(replaysDir, added[0], 'replay.json'));
       expect(rec).toMatchObject({ mode: 'pinned', status: 'passed', bf_match: true, original_scan_id: path.basename(scanDir) });
@@ -322,7 +309,7 @@ describe('workstation: Docker re-run and the Diff screen on real records', () =>
         store.close();
       }
     } finally {
-      spawnSync('tmux', ['-L', socket, 'kill-server']);
+      kill();
     }
   }, 180_000);
 });

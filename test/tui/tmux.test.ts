@@ -1,36 +1,15 @@
 // End to end in a real terminal: tmux at 80×24 runs the built CLI on a fixture-seeded index; every
 // step waits for its frame (deadline, no fixed sleeps) and the audit rows are read back from SQLite.
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 import Database from 'better-sqlite3';
 import { STELLA_BIN } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
+import { tmuxTerminal, type TmuxTerminal } from '../helpers/tmux.js';
 import { openSeeded } from './harness.js';
 
-const socket = `stella-tui-${process.pid}`;
-const tmux = (...args: string[]): string => {
-  const r = spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-};
-afterAll(() => {
-  spawnSync('tmux', ['-L', socket, 'kill-server']);
-});
-
-const screen = (): string => tmux('capture-pane', '-p', '-t', 'w');
-
-async function waitScreen(pred: (s: string) => boolean, what: string, ms = 10_000): Promise<string> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const s = screen();
-    if (pred(s)) return s;
-    if (Date.now() > deadline) throw new Error(`screen never showed ${what}; last screen:\n${s}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-const has = (text: string | RegExp) => (s: string) => (typeof text === 'string' ? s.includes(text) : text.test(s));
-const keys = (...k: string[]): void => void tmux('send-keys', '-t', 'w', ...k);
+let term: TmuxTerminal | null = null;
+afterAll(() => term?.kill());
 
 test('80×24: filter failing, mark three, retag, undo, open a diff, step, quit', async () => {
   const home = tempDir('stella-tui-tmux-');
@@ -38,37 +17,38 @@ test('80×24: filter failing, mark three, retag, undo, open a diff, step, quit',
   store.close();
   // LANG=C: not UTF-8, so the workstation switches to ASCII glyphs by itself (mark glyph `*`).
   const cmd = `env -u CI -u CONTINUOUS_INTEGRATION NO_COLOR=1 LANG=C LC_ALL=C USER=oncall STELLA_HOME=${home} DOCKER_HOST=unix:///nonexistent/stella.sock ${process.execPath} ${STELLA_BIN} tui; sleep 30`;
-  tmux('new-session', '-d', '-s', 'w', '-x', '80', '-y', '24', cmd);
+  term = tmuxTerminal(`stella-tui-${process.pid}`, cmd);
+  const { keys, waitFor: waitScreen, tmux } = term;
 
-  const dash = await waitScreen(has(/500 replays \| \d+ failing \| 0 marked \| gate fail/), 'the dashboard with counts');
+  const dash = await waitScreen(/500 replays \| \d+ failing \| 0 marked \| gate fail/, 'the dashboard with counts');
   expect(dash).toContain('gate: FAIL');
   expect(dash).toContain('Top offenders');
 
   keys('Enter');
-  await waitScreen(has('REPLAY'), 'the replay list');
+  await waitScreen('REPLAY', 'the replay list');
   keys('f');
-  const f = await waitScreen(has(/sort:failing_first failing[\s\S]*\n\d+ replays \| \d+ failing/), 'the failing filter with its counts');
+  const f = await waitScreen(/sort:failing_first failing[\s\S]*\n\d+ replays \| \d+ failing/, 'the failing filter with its counts');
   expect(f).toMatch(/\n(\d+) replays \| \1 failing/);
   const listed = f.split('\n').filter((l) => / rp-|\*rp-|>.rp-/.test(l));
   expect(listed.length).toBeGreaterThan(10);
   expect(listed.every((l) => /failed|error/.test(l))).toBe(true);
 
   keys('Space', 'Space', 'Space');
-  const marked = await waitScreen(has('3 marked'), 'three marks');
+  const marked = await waitScreen('3 marked', 'three marks');
   expect(marked.split('\n').filter((l) => /^.\*rp-/.test(l)).length).toBe(3);
   expect(marked).toMatch(/^>\s?rp-/m);
 
   keys('t');
-  await waitScreen(has('Tag 3 replays as'), 'the tag picker');
+  await waitScreen('Tag 3 replays as', 'the tag picker');
   keys('j');
-  await waitScreen(has('> policy_drift'), 'policy_drift highlighted');
+  await waitScreen('> policy_drift', 'policy_drift highlighted');
   keys('Enter');
-  await waitScreen(has('note for policy_drift'), 'the note prompt');
+  await waitScreen('note for policy_drift', 'the note prompt');
   keys('-l', 'tz flake');
   keys('Enter');
-  await waitScreen(has('Retag 3 replays as policy_drift? [y/N]'), 'the confirm naming the count');
+  await waitScreen('Retag 3 replays as policy_drift? [y/N]', 'the confirm naming the count');
   keys('y');
-  const tagged = await waitScreen(has(/retagged \d of 3 as policy_drift/), 'the retag');
+  const tagged = await waitScreen(/retagged \d of 3 as policy_drift/, 'the retag');
   expect(tagged).toContain('0 marked');
 
   const db = new Database(path.join(home, 'index.db'), { readonly: true });
@@ -78,7 +58,7 @@ test('80×24: filter failing, mark three, retag, undo, open a diff, step, quit',
   expect(audit.map((a) => a.replay_id as string).every((id) => failing.slice(0, 3).includes(id))).toBe(true);
 
   keys('u');
-  await waitScreen(has(/undid retag \w+: \d+ restored/), 'the undo');
+  await waitScreen(/undid retag \w+: \d+ restored/, 'the undo');
   const undone = db.prepare('SELECT count(*) AS n FROM tag_events WHERE undone = 1').get() as { n: number };
   expect(undone.n).toBe(audit.length);
   const human = db.prepare(`SELECT count(*) AS n FROM replay_runs WHERE human_tag IS NOT NULL`).get() as { n: number };
@@ -86,17 +66,17 @@ test('80×24: filter failing, mark three, retag, undo, open a diff, step, quit',
   db.close();
 
   keys('Enter');
-  const diff = await waitScreen(has('semantic diff of'), 'the diff');
+  const diff = await waitScreen('semantic diff of', 'the diff');
   expect(diff).toMatch(/original\s+\| replay/);
   keys('n');
-  await waitScreen(has(/^> vuln GHSA-/m), 'the first change focused');
+  await waitScreen(/^> vuln GHSA-/m, 'the first change focused');
   keys('n');
-  await waitScreen(has(/^> pkg /m), 'the second change focused');
+  await waitScreen(/^> pkg /m, 'the second change focused');
 
   keys('q');
-  await waitScreen(has('REPLAY'), 'back on the list');
+  await waitScreen('REPLAY', 'back on the list');
   keys('q');
-  await waitScreen(has('gate: FAIL'), 'back on the dashboard');
+  await waitScreen('gate: FAIL', 'back on the dashboard');
   keys('q');
   // The app has exited: the shell's `sleep` keeps the pane, the workstation frame stays as last drawn
   // and the process is gone.

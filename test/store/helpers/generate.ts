@@ -7,17 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { MismatchReason, ReplayRecord, ScanManifest } from '../../../src/core/formats.js';
 import type { ReplayIn } from '../../../store/sqlite-store.js';
-
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../../src/core/seeded-random.js';
 
 const hex = (s: string) => createHash('sha256').update(s).digest('hex');
 const digest = (s: string) => `sha256:${hex(s)}` as const;
@@ -140,7 +130,7 @@ export function makeRecord(s: GenSpec): { replay: ReplayRecord; manifest: ScanMa
 
 /** A realistic 90-day history: ~96% BF, causes weighted like production, errors ~1%. */
 export function realisticSpecs(count: number, now: Date, seed = 7, days = 90): GenSpec[] {
-  const rnd = prng(seed);
+  const rnd = mulberry32(seed);
   const out: GenSpec[] = [];
   const span = days * 86_400_000;
   for (let i = 0; i < count; i++) {
