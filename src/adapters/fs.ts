@@ -1,8 +1,9 @@
 // Filesystem edge: strict JSON reads, and writes that never leave a half-written file or directory.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync, existsSync, statSync } from 'node:fs';
+import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { StellaError } from '../core/errors.js';
+import { compareCodeUnits } from '../core/canonical/jcs.js';
 import { parseJsonBytes } from '../core/json/parse.js';
 
 /** Default cap on any single JSON input (SPEC §7: oversized inputs are refused). */
@@ -85,4 +86,23 @@ export async function writeDirAtomic<T>(target: string, fill: (tmpDir: string) =
     rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
+}
+
+/**
+ * Regular files under a directory as `/`-separated relative paths in code-unit order. Links are not
+ * followed and devices are left out: they are not content, and a link could reach outside the tree.
+ */
+export function regularFilesUnder(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (abs: string, rel: string) => {
+    for (const name of readdirSync(abs)) {
+      const p = path.join(abs, name);
+      const r = rel ? `${rel}/${name}` : name;
+      const st = lstatSync(p);
+      if (st.isDirectory()) walk(p, r);
+      else if (st.isFile()) out.push(r);
+    }
+  };
+  walk(dir, '');
+  return out.sort(compareCodeUnits);
 }

@@ -7,10 +7,11 @@
 // Reader: bundles come from elsewhere, so every entry is judged before any byte is handed out: absolute
 // paths, `..` segments, links, devices and fifos are refused (BUNDLE_UNSAFE), and the total unpacked size
 // and entry count are capped (INPUT_TOO_LARGE) before the data is copied.
-import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { StellaError } from '../core/errors.js';
 import { compareCodeUnits } from '../core/canonical/jcs.js';
+import { regularFilesUnder } from './fs.js';
 
 export interface TarEntry {
   path: string;
@@ -232,16 +233,5 @@ function truncated(file?: string): StellaError {
  * following a link could read outside the input.
  */
 export function packDirectory(dir: string): Buffer {
-  const entries: TarEntry[] = [];
-  const walk = (abs: string, rel: string) => {
-    for (const name of readdirSync(abs)) {
-      const p = path.join(abs, name);
-      const r = rel ? `${rel}/${name}` : name;
-      const st = lstatSync(p);
-      if (st.isDirectory()) walk(p, r);
-      else if (st.isFile()) entries.push({ path: r, data: readFileSync(p) });
-    }
-  };
-  walk(dir, '');
-  return packTar(entries);
+  return packTar(regularFilesUnder(dir).map((r) => ({ path: r, data: readFileSync(path.join(dir, ...r.split('/'))) })));
 }

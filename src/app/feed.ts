@@ -1,17 +1,17 @@
 // Feed bundle use cases: snapshot a directory of OSV records into a .tar.zst, open one safely, and
 // resolve a manifest's feed reference (digest or file) through the blob store.
-import { lstatSync, readdirSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import path from 'node:path';
 import { StellaError, isStellaError } from '../core/errors.js';
 import { DIGEST_RE, type Digest } from '../core/formats.js';
 import type { BlobStorePort } from '../core/ports.js';
-import { sha256Digest, compareCodeUnits } from '../core/canonical/jcs.js';
+import { sha256Digest } from '../core/canonical/jcs.js';
 import { parseJsonBytes, decodeUtf8 } from '../core/json/parse.js';
 import { parseOsvYaml } from '../core/feed/osv-yaml.js';
 import { layoutFeed, readFeedEntries, type FeedBundle, type FeedBundleManifest, type FeedSource, type SourceDoc } from '../core/feed/bundle.js';
 import { packTar, unpackTar } from '../adapters/tar.js';
 import { zstdCompress, zstdDecompress } from '../adapters/zstd.js';
-import { readBytes } from '../adapters/fs.js';
+import { readBytes, regularFilesUnder } from '../adapters/fs.js';
 
 export type { FeedBundle, FeedBundleManifest, FeedSource } from '../core/feed/bundle.js';
 export { diffFeedRecords } from '../core/feed/bundle.js';
@@ -31,20 +31,9 @@ export const FIXTURE_SOURCES: FeedSource[] = [
 
 /** Every .json/.yaml/.yml file under dir (not following links), relative paths sorted. */
 function sourceFiles(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (abs: string, rel: string) => {
-    for (const name of readdirSync(abs)) {
-      const p = path.join(abs, name);
-      const r = rel ? `${rel}/${name}` : name;
-      const st = lstatSync(p);
-      if (st.isDirectory()) walk(p, r);
-      else if (st.isFile() && /\.(json|ya?ml)$/i.test(name)) out.push(r);
-    }
-  };
   const st = lstatSync(dir, { throwIfNoEntry: false });
   if (!st?.isDirectory()) throw new StellaError('NOT_FOUND', `'${dir}' is not a directory of OSV records`, { file: dir });
-  walk(dir, '');
-  return out.sort(compareCodeUnits);
+  return regularFilesUnder(dir).filter((r) => /\.(json|ya?ml)$/i.test(r));
 }
 
 export interface BuiltFeedBundle {
