@@ -5,7 +5,7 @@ import { useEffect, useSyncExternalStore } from 'react';
 import { useInput, useStdout, useApp } from 'ink';
 import type { MismatchReason } from '../../src/core/formats.js';
 import { isStellaError } from '../../src/core/errors.js';
-import type { Cursor, ReplayDetail, ReplayFilter, ReplayRow, ReplaySort, ReplayStore } from '../../store/types.js';
+import type { Cursor, Page, PageRequest, ReplayDetail, ReplayFilter, ReplayRow, ReplaySort, ReplayStore } from '../../store/types.js';
 import { tokenize, type KeyFlags } from '../keys/key-table.js';
 import { textDiffLines } from '../diff-view/diff-lines.js';
 import {
@@ -53,6 +53,8 @@ export interface WorkstationDeps {
   defer?: (fn: () => void) => void;
   /** Counts off the UI thread (a worker with its own read-only connection), when available. */
   countAsync?: (filter: ReplayFilter) => Promise<{ total: number; failing: number }>;
+  /** Pages off the UI thread; used for free text, whose rare matches walk the whole index. */
+  pageAsync?: (req: PageRequest) => Promise<Page>;
 }
 
 /** One line for the message bar; a StellaError keeps the file and JSON path it names. */
@@ -143,6 +145,11 @@ export class WorkstationController {
     }
   }
 
+  /** The worker's pager when this filter's page may walk the whole index (free text), else null. */
+  private slowPage(filter: ReplayFilter): ((req: PageRequest) => Promise<Page>) | null {
+    return filter.text && this.deps.pageAsync ? this.deps.pageAsync : null;
+  }
+
   private run(e: Effect): void {
     const { store } = this.deps;
     const s = this.state;
@@ -152,8 +159,24 @@ export class WorkstationController {
         // Rows first (one keyset page: cheap), counts after the frame (a count over the whole filter).
         this.generation++;
         this.pageGen++;
-        this.dispatch({ type: 'page', where: 'replace', page: store.pageReplays({ filter, sort: s.sort, limit: PAGE_SIZE }) });
         const gen = this.generation;
+        const first = { filter, sort: s.sort, limit: PAGE_SIZE };
+        const slow = this.slowPage(filter);
+        if (slow) {
+          // The list empties at once and fills when the worker answers (unless the filter moved on).
+          this.dispatch({ type: 'page', where: 'replace', page: { rows: [], hasMoreAfter: false, hasMoreBefore: false } });
+          this.dispatch({ type: 'message', text: `searching for "${filter.text}"…` });
+          slow(first).then(
+            (page) => {
+              if (gen !== this.generation) return;
+              this.dispatch({ type: 'page', where: 'replace', page });
+              this.dispatch({ type: 'message', text: null });
+            },
+            (err: unknown) => this.dispatch({ type: 'message', text: `error: ${errorText(err)}` }),
+          );
+        } else {
+          this.dispatch({ type: 'page', where: 'replace', page: store.pageReplays(first) });
+        }
         this.later(() => {
           if (gen !== this.generation) return;
           const done = (c: { total: number; failing: number }): void => {
@@ -174,8 +197,18 @@ export class WorkstationController {
       }
       case 'fetch': {
         if (e.where === 'end') {
-          this.pageGen++;
-          this.dispatch({ type: 'page', where: 'end', page: store.pageReplays({ filter, sort: s.sort, limit: PAGE_SIZE, fromEnd: true }) });
+          const gen = ++this.pageGen;
+          const req = { filter, sort: s.sort, limit: PAGE_SIZE, fromEnd: true };
+          const slow = this.slowPage(filter);
+          if (!slow) this.dispatch({ type: 'page', where: 'end', page: store.pageReplays(req) });
+          else {
+            slow(req).then(
+              (page) => {
+                if (gen === this.pageGen) this.dispatch({ type: 'page', where: 'end', page });
+              },
+              (err: unknown) => this.dispatch({ type: 'message', text: `error: ${errorText(err)}` }),
+            );
+          }
           return;
         }
         // The reducer asks while two screens of rows are still ahead, so the page query runs after
@@ -186,18 +219,36 @@ export class WorkstationController {
         const gen = this.pageGen;
         const defer = e.urgent ? (fn: () => void) => fn() : (fn: () => void) => this.later(fn);
         defer(() => {
-          this.fetching.delete(where);
-          if (gen !== this.pageGen) return;
           const now = this.state;
           const edge = where === 'after' ? now.rows[now.rows.length - 1] : now.rows[0];
-          if (!edge || (where === 'after' ? !now.hasMoreAfter : !now.hasMoreBefore)) return;
+          if (gen !== this.pageGen || !edge || (where === 'after' ? !now.hasMoreAfter : !now.hasMoreBefore)) {
+            this.fetching.delete(where);
+            return;
+          }
           const at = this.deps.cursorOf(edge, now.sort);
           const f = currentFilter(now);
-          try {
-            const page = store.pageReplays(where === 'after' ? { filter: f, sort: now.sort, after: at, limit: PAGE_SIZE } : { filter: f, sort: now.sort, before: at, limit: PAGE_SIZE });
-            this.dispatch({ type: 'page', where, page });
-          } catch (err) {
+          const req = where === 'after' ? { filter: f, sort: now.sort, after: at, limit: PAGE_SIZE } : { filter: f, sort: now.sort, before: at, limit: PAGE_SIZE };
+          const landed = (page: Page): void => {
+            this.fetching.delete(where);
+            // A page lands only where it was asked for: an urgent request may have extended the rows meanwhile.
+            const rows = this.state.rows;
+            const stillEdge = (where === 'after' ? rows[rows.length - 1] : rows[0])?.replay_id === edge.replay_id;
+            if (gen === this.pageGen && stillEdge) this.dispatch({ type: 'page', where, page });
+          };
+          const failed = (err: unknown): void => {
+            this.fetching.delete(where);
             this.dispatch({ type: 'message', text: `error: ${errorText(err)}` });
+          };
+          // A worker page keeps its direction busy until it lands: still one request per direction.
+          const slow = this.slowPage(f);
+          if (slow) {
+            slow(req).then(landed, failed);
+            return;
+          }
+          try {
+            landed(store.pageReplays(req));
+          } catch (err) {
+            failed(err);
           }
         });
         return;

@@ -11,7 +11,8 @@ import { createTwoFilesPatch } from 'diff';
 import { StellaError, isStellaError } from '../core/errors.js';
 import { ARTIFACT_NAMES, type ReplayRecord, type ScanManifest } from '../core/formats.js';
 import { canonicalTextDiff } from '../core/diff/text.js';
-import type { Cursor, ReplayDetail, ReplayFilter, ReplayRow, ReplaySort } from '../../store/types.js';
+import type { Cursor, Page, PageRequest, ReplayDetail, ReplayFilter, ReplayRow, ReplaySort } from '../../store/types.js';
+import type { WorkerQuery } from './query-worker.js';
 import { openStore, type SqliteStore } from '../../store/sqlite-store.js';
 import { effectiveManifest, loadRecord } from './record.js';
 import { readJsonFile } from '../adapters/fs.js';
@@ -216,39 +217,49 @@ export interface OpenedWorkstation {
   controller: WorkstationController;
   store: SqliteStore;
   dbPath: string;
-  /** Closes the store and the count worker. */
+  /** Closes the store and the query worker. */
   close(): void;
 }
 
-/** Counts through a worker thread; null when the compiled worker is not there (running from sources). */
-export function countWorker(dbPath: string): { count: (f: ReplayFilter) => Promise<{ total: number; failing: number }>; close: () => void } | null {
-  const file = fileURLToPath(new URL('./count-worker.js', import.meta.url));
+export interface QueryWorker {
+  count: (f: ReplayFilter) => Promise<{ total: number; failing: number }>;
+  page: (req: PageRequest) => Promise<Page>;
+  close: () => void;
+}
+
+/** Whole-filter queries on a worker thread; null when the compiled worker is not there (running from sources). */
+export function queryWorker(dbPath: string): QueryWorker | null {
+  const file = fileURLToPath(new URL('./query-worker.js', import.meta.url));
   if (!existsSync(file)) return null;
   const worker = new Worker(file, { workerData: { dbPath } });
   worker.unref();
   let seq = 0;
-  const waiting = new Map<number, { resolve: (c: { total: number; failing: number }) => void; reject: (e: Error) => void }>();
-  worker.on('message', (m: { id: number; ok: boolean; counts?: { total: number; failing: number }; message?: string }) => {
+  const waiting = new Map<number, { resolve: (r: never) => void; reject: (e: Error) => void }>();
+  worker.on('message', (m: { id: number; ok: boolean; result?: unknown; message?: string }) => {
     const w = waiting.get(m.id);
     waiting.delete(m.id);
     if (!w) return;
-    if (m.ok && m.counts) w.resolve(m.counts);
-    else w.reject(new Error(m.message ?? 'count failed'));
+    if (m.ok) w.resolve(m.result as never);
+    else w.reject(new Error(m.message ?? 'query failed'));
   });
   worker.on('error', (e) => {
     for (const w of waiting.values()) w.reject(e);
     waiting.clear();
   });
+  const ask = <T>(q: DistributiveOmit<WorkerQuery, 'id'>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const id = ++seq;
+      waiting.set(id, { resolve: resolve as (r: never) => void, reject });
+      worker.postMessage({ ...q, id });
+    });
   return {
-    count: (filter) =>
-      new Promise((resolve, reject) => {
-        const id = ++seq;
-        waiting.set(id, { resolve, reject });
-        worker.postMessage({ id, filter });
-      }),
+    count: (filter) => ask({ kind: 'count', filter }),
+    page: (req) => ask({ kind: 'page', req }),
     close: () => void worker.terminate(),
   };
 }
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** Open the store and build the controller (no terminal yet): shared by the CLI, tests and the bench. */
 export function openWorkstation(o: WorkstationOptions & { width: number; height: number }): OpenedWorkstation {
@@ -267,8 +278,11 @@ export function openWorkstation(o: WorkstationOptions & { width: number; height:
     manifestDiff: (d) => manifestDiffOf(store, d),
     cursorOf: storeCursorOf,
   };
-  const counts = fresh ? null : countWorker(dbPath);
-  if (counts) deps.countAsync = counts.count;
+  const queries = fresh ? null : queryWorker(dbPath);
+  if (queries) {
+    deps.countAsync = queries.count;
+    deps.pageAsync = queries.page;
+  }
   const controller = new WorkstationController(deps, { width: o.width, height: o.height, ...(o.openId ? { openId: o.openId } : {}) });
   controller.start();
   // One indexed row answers "is there anything?" without counting a million.
@@ -280,7 +294,7 @@ export function openWorkstation(o: WorkstationOptions & { width: number; height:
     store,
     dbPath,
     close: () => {
-      counts?.close();
+      queries?.close();
       store.close();
     },
   };

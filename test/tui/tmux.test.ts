@@ -75,6 +75,15 @@ test('80×24: filter failing, mark three, retag, undo, open a diff, step, quit',
 
   keys('q');
   await waitScreen('REPLAY', 'back on the list');
+  // Free text runs on the query worker (the built CLI has it): one replay id in, that row out.
+  const wanted = /rp-[0-9a-z-]+/.exec(listed[4])![0];
+  keys('/');
+  await waitScreen('Enter apply, Esc cancel', 'the filter prompt');
+  keys('-l', wanted.slice(0, 12));
+  keys('Enter');
+  const found = await waitScreen(/\n1 replays \| 1 failing/, 'the one matching replay with its counts');
+  expect(found).toContain(`/${wanted.slice(0, 12)}`);
+  expect(found.split('\n').filter((l) => /rp-/.test(l) && !l.includes('Stella Replay'))).toEqual([expect.stringContaining(wanted)]);
   keys('q');
   await waitScreen('gate: FAIL', 'back on the dashboard');
   keys('q');
