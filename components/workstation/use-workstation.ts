@@ -140,14 +140,29 @@ export class WorkstationController {
       try {
         this.run(e);
       } catch (err) {
-        this.dispatch({ type: 'message', text: `error: ${errorText(err)}` });
+        this.showError(err);
       }
     }
   }
 
-  /** The worker's pager when this filter's page may walk the whole index (free text), else null. */
-  private slowPage(filter: ReplayFilter): ((req: PageRequest) => Promise<Page>) | null {
-    return filter.text && this.deps.pageAsync ? this.deps.pageAsync : null;
+  /** Free text may walk the whole index for a rare match: its pages run on the worker when there is one. */
+  private pagesOffThread(filter: ReplayFilter): boolean {
+    return Boolean(filter.text && this.deps.pageAsync);
+  }
+
+  private showError = (err: unknown): void => this.dispatch({ type: 'message', text: `error: ${errorText(err)}` });
+
+  /** One page, from the worker (free text) or the store; `landed` decides whether it still applies. */
+  private queryPage(req: PageRequest, landed: (page: Page) => void, failed: (err: unknown) => void = this.showError): void {
+    if (this.pagesOffThread(req.filter)) {
+      this.deps.pageAsync!(req).then(landed, failed);
+      return;
+    }
+    try {
+      landed(this.deps.store.pageReplays(req));
+    } catch (err) {
+      failed(err);
+    }
   }
 
   private run(e: Effect): void {
@@ -160,37 +175,30 @@ export class WorkstationController {
         this.generation++;
         this.pageGen++;
         const gen = this.generation;
-        const first = { filter, sort: s.sort, limit: PAGE_SIZE };
-        const slow = this.slowPage(filter);
-        if (slow) {
+        const offThread = this.pagesOffThread(filter);
+        if (offThread) {
           // The list empties at once and fills when the worker answers (unless the filter moved on).
           this.dispatch({ type: 'page', where: 'replace', page: { rows: [], hasMoreAfter: false, hasMoreBefore: false } });
           this.dispatch({ type: 'message', text: `searching for "${filter.text}"…` });
-          slow(first).then(
-            (page) => {
-              if (gen !== this.generation) return;
-              this.dispatch({ type: 'page', where: 'replace', page });
-              this.dispatch({ type: 'message', text: null });
-            },
-            (err: unknown) => this.dispatch({ type: 'message', text: `error: ${errorText(err)}` }),
-          );
-        } else {
-          this.dispatch({ type: 'page', where: 'replace', page: store.pageReplays(first) });
         }
+        this.queryPage({ filter, sort: s.sort, limit: PAGE_SIZE }, (page) => {
+          if (gen !== this.generation) return;
+          this.dispatch({ type: 'page', where: 'replace', page });
+          if (offThread) this.dispatch({ type: 'message', text: null });
+        });
         this.later(() => {
           if (gen !== this.generation) return;
           const done = (c: { total: number; failing: number }): void => {
             if (gen === this.generation) this.dispatch({ type: 'counts', total: c.total, failing: c.failing });
           };
-          const fail = (err: unknown): void => this.dispatch({ type: 'message', text: `error: ${errorText(err)}` });
           if (this.deps.countAsync) {
-            this.deps.countAsync(filter).then(done, fail);
+            this.deps.countAsync(filter).then(done, this.showError);
             return;
           }
           try {
             done(store.countReplays(filter));
           } catch (err) {
-            fail(err);
+            this.showError(err);
           }
         });
         return;
@@ -198,21 +206,14 @@ export class WorkstationController {
       case 'fetch': {
         if (e.where === 'end') {
           const gen = ++this.pageGen;
-          const req = { filter, sort: s.sort, limit: PAGE_SIZE, fromEnd: true };
-          const slow = this.slowPage(filter);
-          if (!slow) this.dispatch({ type: 'page', where: 'end', page: store.pageReplays(req) });
-          else {
-            slow(req).then(
-              (page) => {
-                if (gen === this.pageGen) this.dispatch({ type: 'page', where: 'end', page });
-              },
-              (err: unknown) => this.dispatch({ type: 'message', text: `error: ${errorText(err)}` }),
-            );
-          }
+          this.queryPage({ filter, sort: s.sort, limit: PAGE_SIZE, fromEnd: true }, (page) => {
+            if (gen === this.pageGen) this.dispatch({ type: 'page', where: 'end', page });
+          });
           return;
         }
         // The reducer asks while two screens of rows are still ahead, so the page query runs after
-        // this key's frame instead of inside it; one request per direction at a time.
+        // this key's frame instead of inside it; one request per direction at a time (a worker page
+        // keeps its direction busy until it lands).
         const where = e.where;
         if (!e.urgent && this.fetching.has(where)) return;
         this.fetching.add(where);
@@ -228,28 +229,20 @@ export class WorkstationController {
           const at = this.deps.cursorOf(edge, now.sort);
           const f = currentFilter(now);
           const req = where === 'after' ? { filter: f, sort: now.sort, after: at, limit: PAGE_SIZE } : { filter: f, sort: now.sort, before: at, limit: PAGE_SIZE };
-          const landed = (page: Page): void => {
-            this.fetching.delete(where);
-            // A page lands only where it was asked for: an urgent request may have extended the rows meanwhile.
-            const rows = this.state.rows;
-            const stillEdge = (where === 'after' ? rows[rows.length - 1] : rows[0])?.replay_id === edge.replay_id;
-            if (gen === this.pageGen && stillEdge) this.dispatch({ type: 'page', where, page });
-          };
-          const failed = (err: unknown): void => {
-            this.fetching.delete(where);
-            this.dispatch({ type: 'message', text: `error: ${errorText(err)}` });
-          };
-          // A worker page keeps its direction busy until it lands: still one request per direction.
-          const slow = this.slowPage(f);
-          if (slow) {
-            slow(req).then(landed, failed);
-            return;
-          }
-          try {
-            landed(store.pageReplays(req));
-          } catch (err) {
-            failed(err);
-          }
+          this.queryPage(
+            req,
+            (page) => {
+              this.fetching.delete(where);
+              // A page lands only where it was asked for: an urgent request may have extended the rows meanwhile.
+              const rows = this.state.rows;
+              const stillEdge = (where === 'after' ? rows[rows.length - 1] : rows[0])?.replay_id === edge.replay_id;
+              if (gen === this.pageGen && stillEdge) this.dispatch({ type: 'page', where, page });
+            },
+            (err) => {
+              this.fetching.delete(where);
+              this.showError(err);
+            },
+          );
         });
         return;
       }

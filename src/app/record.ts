@@ -52,12 +52,14 @@ function readOutputs(file: string): Outputs {
   return value as unknown as Outputs;
 }
 
-function readReplay(file: string): ReplayRecord {
+/** replay.json, checked for the fields readers rely on (ids, mode, executor). */
+export function readReplayFile(file: string): ReplayRecord {
   const value = readJson(file);
   if (!isObj(value)) throw new StellaError('RECORD_INVALID', 'replay.json must be an object', { file, path: '$' });
-  for (const k of ['replay_id', 'original_scan_id', 'mode'] as const) {
+  for (const k of ['replay_id', 'original_scan_id'] as const) {
     if (typeof value[k] !== 'string') throw new StellaError('RECORD_INVALID', `must be a string, got ${JSON.stringify(value[k] ?? null)}`, { file, path: jsonPath([k]) });
   }
+  if (typeof value.mode !== 'string') throw new StellaError('RECORD_INVALID', 'must be a string naming the replay mode (pinned or what-if:…)', { file, path: '$.mode' });
   if (!isObj(value.executor)) throw new StellaError('RECORD_INVALID', 'must be an object describing the executor', { file, path: '$.executor' });
   return value as unknown as ReplayRecord;
 }
@@ -112,7 +114,7 @@ export function loadRecord(dir: string): ScanRecord {
   const manifestFile = requireFile(dir, 'manifest.json', 'a scan record starts with its ScanManifest');
   const pinned = manifestFromValue(readJson(manifestFile), manifestFile);
   const replayFile = path.join(dir, 'replay.json');
-  const replay = existsSync(replayFile) ? readReplay(replayFile) : null;
+  const replay = existsSync(replayFile) ? readReplayFile(replayFile) : null;
   const outputs = readOutputs(requireFile(dir, 'outputs.json', 'the artifact hashes'));
   const artifacts = {} as Record<ArtifactName, RecordArtifact>;
   for (const name of ARTIFACT_NAMES) artifacts[name] = loadArtifact(dir, name, outputs[name]);

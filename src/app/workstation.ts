@@ -14,8 +14,7 @@ import { canonicalTextDiff } from '../core/diff/text.js';
 import type { Cursor, Page, PageRequest, ReplayDetail, ReplayFilter, ReplayRow, ReplaySort } from '../../store/types.js';
 import type { WorkerQuery } from './query-worker.js';
 import { openStore, type SqliteStore } from '../../store/sqlite-store.js';
-import { effectiveManifest, loadRecord } from './record.js';
-import { readJsonFile } from '../adapters/fs.js';
+import { effectiveManifest, loadRecord, readReplayFile } from './record.js';
 import { storePath } from './store-path.js';
 import { WorkstationController, type EngineStatus, type RerunFn, type WorkstationDeps } from '../../components/workstation/use-workstation.js';
 import { Workstation } from '../../components/workstation/workstation.js';
@@ -101,12 +100,7 @@ function sortedJson(v: unknown): string {
 function replayRecordOf(detail: ReplayDetail): ReplayRecord | null {
   if (!detail.record_dir) return null;
   const file = path.join(detail.record_dir, 'replay.json');
-  if (!existsSync(file)) return null;
-  const v = readJsonFile(file) as Partial<ReplayRecord> | null;
-  if (!v || typeof v !== 'object' || typeof v.mode !== 'string') {
-    throw new StellaError('RECORD_INVALID', 'must be a string naming the replay mode (pinned or what-if:…)', { file, path: '$.mode' });
-  }
-  return v as ReplayRecord;
+  return existsSync(file) ? readReplayFile(file) : null;
 }
 
 /**
