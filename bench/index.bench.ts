@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { hasTool, median, report, shellMs, timeMs } from './lib.js';
+import Database from 'better-sqlite3';
 import { openStore } from '../store/sqlite-store.js';
 import { INDEX_BATCH, findRecords, indexRecords } from '../src/app/indexer.js';
 import { readReplayRecord } from '../store/ingest.js';
@@ -29,13 +30,16 @@ async function indexBench(work: string, count: number): Promise<void> {
   for (const s of realisticSpecs(count, NOW)) writeRecord(root, makeRecord(s));
   const store = openStore(path.join(work, 'index.db'));
   let rows = 0;
-  const ms = await timeMs(() => {
-    rows = indexRecords(store, [root]).replays.inserted;
+  const ms = await timeMs(async () => {
+    rows = (await indexRecords(store, [root])).replays.inserted;
   });
+  // Raw SQL is the store's own business: the bench reads the file through its own connection.
+  const db = new Database(store.dbPath, { readonly: true });
   // The same rows as CSV, every column the index stores, for the sqlite3 floor.
-  const cols = (store.db.prepare('SELECT * FROM replay_runs LIMIT 0').columns() as Array<{ name: string }>).map((c) => c.name);
-  const all = store.db.prepare('SELECT * FROM replay_runs').raw().all() as unknown[][];
-  store.close();
+  const cols = (db.prepare('SELECT * FROM replay_runs LIMIT 0').columns() as Array<{ name: string }>).map((c) => c.name);
+  const all = db.prepare('SELECT * FROM replay_runs').raw().all() as unknown[][];
+  db.close();
+  await store.close();
   const csv = path.join(work, 'rows.csv');
   writeFileSync(csv, all.map((r) => r.map(csvCell).join(',')).join('\n') + '\n');
   const floorDb = path.join(work, 'floor.db');
@@ -53,8 +57,8 @@ async function indexBench(work: string, count: number): Promise<void> {
   // The SQLite share alone: the same rows already read and validated, into a fresh index.
   const parsed = findRecords([root]).map((r) => readReplayRecord(r.dir));
   const fresh = openStore(path.join(work, 'ingest-only.db'));
-  const ingestMs = await timeMs(() => {
-    for (let i = 0; i < parsed.length; i += INDEX_BATCH) fresh.ingest({ scans: [], replays: parsed.slice(i, i + INDEX_BATCH) });
+  const ingestMs = await timeMs(async () => {
+    for (let i = 0; i < parsed.length; i += INDEX_BATCH) await fresh.ingest({ scans: [], replays: parsed.slice(i, i + INDEX_BATCH) });
   });
   fresh.close();
   report({
@@ -71,13 +75,14 @@ async function queryBench(work: string, count: number): Promise<void> {
   const store = openStore(path.join(work, 'big.db'));
   const specs = realisticSpecs(count, NOW, 11);
   for (let i = 0; i < count; i += 20_000) {
-    store.ingest({ scans: [], replays: specs.slice(i, i + 20_000).map((s, k) => replayIn(s, `_${i + k}`)) });
+    await store.ingest({ scans: [], replays: specs.slice(i, i + 20_000).map((s, k) => replayIn(s, `_${i + k}`)) });
   }
+  const db = new Database(store.dbPath, { readonly: true });
   const range = windowRange(NOW, 30);
   const dims = GATE_ROLLUP_DIMS;
   const rollupMs = median(await Promise.all(Array.from({ length: 21 }, () => timeMs(() => store.rollup(range, dims)))));
   const scanSql = `SELECT count(*), sum(bf_match), sum(sf_match), sum(pf_match) FROM replay_runs WHERE status != 'error' AND day BETWEEN ? AND ?`;
-  const scan = store.db.prepare(scanSql);
+  const scan = db.prepare(scanSql);
   const scanMs = median(await Promise.all(Array.from({ length: 5 }, () => timeMs(() => scan.get(range.from, range.to)))));
   report({
     bench: 'index',
@@ -90,7 +95,7 @@ async function queryBench(work: string, count: number): Promise<void> {
 
   const req = { filter: { failingOnly: true }, sort: 'failing_first' as const, limit: 50 };
   const firstMs = median(await Promise.all(Array.from({ length: 21 }, () => timeMs(() => store.pageReplays(req)))));
-  const noIdx = store.db.prepare(
+  const noIdx = db.prepare(
     'SELECT * FROM replay_runs NOT INDEXED WHERE failing = 1 ORDER BY failing DESC, finished_at DESC, replay_id DESC LIMIT 50',
   );
   const noIdxMs = median(await Promise.all(Array.from({ length: 5 }, () => timeMs(() => noIdx.all()))));
@@ -105,11 +110,11 @@ async function queryBench(work: string, count: number): Promise<void> {
 
   // A deep page: walk to ~half of the newest-first list by keyset, then compare with OFFSET.
   // Pasting one replay id into the filter: a substring match that only one row has.
-  const oneId = (store.db.prepare('SELECT replay_id FROM replay_runs ORDER BY replay_id LIMIT 1 OFFSET ?').pluck().get(Math.floor(count / 3)) as string).slice(0, 14);
+  const oneId = (db.prepare('SELECT replay_id FROM replay_runs ORDER BY replay_id LIMIT 1 OFFSET ?').pluck().get(Math.floor(count / 3)) as string).slice(0, 14);
   const textReq = { filter: { text: oneId }, sort: 'failing_first' as const, limit: 50 };
   const textMs = median(await Promise.all(Array.from({ length: 5 }, () => timeMs(() => store.pageReplays(textReq)))));
   const like = `%${oneId}%`;
-  const textScan = store.db.prepare(
+  const textScan = db.prepare(
     `SELECT * FROM replay_runs NOT INDEXED WHERE replay_id LIKE ? OR project LIKE ? OR scanner_version LIKE ? OR ecosystem LIKE ?
      ORDER BY failing DESC, finished_at DESC, replay_id DESC LIMIT 50`,
   );
@@ -124,12 +129,12 @@ async function queryBench(work: string, count: number): Promise<void> {
   });
 
   const depth = Math.floor(count / 2);
-  const at = store.db
+  const at = db
     .prepare('SELECT finished_at, replay_id FROM replay_runs ORDER BY finished_at DESC, replay_id DESC LIMIT 1 OFFSET ?')
     .get(depth) as { finished_at: string; replay_id: string };
   const deepReq = { filter: {}, sort: 'newest' as const, limit: 50, after: { key: [at.finished_at], id: at.replay_id } };
   const deepMs = median(await Promise.all(Array.from({ length: 21 }, () => timeMs(() => store.pageReplays(deepReq)))));
-  const offset = store.db.prepare('SELECT * FROM replay_runs ORDER BY finished_at DESC, replay_id DESC LIMIT 50 OFFSET ?');
+  const offset = db.prepare('SELECT * FROM replay_runs ORDER BY finished_at DESC, replay_id DESC LIMIT 50 OFFSET ?');
   const offsetMs = median(await Promise.all(Array.from({ length: 5 }, () => timeMs(() => offset.all(depth + 1)))));
   report({
     bench: 'index',
@@ -139,7 +144,8 @@ async function queryBench(work: string, count: number): Promise<void> {
     better: 'lower',
     baseline: { tool: 'LIMIT/OFFSET at the same depth', value: offsetMs },
   });
-  store.close();
+  db.close();
+  await store.close();
 }
 
 export default async function (): Promise<void> {

@@ -36,7 +36,7 @@ async function buildDb(): Promise<string> {
   const { openStore } = await import('../store/sqlite-store.js');
   if (existsSync(path.join(dir, 'complete'))) {
     // A cached index from an older schema is migrated here, outside the measured open.
-    openStore(db).close();
+    await openStore(db).close();
     return db;
   }
   rmSync(dir, { recursive: true, force: true });
@@ -75,9 +75,9 @@ async function buildDb(): Promise<string> {
         manifest: null, executor: { kind: 'docker' }, warnings: [],
       });
     }
-    store.ingest({ scans, replays } as never);
+    await store.ingest({ scans, replays } as never);
   }
-  store.close();
+  await store.close();
   process.stdout.write(`tui        (built a ${ROWS}-replay index in ${fmt((performance.now() - t0) / 1000)} s; cached at ${dir})\n`);
   renameSync(tmp, dir);
   mkdirSync(path.join(dir, 'complete'));

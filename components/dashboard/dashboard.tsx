@@ -3,7 +3,7 @@
 import React from 'react';
 import { Box, Text } from 'ink';
 import { Table } from '@alcalzone/ink-table';
-import type { DashboardData } from '../../store/types.js';
+import type { DashboardData } from '../../src/core/ports.js';
 import { fit, pct, sparkline, type Theme } from '../theme/theme.js';
 
 export interface DashboardProps {

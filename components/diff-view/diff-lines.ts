@@ -1,6 +1,6 @@
 // Turns a replay's diff_summary (v1, or anything shaped like it) into the lines of the side-by-side
 // diff. Pure: the view only draws these lines; `n`/`N` step between the lines marked `change`.
-import type { ReplayDetail } from '../../store/types.js';
+import type { ReplayDetail } from '../../src/core/ports.js';
 
 export type DiffLine =
   | { kind: 'head'; text: string; change: false }

@@ -2,7 +2,7 @@
 // page at a time, the reducer keeps at most MAX_BUFFER rows), so 1M replays scroll like 100.
 import React from 'react';
 import { Box, Text } from 'ink';
-import type { ReplayRow } from '../../store/types.js';
+import type { ReplayRow } from '../../src/core/ports.js';
 import { fit, type Theme } from '../theme/theme.js';
 
 export interface ReplayListProps {

@@ -2,7 +2,8 @@
 // the next state plus the effects (store reads/writes, re-run) the controller must perform; results come
 // back as actions. No IO, no clock: tests drive it with plain data.
 import { MISMATCH_REASONS, type MismatchReason } from '../../src/core/formats.js';
-import type { DashboardData, Page, ReplayDetail, ReplayFilter, ReplayRow, ReplaySort } from '../../store/types.js';
+import type { DashboardData, Page, ReplayDetail, ReplayFilter, ReplayRow, ReplaySort } from '../../src/core/ports.js';
+import { parseFilter } from '../../src/core/filter/index.js';
 import { actionFor, type KeyAction, type Screen } from '../keys/key-table.js';
 import { buildDiffLines, type DiffLine } from '../diff-view/diff-lines.js';
 
@@ -148,32 +149,11 @@ export const diffRows = (s: Pick<WorkstationState, 'height'>): number => Math.ma
 
 // ---- filter text ------------------------------------------------------------------------------------
 
-/** `cause:feed_drift scanner:x eco:npm project:p policy:s` plus free text → a store filter. */
-export function parseFilterText(text: string): { filter: ReplayFilter; errors: string[] } {
-  const filter: ReplayFilter = {};
-  const free: string[] = [];
-  const errors: string[] = [];
-  for (const word of text.trim().split(/\s+/).filter(Boolean)) {
-    const m = /^(cause|scanner|eco|ecosystem|project|policy|policy_set):(.*)$/.exec(word);
-    if (!m) {
-      free.push(word);
-      continue;
-    }
-    const [, k, v] = m;
-    if (k === 'cause') {
-      if ((MISMATCH_REASONS as readonly string[]).includes(v)) filter.causes = [...(filter.causes ?? []), v as MismatchReason];
-      else errors.push(`unknown cause '${v}' (one of ${MISMATCH_REASONS.join(', ')})`);
-    } else if (k === 'scanner') filter.scanner = v;
-    else if (k === 'eco' || k === 'ecosystem') filter.ecosystem = v;
-    else if (k === 'project') filter.project = v;
-    else filter.policySet = v;
-  }
-  if (free.length) filter.text = free.join(' ');
-  return { filter, errors };
-}
+/** The shared filter language (src/core/filter), under the name the reducer's tests know. */
+export const parseFilterText = parseFilter;
 
 export function currentFilter(s: Pick<WorkstationState, 'filterText' | 'failingOnly' | 'cause'>): ReplayFilter {
-  const { filter } = parseFilterText(s.filterText);
+  const { filter } = parseFilter(s.filterText);
   if (s.failingOnly) filter.failingOnly = true;
   if (s.cause) filter.causes = [...new Set([...(filter.causes ?? []), s.cause])];
   return filter;

@@ -5,7 +5,7 @@ import { useEffect, useSyncExternalStore } from 'react';
 import { useInput, useStdout, useApp } from 'ink';
 import type { MismatchReason } from '../../src/core/formats.js';
 import { isStellaError } from '../../src/core/errors.js';
-import type { Cursor, Page, PageRequest, ReplayDetail, ReplayFilter, ReplayRow, ReplaySort, ReplayStore } from '../../store/types.js';
+import type { Cursor, DashboardData, Page, PageRequest, ReplayDetail, ReplayFilter, ReplayRow, ReplaySort, ReplayStore } from '../../src/core/ports.js';
 import { tokenize, type KeyFlags } from '../keys/key-table.js';
 import { textDiffLines } from '../diff-view/diff-lines.js';
 import {
@@ -41,9 +41,11 @@ export interface WorkstationDeps {
   /** Resolved once at start; the workstation opens before the answer arrives. */
   engine: Promise<EngineStatus> | EngineStatus;
   /** Unified raw canonical diff of the replay against its original (for `d`). */
-  rawDiff: (detail: ReplayDetail) => string;
+  rawDiff: (detail: ReplayDetail) => string | Promise<string>;
   /** Unified manifest/environment diff (for `m`). */
-  manifestDiff: (detail: ReplayDetail) => string;
+  manifestDiff: (detail: ReplayDetail) => string | Promise<string>;
+  /** The dashboard's figures at a time (assembled from the store's rollups by src/app/dashboard.ts). */
+  dashboard: (now: Date) => Promise<DashboardData>;
   /** The keyset position of a row under a sort; the store's own when it offers one. */
   cursorOf: (row: ReplayRow, sort: ReplaySort) => Cursor;
   /**
@@ -154,15 +156,13 @@ export class WorkstationController {
 
   /** One page, from the worker (free text) or the store; `landed` decides whether it still applies. */
   private queryPage(req: PageRequest, landed: (page: Page) => void, failed: (err: unknown) => void = this.showError): void {
-    if (this.pagesOffThread(req.filter)) {
-      this.deps.pageAsync!(req).then(landed, failed);
-      return;
-    }
-    try {
-      landed(this.deps.store.pageReplays(req));
-    } catch (err) {
-      failed(err);
-    }
+    const page = this.pagesOffThread(req.filter) ? this.deps.pageAsync!(req) : this.deps.store.pageReplays(req);
+    page.then(landed, failed);
+  }
+
+  /** Run an effect's async work; whatever it throws lands on the message bar. */
+  private settle(work: Promise<unknown>): void {
+    work.catch(this.showError);
   }
 
   private run(e: Effect): void {
@@ -191,15 +191,8 @@ export class WorkstationController {
           const done = (c: { total: number; failing: number }): void => {
             if (gen === this.generation) this.dispatch({ type: 'counts', total: c.total, failing: c.failing });
           };
-          if (this.deps.countAsync) {
-            this.deps.countAsync(filter).then(done, this.showError);
-            return;
-          }
-          try {
-            done(store.countReplays(filter));
-          } catch (err) {
-            this.showError(err);
-          }
+          const count = this.deps.countAsync ?? ((f: ReplayFilter) => store.countReplays(f));
+          count(filter).then(done, this.showError);
         });
         return;
       }
@@ -246,53 +239,40 @@ export class WorkstationController {
         });
         return;
       }
-      case 'refresh': {
-        const c = store.countReplays(filter);
-        this.dispatch({ type: 'counts', total: c.total, failing: c.failing });
-        const first = s.rows[0];
-        if (!first || s.absStart === 0) {
-          const page = store.pageReplays({ filter, sort: s.sort, limit: Math.max(PAGE_SIZE, s.rows.length) });
-          this.dispatch({ type: 'refreshed', rows: page.rows, hasMoreAfter: page.hasMoreAfter });
-          return;
-        }
-        const head = store.getReplay(first.replay_id);
-        const page = store.pageReplays({ filter, sort: s.sort, after: this.deps.cursorOf(first, s.sort), limit: Math.max(1, s.rows.length - 1) });
-        this.dispatch({ type: 'refreshed', rows: head ? [head, ...page.rows] : page.rows, hasMoreAfter: page.hasMoreAfter });
+      case 'refresh':
+        this.settle(this.refresh());
         return;
-      }
       case 'markAll':
-        this.dispatch({ type: 'marks', ids: store.idsMatching(filter) });
+        this.settle(store.idsMatching(filter).then((ids) => this.dispatch({ type: 'marks', ids })));
         return;
       case 'openDiff':
-        this.dispatch({ type: 'detail', id: e.id, detail: store.getReplay(e.id) });
+        this.settle(store.getReplay(e.id).then((detail) => this.dispatch({ type: 'detail', id: e.id, detail })));
         return;
-      case 'loadView': {
-        const detail = s.diff?.id === e.id && s.diff.detail ? s.diff.detail : store.getReplay(e.id);
-        if (!detail) {
-          this.dispatch({ type: 'message', text: `replay ${e.id} is not in the index` });
-          return;
-        }
-        const text = e.view === 'raw' ? this.deps.rawDiff(detail) : this.deps.manifestDiff(detail);
-        const title = e.view === 'raw' ? 'raw canonical diff: original (-) vs replay (+)' : 'manifest / environment: original (-) vs replay (+)';
-        this.dispatch({ type: 'viewText', id: e.id, view: e.view, lines: textDiffLines(title, text) });
+      case 'loadView':
+        this.settle(this.loadView(e.id, e.view));
         return;
-      }
       case 'retag': {
         const ids = e.ids ?? [...s.marks].sort();
-        const r = store.retag(ids, e.tag, { who: this.deps.who, at: this.deps.now().toISOString(), ...(e.note ? { note: e.note } : {}) });
-        this.afterWrite(`retagged ${r.changed} of ${ids.length} as ${e.tag} (u undoes)`);
+        const { tag, note } = e;
+        this.settle(
+          store
+            .retag(ids, tag, { who: this.deps.who, at: this.deps.now().toISOString(), ...(note ? { note } : {}) })
+            .then((r) => this.afterWrite(`retagged ${r.changed} of ${ids.length} as ${tag} (u undoes)`)),
+        );
         return;
       }
-      case 'undo': {
-        const r = store.undoLastRetag({ who: this.deps.who, at: this.deps.now().toISOString() });
-        this.afterWrite(r ? `undid retag ${r.batch_id.slice(0, 12)}: ${r.restored} restored` : 'nothing to undo');
+      case 'undo':
+        this.settle(
+          store
+            .undoLastRetag({ who: this.deps.who, at: this.deps.now().toISOString() })
+            .then((r) => this.afterWrite(r ? `undid retag ${r.batch_id.slice(0, 12)}: ${r.restored} restored` : 'nothing to undo')),
+        );
         return;
-      }
       case 'rerun':
         void this.rerun(e.ids);
         return;
       case 'dashboard':
-        this.dispatch({ type: 'dashboard', data: store.dashboard(this.deps.now()) });
+        this.settle(this.deps.dashboard(this.deps.now()).then((data) => this.dispatch({ type: 'dashboard', data })));
         return;
       case 'quit':
         this.onQuit?.();
@@ -307,11 +287,42 @@ export class WorkstationController {
     }
   }
 
-  private afterWrite(message: string): void {
-    this.run({ kind: 'refresh' });
-    this.run({ kind: 'dashboard' });
+  /** Counts and the rows on screen again, from the top of the window (after a write). */
+  private async refresh(): Promise<void> {
+    const { store } = this.deps;
     const s = this.state;
-    if (s.diff) this.dispatch({ type: 'detail', id: s.diff.id, detail: this.deps.store.getReplay(s.diff.id) });
+    const filter = currentFilter(s);
+    const first = s.rows[0];
+    const [c, head, page] = await Promise.all([
+      store.countReplays(filter),
+      !first || s.absStart === 0 ? null : store.getReplay(first.replay_id),
+      !first || s.absStart === 0
+        ? store.pageReplays({ filter, sort: s.sort, limit: Math.max(PAGE_SIZE, s.rows.length) })
+        : store.pageReplays({ filter, sort: s.sort, after: this.deps.cursorOf(first, s.sort), limit: Math.max(1, s.rows.length - 1) }),
+    ]);
+    this.dispatch({ type: 'counts', total: c.total, failing: c.failing });
+    this.dispatch({ type: 'refreshed', rows: head ? [head, ...page.rows] : page.rows, hasMoreAfter: page.hasMoreAfter });
+  }
+
+  private async loadView(id: string, view: 'raw' | 'manifest'): Promise<void> {
+    const s = this.state;
+    const detail = s.diff?.id === id && s.diff.detail ? s.diff.detail : await this.deps.store.getReplay(id);
+    if (!detail) {
+      this.dispatch({ type: 'message', text: `replay ${id} is not in the index` });
+      return;
+    }
+    const text = view === 'raw' ? await this.deps.rawDiff(detail) : await this.deps.manifestDiff(detail);
+    const title = view === 'raw' ? 'raw canonical diff: original (-) vs replay (+)' : 'manifest / environment: original (-) vs replay (+)';
+    this.dispatch({ type: 'viewText', id, view, lines: textDiffLines(title, text) });
+  }
+
+  private async afterWrite(message: string): Promise<void> {
+    const diffId = this.state.diff?.id;
+    await Promise.all([
+      this.refresh(),
+      this.deps.dashboard(this.deps.now()).then((data) => this.dispatch({ type: 'dashboard', data })),
+      diffId ? this.deps.store.getReplay(diffId).then((detail) => this.dispatch({ type: 'detail', id: diffId, detail })) : null,
+    ]);
     this.dispatch({ type: 'message', text: message });
   }
 

@@ -326,19 +326,8 @@ function factsOf(r: ReplayRecord, m: ScanManifest): ReplayFacts {
 }
 
 async function indexCanaryRun(dbPath: string, roots: string[]): Promise<void> {
-  const { openStore } = await import('../../store/sqlite-store.js');
-  const { indexRecords } = await import('./indexer.js');
-  mkdirSync(path.dirname(dbPath), { recursive: true });
-  const store = openStore(dbPath);
-  try {
-    const summary = indexRecords(store, roots);
-    if (summary.skipped.length) {
-      const s = summary.skipped[0];
-      throw new StellaError('RECORD_INVALID', `the index refused a canary record: ${s.reason}`, { file: s.file, ...(s.path ? { path: s.path } : {}) });
-    }
-  } finally {
-    store.close();
-  }
+  const { indexOwnRecords } = await import('./indexer.js');
+  await indexOwnRecords(dbPath, roots, 'canary');
 }
 
 /** Plain text for the terminal. */

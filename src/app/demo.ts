@@ -557,18 +557,8 @@ export async function buildDemo(o: DemoOptions): Promise<DemoResult> {
 
 /** Ingest the demo's records into `home/index.db`. */
 async function indexDemo(home: string): Promise<void> {
-  const { openStore } = await import('../../store/sqlite-store.js');
-  const { indexRecords } = await import('./indexer.js');
-  const store = openStore(path.join(home, 'index.db'));
-  try {
-    const summary = indexRecords(store, [path.join(home, 'demo', 'scans'), path.join(home, 'demo', 'replays')]);
-    if (summary.skipped.length) {
-      const s = summary.skipped[0];
-      throw new StellaError('RECORD_INVALID', `the index refused a demo record: ${s.reason}`, { file: s.file, ...(s.path ? { path: s.path } : {}) });
-    }
-  } finally {
-    store.close();
-  }
+  const { indexOwnRecords } = await import('./indexer.js');
+  await indexOwnRecords(path.join(home, 'index.db'), [path.join(home, 'demo', 'scans'), path.join(home, 'demo', 'replays')], 'demo');
 }
 
 /** One replay: re-run the scanner as the night's job did, write the record, classify a mismatch. */

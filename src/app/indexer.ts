@@ -1,11 +1,10 @@
 // `stella index`: walk directories for scan and replay records and ingest them in batches. A bad
 // record is reported (file + JSON path) and skipped; the rest still lands. Batches are committed
 // one transaction each, so a killed indexer leaves whole batches and a re-run completes the index.
-import { readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { isStellaError, StellaError } from '../core/errors.js';
-import type { OnEvent } from '../core/ports.js';
-import type { IngestOutcome, ReplayIn, ScanIn, SqliteStore } from '../../store/sqlite-store.js';
+import type { IngestOutcome, OnEvent, ReplayIn, ReplayStore, ScanIn } from '../core/ports.js';
 import { readReplayRecord, readScanRecord, recordKind } from '../../store/ingest.js';
 
 export interface IndexSummary {
@@ -50,7 +49,7 @@ export function findRecords(roots: string[]): Array<{ dir: string; kind: 'scan' 
   return out;
 }
 
-export function indexRecords(store: SqliteStore, roots: string[], onEvent?: OnEvent): IndexSummary {
+export async function indexRecords(store: Pick<ReplayStore, 'ingest'>, roots: string[], onEvent?: OnEvent): Promise<IndexSummary> {
   const records = findRecords(roots);
   const summary: IndexSummary = {
     records: records.length,
@@ -72,11 +71,22 @@ export function indexRecords(store: SqliteStore, roots: string[], onEvent?: OnEv
         onEvent?.({ kind: 'log', id: 'index', message: e.oneLine() });
       }
     }
-    const res = store.ingest({ scans, replays });
+    const res = await store.ingest({ scans, replays });
     for (const o of res.scans) summary.scans[o]++;
     for (const o of res.replays) summary.replays[o]++;
     onEvent?.({ kind: 'progress', id: 'index', done: Math.min(i + INDEX_BATCH, records.length), total: records.length });
   }
   onEvent?.({ kind: 'finish', id: 'index', status: summary.skipped.length ? 'error' : 'ok' });
   return summary;
+}
+
+/** Index records this stella just wrote (demo, canary): any record the index refuses is a bug, so it throws. */
+export async function indexOwnRecords(dbPath: string, roots: string[], what: string): Promise<void> {
+  const { withStore } = await import('./store-path.js');
+  mkdirSync(path.dirname(dbPath), { recursive: true });
+  const summary = await withStore(dbPath, {}, (store) => indexRecords(store, roots));
+  if (summary.skipped.length) {
+    const s = summary.skipped[0];
+    throw new StellaError('RECORD_INVALID', `the index refused a ${what} record: ${s.reason}`, { file: s.file, ...(s.path ? { path: s.path } : {}) });
+  }
 }

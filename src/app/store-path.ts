@@ -1,5 +1,7 @@
 // Where the index lives: `$STELLA_HOME/index.db`, default `./.stella/index.db` (SPEC §1.6).
 import path from 'node:path';
+import type { ReplayStore } from '../core/ports.js';
+import { openStore } from '../../store/sqlite-store.js';
 
 export function storePath(env: NodeJS.ProcessEnv, cwd: string, override?: string): string {
   if (override) return path.resolve(cwd, override);
@@ -8,8 +10,6 @@ export function storePath(env: NodeJS.ProcessEnv, cwd: string, override?: string
 }
 
 import { StellaError } from '../core/errors.js';
-import { MISMATCH_REASONS, type MismatchReason } from '../core/formats.js';
-import type { ReplayFilter } from '../../store/types.js';
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))?$/;
 
@@ -31,53 +31,12 @@ export function parseWindow(value: unknown, dflt = 30): number {
   return days;
 }
 
-/**
- * The workstation's filter language, shared with `stella retag --filter`:
- * `cause:feed_drift[,policy_drift] eco:npm scanner:1.2.0 project:web policy:prod-default failing` plus
- * free words (matched against id, project, scanner and ecosystem).
- */
-export function parseFilter(text: string): ReplayFilter {
-  const f: ReplayFilter = {};
-  const words: string[] = [];
-  for (const tok of text.split(/\s+/).filter(Boolean)) {
-    const i = tok.indexOf(':');
-    if (i < 0) {
-      if (tok === 'failing') f.failingOnly = true;
-      else words.push(tok);
-      continue;
-    }
-    const key = tok.slice(0, i);
-    const val = tok.slice(i + 1);
-    if (val === '') throw new StellaError('USAGE', `filter '${tok}' has no value`);
-    switch (key) {
-      case 'cause': {
-        const causes = val.split(',');
-        for (const c of causes) {
-          if (!MISMATCH_REASONS.includes(c as MismatchReason)) {
-            throw new StellaError('USAGE', `unknown cause '${c}' in filter: expected one of ${MISMATCH_REASONS.join('|')}`);
-          }
-        }
-        f.causes = causes as MismatchReason[];
-        break;
-      }
-      case 'eco':
-      case 'ecosystem':
-        f.ecosystem = val;
-        break;
-      case 'scanner':
-        f.scanner = val;
-        break;
-      case 'project':
-        f.project = val;
-        break;
-      case 'policy':
-      case 'policy_set':
-        f.policySet = val;
-        break;
-      default:
-        throw new StellaError('USAGE', `unknown filter key '${key}': use cause: eco: scanner: project: policy: or free text`);
-    }
+/** Open the index, run `fn` on it, close it: the shape of every command that reads or writes it. */
+export async function withStore<T>(dbPath: string, opts: { readonly?: boolean }, fn: (store: ReplayStore) => Promise<T>): Promise<T> {
+  const store = openStore(dbPath, opts);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
   }
-  if (words.length) f.text = words.join(' ');
-  return f;
 }

@@ -11,7 +11,9 @@ import { createTwoFilesPatch } from 'diff';
 import { StellaError, isStellaError } from '../core/errors.js';
 import { ARTIFACT_NAMES, type ReplayRecord, type ScanManifest } from '../core/formats.js';
 import { canonicalTextDiff } from '../core/diff/text.js';
-import type { Cursor, Page, PageRequest, ReplayDetail, ReplayFilter, ReplayRow, ReplaySort } from '../../store/types.js';
+import type { Page, PageRequest, ReplayDetail, ReplayFilter, ReplayStore } from '../core/ports.js';
+import { cursorOf } from '../core/filter/sort.js';
+import { dashboardOf } from './dashboard.js';
 import type { WorkerQuery } from './query-worker.js';
 import { openStore, type SqliteStore } from '../../store/sqlite-store.js';
 import { effectiveManifest, loadRecord, readReplayFile } from './record.js';
@@ -20,29 +22,8 @@ import { WorkstationController, type EngineStatus, type RerunFn, type Workstatio
 import { Workstation } from '../../components/workstation/workstation.js';
 import { themeFromEnv, type Theme } from '../../components/theme/theme.js';
 
-/**
- * The keyset position of a row, mirroring the store's sort columns (store/sqlite-store.ts SORTS):
- * failing_first = (failing, finished_at) desc; newest/oldest = finished_at; cause = (tag or '~',
- * finished_at); project = (project, finished_at); the replay id breaks ties.
- */
-export function storeCursorOf(row: ReplayRow, sort: ReplaySort): Cursor {
-  const failing = row.status === 'passed' ? 0 : 1;
-  switch (sort) {
-    case 'failing_first':
-      return { key: [failing, row.finished_at], id: row.replay_id };
-    case 'newest':
-    case 'oldest':
-      return { key: [row.finished_at], id: row.replay_id };
-    case 'cause':
-      return { key: [row.tag ?? '~', row.finished_at], id: row.replay_id };
-    case 'project':
-      return { key: [row.project, row.finished_at], id: row.replay_id };
-    default: {
-      const _exhaustive: never = sort;
-      return _exhaustive;
-    }
-  }
-}
+/** The keyset position of a row: the store's sort table (src/core/filter/sort.ts) applied to the row. */
+export const storeCursorOf = cursorOf;
 
 /** Is the Docker engine reachable? The reason says how to start it when it is not. */
 export async function checkEngine(env: NodeJS.ProcessEnv): Promise<EngineStatus> {
@@ -58,8 +39,8 @@ export async function checkEngine(env: NodeJS.ProcessEnv): Promise<EngineStatus>
   }
 }
 
-function originalDir(store: SqliteStore, detail: ReplayDetail): string {
-  const row = store.db.prepare('SELECT record_dir FROM scan_manifests WHERE scan_id = ?').get(detail.original_scan_id) as { record_dir: string | null } | undefined;
+async function originalDir(store: Pick<ReplayStore, 'getScan'>, detail: ReplayDetail): Promise<string> {
+  const row = await store.getScan(detail.original_scan_id);
   if (!row?.record_dir) throw new StellaError('NOT_FOUND', `the original scan ${detail.original_scan_id} has no indexed record directory; index it with \`stella index DIR\``);
   return row.record_dir;
 }
@@ -70,8 +51,8 @@ function replayDir(detail: ReplayDetail): string {
 }
 
 /** `d`: unified canonical text diff of every artifact that differs, original (-) vs replay (+). */
-export function rawDiffOf(store: SqliteStore, detail: ReplayDetail): string {
-  const a = loadRecord(originalDir(store, detail));
+export async function rawDiffOf(store: Pick<ReplayStore, 'getScan'>, detail: ReplayDetail): Promise<string> {
+  const a = loadRecord(await originalDir(store, detail));
   const b = loadRecord(replayDir(detail));
   const parts: string[] = [];
   for (const name of ARTIFACT_NAMES) {
@@ -108,9 +89,9 @@ function replayRecordOf(detail: ReplayDetail): ReplayRecord | null {
  * what-if replay keeps the original manifest.json on disk; the manifest shown on the replay side is
  * the one the scanner saw, with the overrides of its mode applied, so the overridden digest shows.
  */
-export function manifestDiffOf(store: SqliteStore, detail: ReplayDetail): string {
-  const scan = store.db.prepare('SELECT manifest_json FROM scan_manifests WHERE scan_id = ?').get(detail.original_scan_id) as { manifest_json: string } | undefined;
-  const original = scan ? (JSON.parse(scan.manifest_json) as Record<string, unknown>) : null;
+export async function manifestDiffOf(store: Pick<ReplayStore, 'getScan'>, detail: ReplayDetail): Promise<string> {
+  const scan = await store.getScan(detail.original_scan_id);
+  const original = scan ? (scan.manifest as Record<string, unknown>) : null;
   const record = replayRecordOf(detail);
   const pinned = (detail.manifest ?? null) as ScanManifest | null;
   const replayed = (pinned && record ? effectiveManifest(pinned, record) : pinned) as Record<string, unknown> | null;
@@ -134,7 +115,7 @@ export function manifestDiffOf(store: SqliteStore, detail: ReplayDetail): string
 }
 
 /** Re-run replays through the Docker executor, index each new record, report per replay. */
-export function dockerRerun(store: SqliteStore, opts: { env: NodeJS.ProcessEnv; cwd: string; now: () => Date; home: string }): RerunFn {
+export function dockerRerun(store: ReplayStore, opts: { env: NodeJS.ProcessEnv; cwd: string; now: () => Date; home: string }): RerunFn {
   return async (ids, onEvent) => {
     const [{ engineFromEnv }, { DockerExecutor }, { BlobStore }, { ensureImage }, { replay, parseWhatIf }, { indexRecords }] = await Promise.all([
       import('../adapters/docker/engine.js'),
@@ -152,14 +133,14 @@ export function dockerRerun(store: SqliteStore, opts: { env: NodeJS.ProcessEnv; 
       const id = ids[i];
       onEvent({ kind: 'start', id, index: i, total: ids.length });
       try {
-        const detail = store.getReplay(id);
+        const detail = await store.getReplay(id);
         if (!detail) throw new StellaError('NOT_FOUND', `replay ${id} is not in the index`);
         // The new run is compared with the ORIGINAL scan (its outputs.json sits beside its manifest),
         // not with the replay being re-run, and keeps that replay's what-if overrides: re-running a
         // what-if replay asks the same question again.
         const record = replayRecordOf({ ...detail, record_dir: replayDir(detail) });
         const whatIf = record && record.mode.startsWith('what-if:') ? parseWhatIf(record.mode.slice('what-if:'.length).split(',')) : {};
-        const manifestPath = path.join(originalDir(store, detail), 'manifest.json');
+        const manifestPath = path.join(await originalDir(store, detail), 'manifest.json');
         const r = await replay({
           manifestPath,
           whatIf,
@@ -174,7 +155,7 @@ export function dockerRerun(store: SqliteStore, opts: { env: NodeJS.ProcessEnv; 
             else if (e.kind === 'progress') onEvent({ kind: 'progress', id, text: `${e.done}/${e.total} ${e.label ?? ''}` });
           },
         });
-        if (r.dir) indexRecords(store, [r.dir]);
+        if (r.dir) await indexRecords(store, [r.dir]);
         onEvent({ kind: 'done', id, ok: r.record.status !== 'error', newReplayId: r.record.replay_id, message: `${r.record.status} -> ${r.record.replay_id}` });
       } catch (e) {
         // An unreachable engine stops the batch; a per-replay problem is reported on that row.
@@ -270,6 +251,7 @@ export function openWorkstation(o: WorkstationOptions & { width: number; height:
     rerun: dockerRerun(store, { env: o.env, cwd: o.cwd, now: o.now, home }),
     rawDiff: (d) => rawDiffOf(store, d),
     manifestDiff: (d) => manifestDiffOf(store, d),
+    dashboard: (now) => dashboardOf(store, now),
     cursorOf: storeCursorOf,
   };
   const queries = fresh ? null : queryWorker(dbPath);
@@ -280,9 +262,9 @@ export function openWorkstation(o: WorkstationOptions & { width: number; height:
   const controller = new WorkstationController(deps, { width: o.width, height: o.height, ...(o.openId ? { openId: o.openId } : {}) });
   controller.start();
   // One indexed row answers "is there anything?" without counting a million.
-  if (fresh || store.pageReplays({ filter: {}, sort: 'newest', limit: 1 }).rows.length === 0) {
-    controller.dispatch({ type: 'message', text: `the index ${dbPath} is empty: \`stella index DIR\` or \`stella demo\`` });
-  }
+  const empty = `the index ${dbPath} is empty: \`stella index DIR\` or \`stella demo\``;
+  if (fresh) controller.dispatch({ type: 'message', text: empty });
+  else void store.pageReplays({ filter: {}, sort: 'newest', limit: 1 }).then((p) => p.rows.length === 0 && controller.dispatch({ type: 'message', text: empty }), () => undefined);
   return {
     controller,
     store,

@@ -3,11 +3,10 @@ import path from 'node:path';
 import type { Command } from './command.js';
 import { EXIT } from './command.js';
 import { StellaError } from '../core/errors.js';
-import { GATE_ROLLUP_DIMS, gateAt } from '../core/gate/index.js';
 import { badgeJson, badgeSvg } from '../core/metrics/badge.js';
-import { openStore } from '../../store/sqlite-store.js';
 import { writeFileAtomic } from '../adapters/fs.js';
-import { resolveNow, storePath } from '../app/store-path.js';
+import { resolveNow, storePath, withStore } from '../app/store-path.js';
+import { gateFromStore } from '../app/dashboard.js';
 
 const command: Command = {
   name: 'badge',
@@ -25,13 +24,7 @@ const command: Command = {
   async run({ values }, ctx) {
     if (Boolean(values.svg) === Boolean(values.json)) throw new StellaError('USAGE', 'badge needs exactly one of --svg or --json');
     const now = resolveNow(values.now, ctx.now);
-    const store = openStore(storePath(ctx.env, ctx.cwd, values.db as string | undefined), { readonly: true });
-    let gate;
-    try {
-      gate = gateAt((r) => store.rollup(r, GATE_ROLLUP_DIMS), now);
-    } finally {
-      store.close();
-    }
+    const gate = await withStore(storePath(ctx.env, ctx.cwd, values.db as string | undefined), { readonly: true }, (store) => gateFromStore(store, now));
     const b = badgeJson(gate.bf_30d, gate.state);
     const text = values.svg ? badgeSvg(b) : JSON.stringify(b) + '\n';
     if (values.out) writeFileAtomic(path.resolve(ctx.cwd, String(values.out)), text);

@@ -3,8 +3,7 @@ import type { Command } from './command.js';
 import { EXIT } from './command.js';
 import { StellaError } from '../core/errors.js';
 import { ALL_DIMENSIONS, bucketFigures, figures, percentText, totalOf, trend, windowRange, type Dimension } from '../core/fidelity/index.js';
-import { openStore } from '../../store/sqlite-store.js';
-import { parseWindow, resolveNow, storePath } from '../app/store-path.js';
+import { parseWindow, resolveNow, storePath, withStore } from '../app/store-path.js';
 
 const command: Command = {
   name: 'fidelity',
@@ -26,12 +25,13 @@ const command: Command = {
       throw new StellaError('USAGE', `--by must be one of ${ALL_DIMENSIONS.join('|')}, got '${by}'`);
     }
     const now = resolveNow(values.now, ctx.now);
-    const store = openStore(storePath(ctx.env, ctx.cwd, values.db as string | undefined), { readonly: true });
-    try {
-      const range = windowRange(now, days);
-      const rows = store.rollup(range, by ? ['all', by as Dimension] : ['all']);
+    const range = windowRange(now, days);
+    const [rows, cells] = await withStore(storePath(ctx.env, ctx.cwd, values.db as string | undefined), { readonly: true }, (store) =>
+      Promise.all([store.rollup(range, by ? ['all', by as Dimension] : ['all']), store.rollupCells(range, 'all')]),
+    );
+    {
       const total = figures(totalOf(rows));
-      const points = trend(store.rollupCells(range, 'all'), range);
+      const points = trend(cells, range);
       const buckets = by ? bucketFigures(rows, by as Dimension) : undefined;
       if (values.json) {
         const report = { now: now.toISOString(), window_days: days, from: range.from, to: range.to, ...total, ...(by ? { by, buckets } : {}), trend: points };
@@ -54,8 +54,6 @@ const command: Command = {
       for (const p of points) out.push(`  ${p.day}  ${String(p.n).padStart(6)}  ${percentText(p.bf).padStart(6)}`);
       ctx.stdout.write(out.join('\n') + '\n');
       return EXIT.OK;
-    } finally {
-      store.close();
     }
   },
 };

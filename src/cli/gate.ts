@@ -3,11 +3,11 @@ import path from 'node:path';
 import type { Command } from './command.js';
 import { EXIT } from './command.js';
 import { StellaError } from '../core/errors.js';
-import { GATE_ROLLUP_DIMS, MIN_BUCKET_REPLAYS, gateAt, gateJunit } from '../core/gate/index.js';
+import { MIN_BUCKET_REPLAYS, gateJunit } from '../core/gate/index.js';
 import { percentText } from '../core/fidelity/index.js';
-import { openStore } from '../../store/sqlite-store.js';
 import { writeFileAtomic } from '../adapters/fs.js';
-import { resolveNow, storePath } from '../app/store-path.js';
+import { resolveNow, storePath, withStore } from '../app/store-path.js';
+import { gateFromStore } from '../app/dashboard.js';
 
 const command: Command = {
   name: 'gate',
@@ -50,13 +50,7 @@ const command: Command = {
       min = Number(values['min-bucket']);
       if (!Number.isInteger(min) || min < 1) throw new StellaError('USAGE', `--min-bucket must be a positive integer, got '${String(values['min-bucket'])}'`);
     }
-    const store = openStore(storePath(ctx.env, ctx.cwd, values.db as string | undefined), { readonly: true });
-    let result;
-    try {
-      result = gateAt((r) => store.rollup(r, GATE_ROLLUP_DIMS), now, min);
-    } finally {
-      store.close();
-    }
+    const result = await withStore(storePath(ctx.env, ctx.cwd, values.db as string | undefined), { readonly: true }, (store) => gateFromStore(store, now, min));
     if (values.junit) writeFileAtomic(path.resolve(ctx.cwd, String(values.junit)), gateJunit(result, now.toISOString()));
     if (values.json) {
       ctx.stdout.write(JSON.stringify({ now: now.toISOString(), ...result }, null, 2) + '\n');

@@ -29,13 +29,13 @@ const command: Command = {
     };
     let summary;
     try {
-      summary = indexRecords(
+      summary = await indexRecords(
         store,
         positionals.map((p) => path.resolve(ctx.cwd, p)),
         onEvent,
       );
     } finally {
-      store.close();
+      await store.close();
     }
     if (values.json) {
       ctx.stdout.write(JSON.stringify(summary, null, 2) + '\n');

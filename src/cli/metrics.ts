@@ -5,19 +5,16 @@ import { EXIT } from './command.js';
 import { StellaError } from '../core/errors.js';
 import { windowRange } from '../core/fidelity/index.js';
 import { renderPrometheus } from '../core/metrics/prometheus.js';
-import { openStore } from '../../store/sqlite-store.js';
-import { parseWindow, resolveNow, storePath } from '../app/store-path.js';
+import { parseWindow, resolveNow, storePath, withStore } from '../app/store-path.js';
 
-function render(dbPath: string, now: Date, days: number): string {
-  const store = openStore(dbPath, { readonly: true });
-  try {
-    return renderPrometheus({ window: store.rollup(windowRange(now, days), ['combo']), windowDays: days, allTime: store.rollup(null, ['all', 'status', 'cause']) });
-  } finally {
-    store.close();
-  }
+function render(dbPath: string, now: Date, days: number): Promise<string> {
+  return withStore(dbPath, { readonly: true }, async (store) => {
+    const [window, allTime] = await Promise.all([store.rollup(windowRange(now, days), ['combo']), store.rollup(null, ['all', 'status', 'cause'])]);
+    return renderPrometheus({ window, windowDays: days, allTime });
+  });
 }
 
-function serve(ctx: CliContext, port: number, text: () => string): Promise<number> {
+function serve(ctx: CliContext, port: number, text: () => Promise<string>): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = http.createServer((req, res) => {
       const url = (req.url ?? '/').split('?')[0];
@@ -25,11 +22,10 @@ function serve(ctx: CliContext, port: number, text: () => string): Promise<numbe
         res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found: GET /metrics\n');
         return;
       }
-      try {
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(text());
-      } catch (e) {
-        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`${(e as Error).message}\n`);
-      }
+      text().then(
+        (body) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(body),
+        (e: unknown) => res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`${(e as Error).message}\n`),
+      );
     });
     server.on('error', (e: NodeJS.ErrnoException) =>
       reject(new StellaError('IO', `cannot listen on 127.0.0.1:${port}: ${e.code ?? e.message}`)),
@@ -72,10 +68,10 @@ const command: Command = {
       const port = Number(values.serve);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new StellaError('USAGE', `--serve needs a port 0-65535, got '${String(values.serve)}'`);
       // Fail before listening if the index is missing or unreadable.
-      render(dbPath, nowOf(), days);
+      await render(dbPath, nowOf(), days);
       return serve(ctx, port, () => render(dbPath, nowOf(), days));
     }
-    const text = render(dbPath, nowOf(), days);
+    const text = await render(dbPath, nowOf(), days);
     ctx.stdout.write(values.json ? JSON.stringify({ text }) + '\n' : text);
     return EXIT.OK;
   },

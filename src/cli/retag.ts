@@ -4,8 +4,8 @@ import type { Command } from './command.js';
 import { EXIT } from './command.js';
 import { StellaError } from '../core/errors.js';
 import { MISMATCH_REASONS, type MismatchReason } from '../core/formats.js';
-import { openStore } from '../../store/sqlite-store.js';
-import { parseFilter, storePath } from '../app/store-path.js';
+import { storePath, withStore } from '../app/store-path.js';
+import { parseFilterOrThrow } from '../core/filter/index.js';
 
 const command: Command = {
   name: 'retag',
@@ -39,36 +39,28 @@ const command: Command = {
       if (values.ids !== undefined || values.filter !== undefined || values.tag !== undefined) {
         throw new StellaError('USAGE', '--undo takes no --ids, --filter or --tag');
       }
-      const store = openStore(storePath(ctx.env, ctx.cwd, values.db as string | undefined));
-      try {
-        const r = store.undoLastRetag({ who, at });
-        if (values.json) ctx.stdout.write(JSON.stringify(r ?? { batch_id: null, restored: 0 }) + '\n');
-        else ctx.stdout.write(r ? `undid retag ${r.batch_id}: ${r.restored} replays restored\n` : 'nothing to undo\n');
-      } finally {
-        store.close();
-      }
+      const r = await withStore(storePath(ctx.env, ctx.cwd, values.db as string | undefined), {}, (store) => store.undoLastRetag({ who, at }));
+      if (values.json) ctx.stdout.write(JSON.stringify(r ?? { batch_id: null, restored: 0 }) + '\n');
+      else ctx.stdout.write(r ? `undid retag ${r.batch_id}: ${r.restored} replays restored\n` : 'nothing to undo\n');
       return EXIT.OK;
     }
     if ((values.ids === undefined) === (values.filter === undefined)) throw new StellaError('USAGE', 'retag needs exactly one of --ids or --filter (or --undo)');
     const tag = values.tag as string | undefined;
     if (tag === undefined) throw new StellaError('USAGE', 'retag needs --tag CAUSE');
     if (!MISMATCH_REASONS.includes(tag as MismatchReason)) throw new StellaError('USAGE', `unknown --tag '${tag}': expected one of ${MISMATCH_REASONS.join('|')}`);
-    const store = openStore(storePath(ctx.env, ctx.cwd, values.db as string | undefined));
-    try {
+    await withStore(storePath(ctx.env, ctx.cwd, values.db as string | undefined), {}, async (store) => {
       const ids =
         values.ids !== undefined
           ? String(values.ids)
               .split(',')
               .map((s) => s.trim())
               .filter(Boolean)
-          : store.idsMatching(parseFilter(String(values.filter)));
+          : await store.idsMatching(parseFilterOrThrow(String(values.filter)));
       if (ids.length === 0) throw new StellaError('USAGE', values.ids !== undefined ? '--ids is empty' : 'no replay matches --filter');
-      const r = store.retag(ids, tag as MismatchReason, { who, at, note: values.note as string | undefined });
+      const r = await store.retag(ids, tag as MismatchReason, { who, at, note: values.note as string | undefined });
       if (values.json) ctx.stdout.write(JSON.stringify({ ...r, matched: ids.length, tag }) + '\n');
       else ctx.stdout.write(`retag ${r.batch_id}: ${r.changed} of ${ids.length} replays now tagged ${tag} (undo: stella retag --undo)\n`);
-    } finally {
-      store.close();
-    }
+    });
     return EXIT.OK;
   },
 };

@@ -4,8 +4,7 @@ import type { Command } from './command.js';
 import { EXIT } from './command.js';
 import { StellaError } from '../core/errors.js';
 import { reproductionCommand, ticketMarkdown } from '../core/metrics/ticket.js';
-import { openStore } from '../../store/sqlite-store.js';
-import { storePath } from '../app/store-path.js';
+import { storePath, withStore } from '../app/store-path.js';
 
 const command: Command = {
   name: 'ticket',
@@ -16,13 +15,7 @@ const command: Command = {
   async run({ values, positionals }, ctx) {
     if (positionals.length !== 1) throw new StellaError('USAGE', 'ticket needs exactly one REPLAY_ID (see stella ticket --help)');
     const dbPath = storePath(ctx.env, ctx.cwd, values.db as string | undefined);
-    const store = openStore(dbPath, { readonly: true });
-    let d;
-    try {
-      d = store.getReplay(positionals[0]);
-    } finally {
-      store.close();
-    }
+    const d = await withStore(dbPath, { readonly: true }, (store) => store.getReplay(positionals[0]));
     if (!d) throw new StellaError('NOT_FOUND', `no replay '${positionals[0]}' in the index (run \`stella index DIR\` first)`, { file: dbPath });
     const markdown = ticketMarkdown(d);
     if (values.json) {

@@ -1,5 +1,11 @@
 // Interfaces the pure core and the use cases depend on; adapters implement them at the edge.
-import type { Digest, ExecutorEnvironment, ExecutorKind } from './formats.js';
+import type { Digest, ExecutorEnvironment, ExecutorKind, MismatchReason, ReplayStatus } from './formats.js';
+import type { BucketCounts, DayRange, RollupCell, RollupDim } from './fidelity/index.js';
+import type { ReplayFilter } from './filter/index.js';
+import type { Cursor, ReplaySort } from './filter/sort.js';
+
+export type { ReplayFilter } from './filter/index.js';
+export type { Cursor, ReplaySort } from './filter/sort.js';
 
 export interface Clock {
   now(): Date;
@@ -61,4 +67,160 @@ export interface Executor {
   run(job: ExecJob, onEvent?: OnEvent): Promise<ExecResult>;
   /** The environment a run of this job would get, for records of replays that never started. */
   environment?(job: ExecJob): ExecutorEnvironment;
+}
+
+// ---- the store port ------------------------------------------------------------------------------
+// What the workstation, the indexer and the CLI read and write. The SQLite implementation is
+// store/sqlite-store.ts (`openStore`); a second backend (PostgreSQL) implements the same interface.
+// Every method returns a Promise because a networked database answers asynchronously; the SQLite
+// store does its work synchronously inside them. Names are a contract with the workstation: add,
+// never rename. Nothing outside store/ issues SQL.
+
+export interface ReplayRow {
+  replay_id: string;
+  original_scan_id: string;
+  status: ReplayStatus;
+  bf_match: boolean | null;
+  sf_match: boolean | null;
+  pf_match: boolean | null;
+  /** The classifier's tag, never overwritten by humans. */
+  auto_reason: MismatchReason | null;
+  /** The latest human override, or null. */
+  human_tag: MismatchReason | null;
+  /** Effective tag = human_tag ?? auto_reason. */
+  tag: MismatchReason | null;
+  subtags: string[];
+  started_at: string;
+  finished_at: string;
+  duration_ms: number | null;
+  scanner_version: string;
+  ecosystem: string;
+  policy_set: string;
+  base_os: string;
+  project: string;
+  feed_digest: string;
+  regulated: boolean;
+  executor_kind: string;
+  record_dir: string | null;
+}
+
+export interface PageRequest {
+  filter: ReplayFilter;
+  sort: ReplaySort;
+  after?: Cursor | null;
+  before?: Cursor | null;
+  limit: number;
+  /** The last page (for `G`): rows are still returned in sort order. */
+  fromEnd?: boolean;
+}
+
+export interface Page {
+  rows: ReplayRow[];
+  hasMoreAfter: boolean;
+  hasMoreBefore: boolean;
+}
+
+export interface ReplayDetail extends ReplayRow {
+  diff_summary: unknown | null;
+  manifest: unknown | null;
+  executor: unknown | null;
+  error: string | null;
+  classifier_version: string | null;
+  evidence: unknown | null;
+  /** sha256 of the manifest the replay ran from (replay.json `manifest_sha256`). */
+  manifest_sha256: string | null;
+  warnings: string[];
+}
+
+export interface TagEvent {
+  event_id: number;
+  batch_id: string;
+  replay_id: string;
+  old_tag: MismatchReason | null;
+  new_tag: MismatchReason | null;
+  who: string;
+  at: string;
+  note: string | null;
+  undone: boolean;
+}
+
+export interface FidelityPoint {
+  day: string;
+  n: number;
+  bf: number;
+  sf: number;
+  pf: number;
+}
+
+export interface FidelityWindow {
+  days: number;
+  n: number;
+  bf: number | null;
+  sf: number | null;
+  pf: number | null;
+}
+
+export type BucketDimension = 'scanner' | 'ecosystem' | 'policy_set' | 'base_os';
+
+export interface DashboardData {
+  now: string;
+  /** 30 and 90 days. */
+  windows: FidelityWindow[];
+  /** Per day, oldest first, for sparklines. */
+  trend: FidelityPoint[];
+  gate: { state: 'green' | 'warn' | 'fail'; reasons: string[] };
+  offenders: Array<{ dimension: BucketDimension; bucket: string; n: number; bf: number }>;
+  causes: Array<{ reason: MismatchReason; n: number }>;
+  counts: { replays: number; failing: number; errors: number };
+}
+
+
+/** A replay as the ingester hands it over (already validated): the detail minus what the store derives. */
+export type ReplayIn = Omit<ReplayDetail, 'human_tag' | 'tag' | 'evidence'> & { record_sha256: string };
+
+export interface ScanIn {
+  scan_id: string;
+  created_at: string;
+  manifest_sha256: string;
+  scanner_version: string;
+  ecosystem: string;
+  base_os: string;
+  project: string;
+  regulated: boolean;
+  policy_set: string;
+  feed_digest: string;
+  policy_digest: string;
+  record_dir: string | null;
+  manifest: unknown;
+  artifacts: Array<{ name: string; path: string; canonical_sha256: string; raw_sha256: string | null; schema: string; bytes: number }>;
+}
+
+export type IngestOutcome = 'inserted' | 'updated' | 'unchanged';
+
+/** An indexed original scan, as the workstation's diffs need it. */
+export interface ScanSummary {
+  scan_id: string;
+  record_dir: string | null;
+  manifest: unknown;
+}
+
+export interface ReplayStore {
+  countReplays(filter: ReplayFilter): Promise<{ total: number; failing: number }>;
+  pageReplays(req: PageRequest): Promise<Page>;
+  getReplay(id: string): Promise<ReplayDetail | null>;
+  getScan(scanId: string): Promise<ScanSummary | null>;
+  idsMatching(filter: ReplayFilter): Promise<string[]>;
+  /** One transaction; one tag_events row per replay whose tag changed. */
+  retag(ids: string[], tag: MismatchReason, opts: { who: string; at: string; note?: string }): Promise<{ batch_id: string; changed: number }>;
+  /** Undo the newest batch not yet undone; restores the previous human tags exactly. */
+  undoLastRetag(opts: { who: string; at: string }): Promise<{ batch_id: string; restored: number } | null>;
+  tagEvents(replayId?: string): Promise<TagEvent[]>;
+  /** Ingest records in one transaction; the rollup and the list counts move with them. */
+  ingest(batch: { scans: ScanIn[]; replays: ReplayIn[] }): Promise<{ scans: IngestOutcome[]; replays: IngestOutcome[] }>;
+  /** Rollup sums per (dim, bucket) over a day range (null = all time), optionally only some dimensions. */
+  rollup(range: DayRange | null, dims?: readonly RollupDim[]): Promise<BucketCounts[]>;
+  /** Rollup cells of one dimension per day over a range. */
+  rollupCells(range: DayRange, dim: RollupDim): Promise<RollupCell[]>;
+  integrityCheck(): Promise<string>;
+  close(): Promise<void>;
 }

@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { openStore, type SqliteStore } from '../../store/sqlite-store.js';
-import type { ReplayRow, ReplaySort, ReplayFilter, Cursor } from '../../store/types.js';
+import type { ReplayRow, ReplaySort, ReplayFilter, Cursor } from '../../src/core/ports.js';
 import { makeRecord, realisticSpecs, replayIn, writeRecord } from './helpers/generate.js';
 import { tempDir } from '../helpers/tmp.js';
 import { REPO, STELLA_BIN, runStella } from '../helpers/cli.js';

@@ -1,6 +1,6 @@
 // The pure reducer, driven with plain rows (no Ink, no store).
 import { describe, expect, test } from 'vitest';
-import type { ReplayRow, Page } from '../../store/types.js';
+import type { ReplayRow, Page } from '../../src/core/ports.js';
 import {
   initialState,
   reduce,

@@ -1,0 +1,72 @@
+// Opening the index and bringing its schema up to date: forward-only numbered migrations
+// (store/migrations/NNN_*.sql), each in its own write transaction; readers migrate an older index too.
+import Database from 'better-sqlite3';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { StellaError } from '../../src/core/errors.js';
+
+function migrationsDir(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  // Source tree (vitest, tsx) or compiled tree (dist/store/sqlite → store).
+  for (const dir of [path.join(here, '../migrations'), path.join(here, '../../../store/migrations')]) if (existsSync(dir)) return dir;
+  throw new StellaError('IO', `store migrations not found next to ${here}`);
+}
+
+function loadMigrations(): Array<{ version: number; sql: string }> {
+  const dir = migrationsDir();
+  return readdirSync(dir)
+    .filter((f) => /^\d+_.*\.sql$/.test(f))
+    .sort()
+    .map((f) => ({ version: Number(f.split('_')[0]), sql: readFileSync(path.join(dir, f), 'utf8') }));
+}
+
+export function openDatabase(dbPath: string, opts: { readonly?: boolean } = {}): Database.Database {
+  let db: Database.Database;
+  if (opts.readonly) {
+    if (!existsSync(dbPath)) throw new StellaError('NOT_FOUND', 'no index here yet: run `stella index DIR` first', { file: dbPath });
+    // A read-write handle held query-only: a SQLITE_OPEN_READONLY handle cannot create the WAL's -shm
+    // file when the last writer has removed it, and would fail instead of reading.
+    db = new Database(dbPath, { fileMustExist: true });
+    db.pragma('busy_timeout = 5000');
+    db.pragma('cache_size = -65536');
+    // Version 0 is a database no stella ever wrote: a reader must not turn it into an index.
+    if (db.pragma('user_version', { simple: true }) === 0) {
+      db.close();
+      throw new StellaError('IO', 'not a stella index (schema version 0): `stella index DIR` builds one', { file: dbPath });
+    }
+    // An index from an older stella is migrated on first use by any command, readers included: the
+    // migrations are forward-only transactions, and an upgrade should not need a manual step.
+    migrate(db, dbPath);
+    db.pragma('query_only = ON');
+  } else {
+    mkdirSync(path.dirname(path.resolve(dbPath)), { recursive: true });
+    db = new Database(dbPath);
+    db.pragma('journal_mode = WAL');
+    db.pragma('busy_timeout = 5000');
+    // WAL + NORMAL: a crash loses at most the last transactions, never consistency.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    // Index inserts land in random key order (ids are hashes): a larger page cache keeps them in memory.
+    db.pragma('cache_size = -65536');
+    migrate(db, dbPath);
+  }
+  return db;
+}
+
+function migrate(db: Database.Database, dbPath: string): void {
+  const have = db.pragma('user_version', { simple: true }) as number;
+  const migrations = loadMigrations();
+  const known = migrations[migrations.length - 1].version;
+  if (have > known) {
+    db.close();
+    throw new StellaError('IO', `index schema is version ${have}, newer than this stella knows (${known}): upgrade stella`, { file: dbPath });
+  }
+  for (const m of migrations) {
+    if (m.version <= have) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+  }
+}
