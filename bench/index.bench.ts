@@ -15,7 +15,7 @@ import { INDEX_BATCH, findRecords, indexRecords } from '../src/app/indexer.js';
 import { readReplayRecord } from '../store/ingest.js';
 import { windowRange } from '../src/core/fidelity/index.js';
 import { GATE_ROLLUP_DIMS } from '../src/core/gate/index.js';
-import { makeRecord, realisticSpecs, replayIn, writeRecord } from '../test/store/helpers/generate.js';
+import { makeRecord, realisticSpecs, replayIn, writeRecord } from './gen-records.js';
 
 const NOW = new Date('2026-01-31T12:00:00Z');
 

@@ -4,7 +4,7 @@
 import { useEffect, useSyncExternalStore } from 'react';
 import { useInput, useStdout, useApp } from 'ink';
 import type { MismatchReason } from '../../src/core/formats.js';
-import { isStellaError } from '../../src/core/errors.js';
+import { errorText } from '../../src/core/errors.js';
 import type { Cursor, DashboardData, Page, PageRequest, ReplayDetail, ReplayFilter, ReplayRow, ReplaySort, ReplayStore } from '../../src/core/ports.js';
 import { tokenize, type KeyFlags } from '../keys/key-table.js';
 import { textDiffLines } from '../diff-view/diff-lines.js';
@@ -59,10 +59,7 @@ export interface WorkstationDeps {
   pageAsync?: (req: PageRequest) => Promise<Page>;
 }
 
-/** One line for the message bar; a StellaError keeps the file and JSON path it names. */
-export function errorText(err: unknown): string {
-  return isStellaError(err) ? err.oneLine() : (err as Error)?.message ?? String(err);
-}
+export { errorText } from '../../src/core/errors.js';
 
 export const ENGINE_HINT = 'dockerd --bridge=none --iptables=false --ip-forward=false --ip-masq=false &';
 

@@ -28,7 +28,7 @@ import type { OnEvent } from '../core/ports.js';
 import { manifestSha256 } from '../core/manifest/index.js';
 import { parseJsonBytes, decodeUtf8 } from '../core/json/parse.js';
 import { isOsvRecord } from '../core/feed/bundle.js';
-import { parseOsvYaml } from '../core/feed/osv-yaml.js';
+import { parseOsvYaml } from './osv-yaml.js';
 import { BlobStore } from '../adapters/blob-store.js';
 import { readJsonFile, writeFileAtomic } from '../adapters/fs.js';
 import type { OsvRecordEntry, ScanPackage } from '../scanner/types.js';

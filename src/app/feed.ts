@@ -7,19 +7,19 @@ import { DIGEST_RE, type Digest } from '../core/formats.js';
 import type { BlobStorePort } from '../core/ports.js';
 import { sha256Digest } from '../core/canonical/jcs.js';
 import { parseJsonBytes, decodeUtf8 } from '../core/json/parse.js';
-import { parseOsvYaml } from '../core/feed/osv-yaml.js';
-import { layoutFeed, readFeedEntries, type FeedBundle, type FeedBundleManifest, type FeedSource, type SourceDoc } from '../core/feed/bundle.js';
-import { packTar, unpackTar } from '../adapters/tar.js';
-import { zstdCompress, zstdDecompress } from '../adapters/zstd.js';
+import { parseOsvYaml } from './osv-yaml.js';
+import { layoutFeed, type FeedBundle, type FeedBundleManifest, type FeedSource, type SourceDoc } from '../core/feed/bundle.js';
+import { packTar } from '../adapters/tar.js';
+import { zstdCompress } from '../adapters/zstd.js';
+import { openFeedBundle } from '../adapters/feed-bundle.js';
 import { readBytes, regularFilesUnder } from '../adapters/fs.js';
 
 export type { FeedBundle, FeedBundleManifest, FeedSource } from '../core/feed/bundle.js';
 export { diffFeedRecords } from '../core/feed/bundle.js';
 
-export const STELLA_VERSION = '0.1.0';
-/** Caps for opening a bundle: far above the real OSV database slices we bundle, far below a zip bomb. */
-export const FEED_MAX_UNPACKED_BYTES = 2 * 1024 * 1024 * 1024;
-export const FEED_MAX_ENTRIES = 2_000_000;
+export { FEED_MAX_ENTRIES, FEED_MAX_UNPACKED_BYTES, openFeedBundle } from '../adapters/feed-bundle.js';
+import { FEED_MAX_UNPACKED_BYTES } from '../adapters/feed-bundle.js';
+import { scannerVersion } from './version.js';
 const SOURCE_FILE_MAX_BYTES = 64 * 1024 * 1024;
 
 /** The upstream snapshots the fixtures were taken from (fixtures/third_party/README.md §4). */
@@ -58,28 +58,11 @@ export async function buildFeedBundle(
   }
   const layout = layoutFeed(docs, {
     generatedAt: opts.generatedAt,
-    generatedBy: opts.generatedBy ?? `stella ${STELLA_VERSION}`,
+    generatedBy: opts.generatedBy ?? `stella ${scannerVersion()}`,
     sources: opts.sources,
   });
   const bytes = await zstdCompress(packTar(layout.files));
   return { bytes, digest: sha256Digest(bytes), manifest: layout.manifest, duplicates: layout.duplicates };
-}
-
-/** Open bundle bytes: digest first, then bounded decompression and safe extraction, then per-file sha256. */
-export async function openFeedBundle(
-  bytes: Uint8Array,
-  opts: { file?: string; expectedDigest?: string; maxBytes?: number } = {},
-): Promise<FeedBundle> {
-  const digest = sha256Digest(bytes);
-  if (opts.expectedDigest !== undefined && opts.expectedDigest !== digest) {
-    throw new StellaError('BUNDLE_DIGEST_MISMATCH', `feed bundle digest is ${digest}, expected ${opts.expectedDigest}; the bundle was altered or is the wrong file`, {
-      file: opts.file,
-    });
-  }
-  const maxBytes = opts.maxBytes ?? FEED_MAX_UNPACKED_BYTES;
-  const tar = await zstdDecompress(bytes, maxBytes, opts.file);
-  const entries = unpackTar(tar, { maxBytes, maxEntries: FEED_MAX_ENTRIES, file: opts.file });
-  return readFeedEntries(entries, digest, opts.file);
 }
 
 function isDigestRef(ref: string): boolean {

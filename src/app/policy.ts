@@ -8,7 +8,7 @@ import type { BlobStorePort } from '../core/ports.js';
 import { decodeUtf8, parseJsonBytes } from '../core/json/parse.js';
 import { compilePolicy, policyBytes, policyDigest, type CompiledPolicy } from '../core/policy/policy.js';
 import { readBytes } from '../adapters/fs.js';
-import { yamlSyntaxError } from '../core/feed/osv-yaml.js';
+import { yamlSyntaxError } from './osv-yaml.js';
 
 export * from '../core/policy/policy.js';
 

@@ -6,28 +6,20 @@
 // replay (a pinned blob or image that cannot be found, a scanner that crashes or hangs) produce a
 // record with status `error` and a message naming the digest and how to restore it — a batch keeps
 // going, and the index counts them.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { canonicalDigest } from '../core/canonical/jcs.js';
 import { StellaError, isStellaError } from '../core/errors.js';
-import {
-  ARTIFACT_NAMES,
-  ARTIFACT_PATHS,
-  DIGEST_RE,
-  type ArtifactName,
-  type Digest,
-  type ExecutorEnvironment,
-  type Outputs,
-  type ReplayRecord,
-  type ScanManifest,
-} from '../core/formats.js';
+import { ARTIFACT_NAMES, ARTIFACT_PATHS, DIGEST_RE, type Digest, type Outputs, type ReplayRecord, type ScanManifest } from '../core/formats.js';
 import { manifestSha256 } from '../core/manifest/index.js';
-import type { ExecJob, Executor, OnEvent } from '../core/ports.js';
+import type { Executor, OnEvent } from '../core/ports.js';
 import type { BlobStore } from '../adapters/blob-store.js';
 import { writeDirAtomic, readJsonFile } from '../adapters/fs.js';
 import { readVerifiedManifest } from './manifest-file.js';
 import { classifiedFields, compareDirs } from './compare.js';
+import { DEFAULT_TIMEOUT_MS, executeScanner } from './execute-scanner.js';
+import { computeOutputs } from '../core/record/outputs.js';
+import { errorText } from '../core/errors.js';
 
 export type WhatIfKey = 'feed' | 'policy' | 'scanner';
 export type WhatIf = Partial<Record<WhatIfKey, Digest>>;
@@ -56,11 +48,7 @@ export interface ReplayResult {
   dir: string | null;
 }
 
-export const DEFAULT_TIMEOUT_MS = 10 * 60_000;
-export const DEFAULT_MEMORY_BYTES = 2 * 1024 * 1024 * 1024;
-
-/** Where the pieces are mounted in the container (the local executor maps them back to host paths). */
-const MOUNT = { manifest: '/job/manifest.json', feed: '/feed/bundle.tar.zst', policy: '/policy/policy.json', inputDir: '/in', out: '/out' } as const;
+export { DEFAULT_MEMORY_BYTES, DEFAULT_TIMEOUT_MS, executeScanner, type ExecuteOptions, type ScannerRun } from './execute-scanner.js';
 
 /** `feed=sha256:…` / `policy=…` / `scanner=…` → overrides; anything else is a usage error. */
 export function parseWhatIf(values: readonly string[]): WhatIf {
@@ -119,14 +107,6 @@ function requirePinned(m: ScanManifest, w: WhatIf, kind: string, file: string): 
   }
 }
 
-type ScanModule = { computeOutputs: (artifactBytes: Record<ArtifactName, Buffer>) => Outputs };
-
-/** outputs.json is the scan engineer's format: reuse their writer so originals and replays hash alike. */
-async function computeOutputs(artifacts: Record<ArtifactName, Buffer>): Promise<Outputs> {
-  const mod = (await import('./scan.js')) as unknown as ScanModule;
-  return mod.computeOutputs(artifacts);
-}
-
 export interface Comparison {
   bf_match: boolean | null;
   warnings: string[];
@@ -150,41 +130,6 @@ function readOriginalOutputs(manifestPath: string): Outputs | null {
   const file = path.join(path.dirname(manifestPath), 'outputs.json');
   if (!existsSync(file)) return null;
   return readJsonFile(file) as Outputs;
-}
-
-interface Resolved {
-  mounts: ExecJob['readOnlyMounts'];
-  inputName: string;
-}
-
-/** Every pinned blob, by digest; the first one missing (or corrupt) is the replay's error. */
-function resolveBlobs(m: ScanManifest, blobs: BlobStore): Resolved {
-  const inputName = safeName(path.posix.basename(m.input.ref.replace(/\\/g, '/')) || 'input');
-  const need: Array<[string, string, string]> = [
-    [m.input.digest, `${MOUNT.inputDir}/${inputName}`, `input ${m.input.ref}`],
-    [m.feeds.vuln_feed_bundle_digest, MOUNT.feed, 'vulnerability feed bundle'],
-    [m.policy.policy_bundle_digest, MOUNT.policy, 'policy bundle'],
-  ];
-  const mounts: ExecJob['readOnlyMounts'] = [];
-  for (const [digest, containerPath, what] of need) {
-    if (!blobs.has(digest)) {
-      throw new StellaError(
-        'BLOB_MISSING',
-        `${what} ${digest} is not in the blob store (${blobs.root}); restore it with \`stella blob put FILE\`${what.startsWith('vuln') ? ' or `stella feed snapshot`' : what.startsWith('policy') ? ' or `stella policy bundle`' : ''}, or point STELLA_HOME at the store that has it`,
-      );
-    }
-    mounts.push({ hostPath: blobs.pathOf(digest), containerPath });
-  }
-  return { mounts, inputName };
-}
-
-function safeName(name: string): string {
-  const s = name.replace(/[^A-Za-z0-9._-]/g, '_');
-  return s === '.' || s === '..' ? 'input' : s;
-}
-
-function errorText(e: unknown): string {
-  return isStellaError(e) ? e.oneLine() : (e as Error)?.message ?? String(e);
 }
 
 export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
@@ -233,7 +178,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
   let failure = run.failure;
   if (artifacts) {
     try {
-      outputs = await computeOutputs(artifacts);
+      outputs = computeOutputs(artifacts);
     } catch (e) {
       failure = errorText(e);
     }
@@ -284,88 +229,6 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
   return { record, dir: target };
 }
 
-export interface ScannerRun {
-  environment: ExecutorEnvironment;
-  /** The four artifacts, when the scanner exited 0 and wrote them all. */
-  artifacts: Record<ArtifactName, Buffer> | null;
-  /** Why there are no artifacts: a missing blob or image, a timeout, a crash. */
-  failure: string | null;
-  aborted: boolean;
-}
-
-export interface ExecuteOptions {
-  /** Job label (replay id, scan id). */
-  id: string;
-  /** The manifest the scanner runs under (what-if overrides already applied). */
-  manifest: ScanManifest;
-  executor: Executor;
-  blobs: BlobStore;
-  timeoutMs?: number;
-  memoryBytes?: number;
-  prepareImage?: (imageId: Digest) => Promise<unknown>;
-  signal?: AbortSignal;
-  onEvent?: OnEvent;
-}
-
-/**
- * One scanner run through an executor with every input resolved from the blob store by digest: the
- * path replays take, and `stella scan --executor docker` for original scans. Throws only when the
- * engine is unreachable; every other problem comes back as `failure`.
- */
-export async function executeScanner(o: ExecuteOptions): Promise<ScannerRun> {
-  const m = o.manifest;
-  const imageId = m.scanner.scanner_image_digest as Digest;
-  const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const job: ExecJob = {
-    id: o.id,
-    readOnlyMounts: [],
-    outputDir: '',
-    args: [],
-    env: { TZ: m.environment.tz, LANG: m.environment.locale, LC_ALL: m.environment.locale },
-    // Recorded clocks are replayed frozen at the recorded value: the only clock the scan saw.
-    frozenClock: m.environment.clock_value,
-    cpus: m.environment.cpus,
-    memoryBytes: o.memoryBytes ?? DEFAULT_MEMORY_BYTES,
-    timeoutMs,
-    ...(o.executor.kind === 'docker' ? { imageId } : {}),
-    ...(o.signal ? { signal: o.signal } : {}),
-  };
-  const work = mkdtempSync(path.join(os.tmpdir(), 'stella-run-'));
-  let environment: ExecutorEnvironment | null = null;
-  let failure: string | null = null;
-  let artifacts: Record<ArtifactName, Buffer> | null = null;
-  let aborted = false;
-  try {
-    const resolved = resolveBlobs(m, o.blobs);
-    if (o.executor.kind === 'docker' && o.prepareImage) await o.prepareImage(imageId);
-    const manifestFile = path.join(work, 'manifest.json');
-    writeFileSync(manifestFile, JSON.stringify(m, null, 2) + '\n', { mode: 0o644 });
-    const outDir = path.join(work, 'out');
-    mkdirSync(outDir);
-    job.readOnlyMounts = [{ hostPath: manifestFile, containerPath: MOUNT.manifest }, ...resolved.mounts];
-    job.outputDir = outDir;
-    const input = resolved.mounts[0].containerPath;
-    job.args = ['--manifest', MOUNT.manifest, '--input', input, '--feed', MOUNT.feed, '--policy', MOUNT.policy, '--out', MOUNT.out];
-    const res = await o.executor.run(job, o.onEvent);
-    environment = res.environment;
-    if (res.aborted) aborted = true;
-    else if (res.timedOut) failure = `scanner did not finish within ${fmtSeconds(timeoutMs)} and was killed (REPLAY_TIMEOUT); raise --timeout if the scan is just slow`;
-    else if (res.exitCode !== 0) failure = `scanner exited with ${res.exitCode}: ${lastLine(res.stderr) || lastLine(res.stdout) || 'no output'}`;
-    else artifacts = readArtifacts(outDir);
-  } catch (e) {
-    if (isStellaError(e) && e.code === 'ENGINE_UNREACHABLE') throw e;
-    failure = errorText(e);
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
-  return {
-    environment: environment ?? o.executor.environment?.(job) ?? notRunEnvironment(o.executor.kind, job, imageId),
-    artifacts,
-    failure,
-    aborted,
-  };
-}
-
 /**
  * SF/PF, mismatch reason, subtags, evidence summary from the diff + classifier core. The BF verdict
  * stays the one computed from outputs.json; a comparison that cannot be made (an original record with
@@ -395,46 +258,6 @@ function specOrder(r: ReplayRecord): ReplayRecord {
   const out: Record<string, unknown> = {};
   for (const k of keys) if (r[k] !== undefined) out[k] = r[k];
   return out as unknown as ReplayRecord;
-}
-
-function readArtifacts(outDir: string): Record<ArtifactName, Buffer> {
-  const out = {} as Record<ArtifactName, Buffer>;
-  for (const n of ARTIFACT_NAMES) {
-    const f = path.join(outDir, ARTIFACT_PATHS[n]);
-    if (!existsSync(f)) throw new StellaError('RECORD_INVALID', `scanner exited 0 but did not write ${ARTIFACT_PATHS[n]}`, { file: f });
-    out[n] = readFileSync(f);
-  }
-  return out;
-}
-
-/** When nothing ran (a blob was missing), record what would have run. */
-function notRunEnvironment(kind: Executor['kind'], job: ExecJob, imageId: string): ExecutorEnvironment {
-  return {
-    kind,
-    image_digest: kind === 'docker' ? imageId : null,
-    network: kind === 'docker' ? 'none' : 'unknown',
-    read_only: kind === 'docker',
-    user: kind === 'docker' ? '65534:65534' : 'unknown',
-    tz: job.env.TZ,
-    locale: job.env.LC_ALL,
-    clock_mode: 'frozen',
-    clock_value: job.frozenClock ?? '',
-    cpus: job.cpus,
-    arch: 'unknown',
-    os: 'unknown',
-    kernel: 'unknown',
-    engine_version: null,
-    assurance: kind === 'docker' ? 'high' : 'low',
-  };
-}
-
-function lastLine(s: string): string {
-  const lines = s.trim().split('\n');
-  return (lines[lines.length - 1] ?? '').slice(0, 300);
-}
-
-function fmtSeconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
 }
 
 export interface BatchItem {

@@ -2,30 +2,22 @@
 // pin everything in a ScanManifest, run the scanner (in process by default, or through an Executor),
 // and write the record directory atomically. Also the record writer replays reuse.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { StellaError } from '../core/errors.js';
-import {
-  ARTIFACT_NAMES,
-  ARTIFACT_PATHS,
-  ARTIFACT_SCHEMAS,
-  type ArtifactName,
-  type Digest,
-  type InputType,
-  type OutputEntry,
-  type Outputs,
-  type ScanManifest,
-  type VerdictDoc,
-} from '../core/formats.js';
+import { scannerVersion } from './version.js';
+import { ARTIFACT_NAMES, ARTIFACT_PATHS, type ArtifactName, type Digest, type InputType, type Outputs, type ScanManifest, type VerdictDoc } from '../core/formats.js';
 import type { Executor, OnEvent } from '../core/ports.js';
-import { CANONICALIZER_VERSION, canonicalDigest, canonicalizeArtifact, compareCodeUnits, rawDigest } from '../core/canonical/index.js';
+import { CANONICALIZER_VERSION, canonicalDigest, compareCodeUnits } from '../core/canonical/index.js';
 import { parseJsonBytes } from '../core/json/parse.js';
 import { manifestFromValue } from '../core/manifest/validate.js';
 import { BlobStore } from '../adapters/blob-store.js';
 import { readBytes, writeDirAtomic } from '../adapters/fs.js';
 import { packTar } from '../adapters/tar.js';
 import { resolveFeedRef } from './feed.js';
+import { executeScanner } from './execute-scanner.js';
+import { computeOutputs } from '../core/record/outputs.js';
 import { resolvePolicyRef } from './policy.js';
 import { isDirectory, readInputDirFiles } from '../scanner/inputs/load.js';
 import { parseInputDirectory, parseInputFile, type ScanInput } from '../scanner/inputs/index.js';
@@ -83,23 +75,7 @@ export function scanClock(clock: string | undefined, now: () => Date): { value: 
   return { value: new Date(ms).toISOString().replace('.000Z', 'Z'), mode: 'recorded' };
 }
 
-let cachedVersion: string | null = null;
-/** scanner_version: the package version, read once from package.json beside dist/. */
-export function scannerVersion(): string {
-  if (cachedVersion) return cachedVersion;
-  let dir = path.dirname(new URL(import.meta.url).pathname);
-  for (;;) {
-    try {
-      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'stella-replay' && pkg.version) return (cachedVersion = pkg.version);
-    } catch {
-      /* keep walking up */
-    }
-    const up = path.dirname(dir);
-    if (up === dir) throw new StellaError('NOT_FOUND', 'cannot find the stella-replay package.json to read the scanner version');
-    dir = up;
-  }
-}
+export { scannerVersion } from './version.js';
 
 /** The deterministic scanner image's ID (what a replay runs), computed by the image use case. */
 export async function scannerImageDigest(blobs: BlobStore): Promise<Digest> {
@@ -186,23 +162,7 @@ export function buildManifest(a: {
   };
 }
 
-/** outputs.json for the four artifacts' bytes: canonical and raw hashes, schema, size. */
-export function computeOutputs(artifactBytes: Record<ArtifactName, Uint8Array>): Outputs {
-  const out = {} as Outputs;
-  for (const n of ARTIFACT_NAMES) {
-    const file = ARTIFACT_PATHS[n];
-    const doc = parseJsonBytes(artifactBytes[n], file);
-    const entry: OutputEntry = {
-      path: file,
-      canonical_sha256: canonicalizeArtifact(ARTIFACT_SCHEMAS[n], doc).digest,
-      raw_sha256: rawDigest(artifactBytes[n]),
-      schema: ARTIFACT_SCHEMAS[n],
-      bytes: artifactBytes[n].byteLength,
-    };
-    out[n] = entry;
-  }
-  return out;
-}
+export { computeOutputs } from '../core/record/outputs.js';
 
 const json = (v: unknown) => JSON.stringify(v, null, 2) + '\n';
 
@@ -258,7 +218,6 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
 
   let artifactBytes: Record<ArtifactName, Uint8Array>;
   if (opts.executor) {
-    const { executeScanner } = await import('./replay.js');
     const run = await executeScanner({ id: manifest.scan_id, manifest, executor: opts.executor, blobs: opts.blobs,
       ...(opts.prepareImage ? { prepareImage: opts.prepareImage } : {}),
       ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),

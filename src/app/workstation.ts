@@ -8,9 +8,9 @@ import path from 'node:path';
 import React from 'react';
 import { render } from 'ink';
 import { createTwoFilesPatch } from 'diff';
-import { StellaError, isStellaError } from '../core/errors.js';
+import { StellaError, errorText, isStellaError } from '../core/errors.js';
 import { ARTIFACT_NAMES, type ReplayRecord, type ScanManifest } from '../core/formats.js';
-import { canonicalTextDiff } from '../core/diff/text.js';
+import { canonicalTextDiff } from './text-diff.js';
 import type { Page, PageRequest, ReplayDetail, ReplayFilter, ReplayStore } from '../core/ports.js';
 import { cursorOf } from '../core/filter/sort.js';
 import { dashboardOf } from './dashboard.js';
@@ -117,17 +117,14 @@ export async function manifestDiffOf(store: Pick<ReplayStore, 'getScan'>, detail
 /** Re-run replays through the Docker executor, index each new record, report per replay. */
 export function dockerRerun(store: ReplayStore, opts: { env: NodeJS.ProcessEnv; cwd: string; now: () => Date; home: string }): RerunFn {
   return async (ids, onEvent) => {
-    const [{ engineFromEnv }, { DockerExecutor }, { BlobStore }, { ensureImage }, { replay, parseWhatIf }, { indexRecords }] = await Promise.all([
-      import('../adapters/docker/engine.js'),
-      import('../adapters/docker/executor.js'),
+    const [{ makeExecutor }, { BlobStore }, { replay, parseWhatIf }, { indexRecords }] = await Promise.all([
+      import('./executors.js'),
       import('../adapters/blob-store.js'),
-      import('./image.js'),
       import('./replay.js'),
       import('./indexer.js'),
     ]);
-    const engine = engineFromEnv(opts.env);
-    const executor = await DockerExecutor.create(engine);
     const blobs = BlobStore.fromEnv(opts.env, opts.cwd);
+    const { executor, prepareImage } = await makeExecutor('docker', opts, blobs);
     const outDir = path.join(opts.home, 'replays');
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
@@ -149,7 +146,7 @@ export function dockerRerun(store: ReplayStore, opts: { env: NodeJS.ProcessEnv; 
           blobs,
           now: opts.now,
           env: opts.env,
-          prepareImage: (imageId) => ensureImage(imageId, { blobs, engine }),
+          ...(prepareImage ? { prepareImage } : {}),
           onEvent: (e) => {
             if (e.kind === 'log') onEvent({ kind: 'progress', id, text: e.message.slice(0, 60) });
             else if (e.kind === 'progress') onEvent({ kind: 'progress', id, text: `${e.done}/${e.total} ${e.label ?? ''}` });
@@ -160,7 +157,7 @@ export function dockerRerun(store: ReplayStore, opts: { env: NodeJS.ProcessEnv; 
       } catch (e) {
         // An unreachable engine stops the batch; a per-replay problem is reported on that row.
         if (isStellaError(e) && e.code === 'ENGINE_UNREACHABLE') throw e;
-        onEvent({ kind: 'done', id, ok: false, newReplayId: null, message: isStellaError(e) ? e.oneLine() : (e as Error)?.message ?? String(e) });
+        onEvent({ kind: 'done', id, ok: false, newReplayId: null, message: errorText(e) });
       }
     }
   };

@@ -8,25 +8,15 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command } from './command.js';
 import { EXIT } from './command.js';
-import { usageError } from './main.js';
-import { DIGEST_RE, type Digest } from '../core/formats.js';
-import { gateJunit } from '../core/gate/index.js';
+import { usageError } from './command.js';
+
+
 import { BlobStore } from '../adapters/blob-store.js';
-import { writeFileAtomic } from '../adapters/fs.js';
-import { storePath } from '../app/store-path.js';
-import {
-  defaultCanaryDir,
-  goldenDifferences,
-  readCanarySet,
-  readGoldens,
-  rebuildCanaries,
-  regenerate,
-  renderCanaryReport,
-  runCanaries,
-  storeCanaryBlobs,
-} from '../app/canary.js';
+
+
+import { defaultCanaryDir, goldenDifferences, readCanarySet, readGoldens, rebuildCanaries, regenerate, storeCanaryBlobs } from '../app/canary.js';
 import { computeOutputs } from '../app/scan.js';
-import { makeExecutor } from './replay.js';
+import { canaryGate } from './canary-gate.js';
 
 const command: Command = {
   name: 'canary',
@@ -87,40 +77,7 @@ const command: Command = {
       return bad ? EXIT.FAIL : EXIT.OK;
     }
 
-    const image = v.scanner as string;
-    if (!DIGEST_RE.test(image)) throw usageError(`--scanner ${image}: expected an image ID (sha256: followed by 64 lowercase hex), e.g. from \`stella image build\``);
-    let timeoutMs: number | undefined;
-    if (v.timeout !== undefined) {
-      const n = Number(v.timeout);
-      if (!Number.isFinite(n) || n <= 0) throw usageError(`--timeout ${String(v.timeout)}: expected a positive number of seconds`);
-      timeoutMs = Math.round(n * 1000);
-    }
-    const setup = await makeExecutor(typeof v.executor === 'string' ? v.executor : 'docker', ctx, blobs);
-    const controller = new AbortController();
-    const onSignal = () => controller.abort();
-    process.on('SIGINT', onSignal);
-    try {
-      const report = await runCanaries({
-        dir,
-        scannerImage: image as Digest,
-        executor: setup.executor,
-        blobs,
-        home: blobs.home,
-        now: ctx.now,
-        indexDb: storePath(ctx.env, ctx.cwd),
-        signal: controller.signal,
-        ...(setup.prepareImage ? { prepareImage: setup.prepareImage } : {}),
-        ...(timeoutMs ? { timeoutMs } : {}),
-        onEvent: (e) => {
-          if (e.kind === 'progress' && ctx.stderr.isTTY) ctx.stderr.write(`\rcanary ${e.done}/${e.total} ${e.label ?? ''}`.padEnd(60) + (e.done === e.total ? '\n' : ''));
-        },
-      });
-      if (typeof v.junit === 'string') writeFileAtomic(path.resolve(ctx.cwd, v.junit), gateJunit(report.gate.gate, ctx.now().toISOString()));
-      ctx.stdout.write(v.json === true ? JSON.stringify(report, null, 2) + '\n' : renderCanaryReport(report));
-      return report.gate.state === 'green' ? EXIT.OK : report.gate.state === 'warn' ? EXIT.WARN : EXIT.FAIL;
-    } finally {
-      process.off('SIGINT', onSignal);
-    }
+    return canaryGate(v, ctx, dir, blobs);
   },
 };
 

@@ -4,11 +4,11 @@
 import path from 'node:path';
 import type { Command } from './command.js';
 import { EXIT } from './command.js';
-import { usageError } from './main.js';
+import { usageError } from './command.js';
 import { parseVariations, renderChaosReport } from '../core/chaos/index.js';
 import { BlobStore } from '../adapters/blob-store.js';
 import { chaos } from '../app/chaos.js';
-import { makeExecutor } from './replay.js';
+import { makeExecutor } from '../app/executors.js';
 
 const command: Command = {
   name: 'chaos',

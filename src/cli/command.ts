@@ -1,6 +1,7 @@
 // What every `stella` subcommand module exports. Commands get their IO through CliContext so tests can
 // run them in-process, and return the exit code instead of calling process.exit.
 import type { ParseArgsConfig } from 'node:util';
+import { StellaError } from '../core/errors.js';
 
 export interface CliContext {
   argv: string[];
@@ -34,3 +35,8 @@ export interface ParsedArgs {
 
 /** Exit codes shared by every command (SPEC §4, §5). */
 export const EXIT = { OK: 0, DIFFERS: 1, FAIL: 1, USAGE: 2, ERROR: 2, WARN: 3 } as const;
+
+/** A bad command line: one line on stderr, exit 2. */
+export function usageError(message: string): StellaError {
+  return new StellaError('USAGE', message);
+}

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import type { Command } from './command.js';
 import { EXIT } from './command.js';
-import { usageError } from './main.js';
+import { usageError } from './command.js';
 import { stellaHome } from '../adapters/blob-store.js';
 import { buildDemo } from '../app/demo.js';
 

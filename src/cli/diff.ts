@@ -5,7 +5,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import type { CliContext, Command } from './command.js';
 import { EXIT } from './command.js';
 import { StellaError } from '../core/errors.js';
-import { canonicalTextDiff } from '../core/diff/index.js';
+import { canonicalTextDiff } from '../app/text-diff.js';
 import { explainParagraph } from '../core/classify/index.js';
 import { ARTIFACT_PATHS } from '../core/formats.js';
 import { BlobStore } from '../adapters/blob-store.js';

@@ -39,9 +39,9 @@ const command: Command = {
     if (values.canary === true) {
       // One gate for release pipelines: the canary run indexes its replays and gates them (same exit codes).
       if (typeof values.scanner !== 'string') throw new StellaError('USAGE', '--canary needs --scanner IMAGE_ID (from `stella image build`)');
-      const canary = (await import('./canary.js')).default;
+      const { canaryGate } = await import('./canary-gate.js');
       const { scanner, executor, junit, json } = values;
-      return canary.run({ values: { scanner, executor, junit, json }, positionals: [] }, ctx);
+      return canaryGate({ scanner, executor, junit, json }, ctx);
     }
     if (values.scanner !== undefined || values.executor !== undefined) throw new StellaError('USAGE', '--scanner and --executor only apply with --canary');
     const now = resolveNow(values.now, ctx.now);

@@ -1,7 +1,7 @@
 // `stella image build | load ID | id`: the deterministic scanner image (SPEC §3).
 import type { Command } from './command.js';
 import { EXIT } from './command.js';
-import { usageError } from './main.js';
+import { usageError } from './command.js';
 import { BlobStore } from '../adapters/blob-store.js';
 import { engineFromEnv } from '../adapters/docker/engine.js';
 import { buildScannerImage, loadScannerImage, scannerImageId } from '../app/image.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { COMMANDS } from './registry.js';
 import { EXIT, type CliContext, type Command } from './command.js';
-import { isStellaError, StellaError } from '../core/errors.js';
+import { isStellaError } from '../core/errors.js';
 
 const VERSION = '0.1.0';
 
@@ -93,6 +93,4 @@ async function runCommand(entry: (typeof COMMANDS)[number] | undefined, name: st
   }
 }
 
-export function usageError(message: string): StellaError {
-  return new StellaError('USAGE', message);
-}
+export { usageError } from './command.js';

@@ -4,39 +4,16 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { CliContext, Command } from './command.js';
 import { EXIT } from './command.js';
-import { usageError } from './main.js';
+import { usageError } from './command.js';
 import { StellaError } from '../core/errors.js';
-import type { Digest, ReplayRecord } from '../core/formats.js';
-import type { Executor, OnEvent } from '../core/ports.js';
+import type { ReplayRecord } from '../core/formats.js';
+import type { OnEvent } from '../core/ports.js';
 import { BlobStore } from '../adapters/blob-store.js';
-import { engineFromEnv } from '../adapters/docker/engine.js';
-import { DockerExecutor } from '../adapters/docker/executor.js';
-import { LocalExecutor } from '../adapters/local-executor.js';
-import { ensureImage, scannerEntryPath } from '../app/image.js';
+import { makeExecutor } from '../app/executors.js';
 import { bisect, renderBisect } from '../app/bisect.js';
 import { DEFAULT_TIMEOUT_MS, parseWhatIf, replay, replayBatch, type ReplayOptions, type ReplayResult } from '../app/replay.js';
 
 const EXIT_INTERRUPTED = 130;
-
-export interface ExecutorSetup {
-  executor: Executor;
-  prepareImage?: (imageId: Digest) => Promise<unknown>;
-}
-
-/** Build the chosen executor; the docker one pings the engine and reaps orphans first. */
-export async function makeExecutor(kind: string, ctx: Pick<CliContext, 'env' | 'cwd'>, blobs: BlobStore): Promise<ExecutorSetup> {
-  switch (kind) {
-    case 'docker': {
-      const engine = engineFromEnv(ctx.env);
-      const executor = await DockerExecutor.create(engine);
-      return { executor, prepareImage: (id) => ensureImage(id, { blobs, engine }) };
-    }
-    case 'local':
-      return { executor: new LocalExecutor({ entry: scannerEntryPath(), env: ctx.env }) };
-    default:
-      throw usageError(`--executor ${kind}: expected docker or local`);
-  }
-}
 
 /** Manifests named directly, or every scan record's manifest.json under a directory (replays skipped). */
 export function findManifests(paths: readonly string[], cwd: string): string[] {

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { Command } from './command.js';
 import { EXIT } from './command.js';
-import { usageError } from './main.js';
+import { usageError } from './command.js';
 import { BlobStore } from '../adapters/blob-store.js';
 import { scan, type ScanOptions } from '../app/scan.js';
 
@@ -69,7 +69,7 @@ const command: Command = {
     };
     const kind = str(v.executor);
     if (kind) {
-      const { makeExecutor } = await import('./replay.js');
+      const { makeExecutor } = await import('../app/executors.js');
       const setup = await makeExecutor(kind, ctx, blobs);
       opts.executor = setup.executor;
       if (setup.prepareImage) opts.prepareImage = setup.prepareImage;

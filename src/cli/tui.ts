@@ -1,7 +1,7 @@
 // `stella tui [--open REPLAY_ID] [--db FILE] [--no-color] [--ascii]`: the triage workstation (SPEC §6).
 import type { Command } from './command.js';
 import { EXIT } from './command.js';
-import { usageError } from './main.js';
+import { usageError } from './command.js';
 import { themeFromEnv } from '../../components/theme/theme.js';
 import { existsSync } from 'node:fs';
 import { openIndex, runWorkstation } from '../app/workstation.js';

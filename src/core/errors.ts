@@ -71,3 +71,8 @@ export function jsonPath(segments: ReadonlyArray<string | number>): string {
   }
   return out;
 }
+
+/** One line for a message bar or a record: a StellaError keeps the file and JSON path it names. */
+export function errorText(e: unknown): string {
+  return isStellaError(e) ? e.oneLine() : (e as Error)?.message ?? String(e);
+}

@@ -16,7 +16,7 @@ import { parseJsonBytes } from '../core/json/parse.js';
 import { parseManifest } from '../core/manifest/validate.js';
 import { compilePolicy, type CompiledPolicy } from '../core/policy/policy.js';
 import { readBytes, writeFileAtomic } from '../adapters/fs.js';
-import { openFeedBundle } from '../app/feed.js';
+import { openFeedBundle } from '../adapters/feed-bundle.js';
 import { loadStoredInput } from './inputs/load.js';
 import { faultsFromFlags } from './faults.js';
 import { runScan, serializeArtifacts } from './run.js';

@@ -4,8 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { openStore } from '../../store/sqlite-store.js';
-import { GATE_ROLLUP_DIMS, gateAt, MIN_BUCKET_REPLAYS, type GateResult } from '../../src/core/gate/index.js';
-import { replayIn, type GenSpec } from '../store/helpers/generate.js';
+import { MIN_BUCKET_REPLAYS, type GateResult } from '../../src/core/gate/index.js';
+import { gateFromStore } from '../../src/app/dashboard.js';
+import { replayIn, type GenSpec } from '../../bench/gen-records.js';
 import { tempDir, listFiles } from '../helpers/tmp.js';
 import { runStella } from '../helpers/cli.js';
 
@@ -23,7 +24,7 @@ interface Group extends Partial<GenSpec> {
 const dir = tempDir('stella-gate-');
 let seq = 0;
 
-function build(groups: Group[]): string {
+async function build(groups: Group[]): Promise<string> {
   const db = path.join(dir, `g${seq++}.db`);
   const store = openStore(db);
   let i = 0;
@@ -44,47 +45,47 @@ function build(groups: Group[]): string {
       });
     }),
   );
-  store.ingest({ scans: [], replays: rows });
+  await store.ingest({ scans: [], replays: rows });
   store.close();
   return db;
 }
 
-function gate(groups: Group[], min?: number): GateResult {
-  const store = openStore(build(groups), { readonly: true });
+async function gate(groups: Group[], min?: number): Promise<GateResult> {
+  const store = openStore(await build(groups), { readonly: true });
   try {
-    return gateAt((r) => store.rollup(r, GATE_ROLLUP_DIMS), NOW, min);
+    return await gateFromStore(store, NOW, min);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
 const broken = (r: GateResult) => r.rules.filter((x) => !x.ok).map((x) => x.id);
 
 describe('green: BF ≥ 0.98 over 30 days', () => {
-  it('0.98 exactly is green', () => {
-    const r = gate([{ n: 100, fail: 2 }]);
+  it('0.98 exactly is green', async () => {
+    const r = (await gate([{ n: 100, fail: 2 }]));
     expect(r.state).toBe('green');
     expect(r.fired).toEqual([]);
   });
-  it('0.97 is not green (warn: bf_30d_min_0.98)', () => {
-    const r = gate([{ n: 100, fail: 3 }]);
+  it('0.97 is not green (warn: bf_30d_min_0.98)', async () => {
+    const r = (await gate([{ n: 100, fail: 3 }]));
     expect(r.state).toBe('warn');
     expect(r.fired).toEqual(['bf_30d_min_0.98']);
   });
-  it('one failure more than 0.98 allows is not green (0.97959…)', () => {
+  it('one failure more than 0.98 allows is not green (0.97959…)', async () => {
     // 2450 replays, 49 failed → 2401/2450 = 0.98 exactly; one more failure drops below.
-    expect(gate([{ n: 2450, fail: 49 }]).state).toBe('green');
-    expect(gate([{ n: 2450, fail: 50 }]).state).toBe('warn');
+    expect((await gate([{ n: 2450, fail: 49 }])).state).toBe('green');
+    expect((await gate([{ n: 2450, fail: 50 }])).state).toBe('warn');
   });
-  it('replays outside the 30-day window do not count; the first window day does', () => {
+  it('replays outside the 30-day window do not count; the first window day does', async () => {
     const base = { n: 100, fail: 0 };
-    expect(gate([base, { n: 50, fail: 50, at: '2026-01-01T23:59:59Z' }]).state).toBe('green');
-    expect(gate([base, { n: 50, fail: 50, at: '2026-01-02T00:00:00Z' }]).state).toBe('fail');
+    expect((await gate([base, { n: 50, fail: 50, at: '2026-01-01T23:59:59Z' }])).state).toBe('green');
+    expect((await gate([base, { n: 50, fail: 50, at: '2026-01-02T00:00:00Z' }])).state).toBe('fail');
   });
-  it('error replays are not counted as mismatches', () => {
-    const store = openStore(build([{ n: 100, fail: 0 }]));
-    store.ingest({ scans: [], replays: Array.from({ length: 10 }, (_, k) => replayIn({ i: 10_000 + k, finishedAt: QUIET_DAY, outcome: 'error' })) });
-    const r = gateAt((x) => store.rollup(x, GATE_ROLLUP_DIMS), NOW);
+  it('error replays are not counted as mismatches', async () => {
+    const store = openStore((await build([{ n: 100, fail: 0 }])));
+    await store.ingest({ scans: [], replays: Array.from({ length: 10 }, (_, k) => replayIn({ i: 10_000 + k, finishedAt: QUIET_DAY, outcome: 'error' })) });
+    const r = await gateFromStore(store, NOW);
     store.close();
     expect(r.state).toBe('green');
     expect(r.n_30d).toBe(100);
@@ -93,11 +94,11 @@ describe('green: BF ≥ 0.98 over 30 days', () => {
 
 describe('buckets: none < 0.95', () => {
   const rest = { n: 1900, fail: 0, ecosystem: 'npm' };
-  it('a bucket at 0.95 exactly keeps green', () => {
-    expect(gate([rest, { n: 100, fail: 5, ecosystem: 'Maven' }]).state).toBe('green');
+  it('a bucket at 0.95 exactly keeps green', async () => {
+    expect((await gate([rest, { n: 100, fail: 5, ecosystem: 'Maven' }])).state).toBe('green');
   });
-  it('a bucket at 0.94 warns, naming the bucket', () => {
-    const r = gate([rest, { n: 100, fail: 6, ecosystem: 'Maven' }]);
+  it('a bucket at 0.94 warns, naming the bucket', async () => {
+    const r = (await gate([rest, { n: 100, fail: 6, ecosystem: 'Maven' }]));
     expect(r.state).toBe('warn');
     expect(r.fired).toEqual(['buckets_min_0.95']);
     expect(r.reasons.join('\n')).toContain('ecosystem Maven');
@@ -107,15 +108,15 @@ describe('buckets: none < 0.95', () => {
     ['policySet', 'policy_set'],
     ['baseOs', 'base_os'],
   ] as const) {
-    it(`applies to the ${dim} dimension`, () => {
-      const r = gate([rest, { n: 100, fail: 6, [field]: 'odd-one' }]);
+    it(`applies to the ${dim} dimension`, async () => {
+      const r = (await gate([rest, { n: 100, fail: 6, [field]: 'odd-one' }]));
       expect(r.fired).toEqual(['buckets_min_0.95']);
       expect(r.reasons.join('\n')).toContain(`${dim} odd-one`);
     });
   }
-  it(`buckets with fewer than ${MIN_BUCKET_REPLAYS} replays are ignored; ${MIN_BUCKET_REPLAYS} count`, () => {
-    expect(gate([rest, { n: MIN_BUCKET_REPLAYS - 1, fail: 5, ecosystem: 'Maven' }]).state).toBe('green');
-    expect(gate([rest, { n: MIN_BUCKET_REPLAYS, fail: 5, ecosystem: 'Maven' }]).state).toBe('warn');
+  it(`buckets with fewer than ${MIN_BUCKET_REPLAYS} replays are ignored; ${MIN_BUCKET_REPLAYS} count`, async () => {
+    expect((await gate([rest, { n: MIN_BUCKET_REPLAYS - 1, fail: 5, ecosystem: 'Maven' }])).state).toBe('green');
+    expect((await gate([rest, { n: MIN_BUCKET_REPLAYS, fail: 5, ecosystem: 'Maven' }])).state).toBe('warn');
   });
 });
 
@@ -123,64 +124,64 @@ describe('warn: a bucket dropped ≥ 2 points week over week', () => {
   const PREV = '2026-01-20T09:00:00Z';
   const LAST = '2026-01-28T09:00:00Z';
   const bulk = { n: 2000, fail: 0, ecosystem: 'npm' };
-  it('a 2-point drop exactly warns', () => {
-    const r = gate([bulk, { n: 50, fail: 0, ecosystem: 'PyPI', at: PREV }, { n: 50, fail: 1, ecosystem: 'PyPI', at: LAST }]);
+  it('a 2-point drop exactly warns', async () => {
+    const r = (await gate([bulk, { n: 50, fail: 0, ecosystem: 'PyPI', at: PREV }, { n: 50, fail: 1, ecosystem: 'PyPI', at: LAST }]));
     expect(r.state).toBe('warn');
     expect(r.fired).toEqual(['week_over_week_drop']);
     // The drop shows in every bucket those replays belong to, the ecosystem included.
     expect(r.reasons.join('\n')).toContain('ecosystem PyPI: BF 100.0% → 98.0%');
   });
-  it('a 1-point drop does not', () => {
-    const r = gate([bulk, { n: 100, fail: 0, ecosystem: 'PyPI', at: PREV }, { n: 100, fail: 1, ecosystem: 'PyPI', at: LAST }]);
+  it('a 1-point drop does not', async () => {
+    const r = (await gate([bulk, { n: 100, fail: 0, ecosystem: 'PyPI', at: PREV }, { n: 100, fail: 1, ecosystem: 'PyPI', at: LAST }]));
     expect(r.state).toBe('green');
   });
-  it('just under 2 points does not; just over does', () => {
+  it('just under 2 points does not; just over does', async () => {
     // 1.0 → 0.9803 (1.97 points) and 1.0 → 0.9796 (2.04 points)
-    expect(gate([bulk, { n: 100, fail: 0, ecosystem: 'PyPI', at: PREV }, { n: 152, fail: 3, ecosystem: 'PyPI', at: LAST }]).state).toBe('green');
-    expect(gate([bulk, { n: 100, fail: 0, ecosystem: 'PyPI', at: PREV }, { n: 147, fail: 3, ecosystem: 'PyPI', at: LAST }]).state).toBe('warn');
+    expect((await gate([bulk, { n: 100, fail: 0, ecosystem: 'PyPI', at: PREV }, { n: 152, fail: 3, ecosystem: 'PyPI', at: LAST }])).state).toBe('green');
+    expect((await gate([bulk, { n: 100, fail: 0, ecosystem: 'PyPI', at: PREV }, { n: 147, fail: 3, ecosystem: 'PyPI', at: LAST }])).state).toBe('warn');
   });
-  it('an improvement never warns', () => {
-    expect(gate([bulk, { n: 50, fail: 1, ecosystem: 'PyPI', at: PREV }, { n: 50, fail: 0, ecosystem: 'PyPI', at: LAST }]).state).toBe('green');
+  it('an improvement never warns', async () => {
+    expect((await gate([bulk, { n: 50, fail: 1, ecosystem: 'PyPI', at: PREV }, { n: 50, fail: 0, ecosystem: 'PyPI', at: LAST }])).state).toBe('green');
   });
-  it(`either week under ${MIN_BUCKET_REPLAYS} replays is ignored`, () => {
-    const small = gate([bulk, { n: 50, fail: 0, ecosystem: 'PyPI', at: PREV }, { n: MIN_BUCKET_REPLAYS - 1, fail: 1, ecosystem: 'PyPI', at: LAST }]);
+  it(`either week under ${MIN_BUCKET_REPLAYS} replays is ignored`, async () => {
+    const small = (await gate([bulk, { n: 50, fail: 0, ecosystem: 'PyPI', at: PREV }, { n: MIN_BUCKET_REPLAYS - 1, fail: 1, ecosystem: 'PyPI', at: LAST }]));
     expect(small.state).toBe('green');
-    const enough = gate([bulk, { n: 50, fail: 0, ecosystem: 'PyPI', at: PREV }, { n: MIN_BUCKET_REPLAYS, fail: 1, ecosystem: 'PyPI', at: LAST }]);
+    const enough = (await gate([bulk, { n: 50, fail: 0, ecosystem: 'PyPI', at: PREV }, { n: MIN_BUCKET_REPLAYS, fail: 1, ecosystem: 'PyPI', at: LAST }]));
     expect(enough.fired).toEqual(['week_over_week_drop']);
   });
 });
 
 describe('fail: BF < 0.90 or a regulated project < 0.95', () => {
-  it('BF 0.90 exactly is not a fail (warn); 0.89 fails', () => {
-    const at90 = gate([{ n: 100, fail: 10 }]);
+  it('BF 0.90 exactly is not a fail (warn); 0.89 fails', async () => {
+    const at90 = (await gate([{ n: 100, fail: 10 }]));
     expect(at90.state).toBe('warn');
     expect(broken(at90)).not.toContain('bf_30d_min_0.90');
-    const at89 = gate([{ n: 100, fail: 11 }]);
+    const at89 = (await gate([{ n: 100, fail: 11 }]));
     expect(at89.state).toBe('fail');
     expect(at89.fired[0]).toBe('bf_30d_min_0.90');
   });
-  it('a regulated project at 0.95 passes; at 0.94 fails', () => {
+  it('a regulated project at 0.95 passes; at 0.94 fails', async () => {
     const rest = { n: 1900, fail: 0 };
-    expect(gate([rest, { n: 100, fail: 5, project: 'ledger', regulated: true }]).state).toBe('green');
-    const r = gate([rest, { n: 100, fail: 6, project: 'ledger', regulated: true }]);
+    expect((await gate([rest, { n: 100, fail: 5, project: 'ledger', regulated: true }])).state).toBe('green');
+    const r = (await gate([rest, { n: 100, fail: 6, project: 'ledger', regulated: true }]));
     expect(r.state).toBe('fail');
     expect(r.fired).toEqual(['regulated_min_0.95']);
     expect(r.reasons[0]).toContain('regulated project ledger');
   });
-  it('the same figures on a non-regulated project do not fail', () => {
-    expect(gate([{ n: 1900, fail: 0 }, { n: 100, fail: 6, project: 'search', regulated: false }]).state).toBe('green');
+  it('the same figures on a non-regulated project do not fail', async () => {
+    expect((await gate([{ n: 1900, fail: 0 }, { n: 100, fail: 6, project: 'search', regulated: false }])).state).toBe('green');
   });
-  it('no replays at all fails: nothing proves fidelity', () => {
-    const r = gate([]);
+  it('no replays at all fails: nothing proves fidelity', async () => {
+    const r = (await gate([]));
     expect(r.state).toBe('fail');
     expect(r.fired[0]).toBe('has_replays');
   });
-  it('fail is decided before warn, and every fired rule is named (fail rules first)', () => {
-    const r = gate([
+  it('fail is decided before warn, and every fired rule is named (fail rules first)', async () => {
+    const r = (await gate([
       { n: 100, fail: 25 },
       { n: 50, fail: 0, ecosystem: 'PyPI', at: '2026-01-20T09:00:00Z' },
       { n: 50, fail: 5, ecosystem: 'PyPI', at: '2026-01-28T09:00:00Z' },
-    ]);
+    ]));
     expect(r.state).toBe('fail');
     expect(r.fired).toEqual(['bf_30d_min_0.90', 'week_over_week_drop', 'bf_30d_min_0.98', 'buckets_min_0.95']);
   });
@@ -189,13 +190,13 @@ describe('fail: BF < 0.90 or a regulated project < 0.95', () => {
 describe('stella gate (CLI)', () => {
   const run = (db: string, extra: string[] = []) => runStella(['gate', '--db', db, ...NOW_ARG, ...extra]);
   it('exit 0 green, 3 warn, 1 fail, with the rule that fired', async () => {
-    const green = await run(build([{ n: 100, fail: 1 }]));
+    const green = await run((await build([{ n: 100, fail: 1 }])));
     expect(green.code).toBe(0);
     expect(green.stdout).toMatch(/^gate: GREEN/);
-    const warn = await run(build([{ n: 100, fail: 5 }]));
+    const warn = await run((await build([{ n: 100, fail: 5 }])));
     expect(warn.code).toBe(3);
     expect(warn.stdout).toContain('bf_30d_min_0.98: BF 30d 95.0%');
-    const fail = await run(build([{ n: 100, fail: 20 }]), ['--json']);
+    const fail = await run((await build([{ n: 100, fail: 20 }])), ['--json']);
     expect(fail.code).toBe(1);
     const j = JSON.parse(fail.stdout);
     expect(j.state).toBe('fail');
@@ -203,7 +204,7 @@ describe('stella gate (CLI)', () => {
   });
   it('--junit writes one testcase per rule, failures for the broken ones', async () => {
     const out = path.join(dir, 'junit', 'gate.xml');
-    const r = await run(build([{ n: 100, fail: 5 }]), ['--junit', out]);
+    const r = await run((await build([{ n: 100, fail: 5 }])), ['--junit', out]);
     expect(r.code).toBe(3);
     const xml = readFileSync(out, 'utf8');
     expect(xml.match(/<testcase /g)).toHaveLength(6);
@@ -212,7 +213,7 @@ describe('stella gate (CLI)', () => {
     expect(xml).toMatch(/^<\?xml version="1.0"/);
   });
   it('usage errors exit 2 with one line', async () => {
-    const db = build([{ n: 10, fail: 0 }]);
+    const db = (await build([{ n: 10, fail: 0 }]));
     for (const args of [['--now', 'yesterday'], ['--min-bucket', '0'], ['--bogus']]) {
       const r = await runStella(['gate', '--db', db, ...args]);
       expect(r.code).toBe(2);

@@ -5,8 +5,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import http from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { openStore } from '../../store/sqlite-store.js';
-import { makeRecord, realisticSpecs, replayIn, writeRecord } from '../store/helpers/generate.js';
+import { makeRecord, realisticSpecs, replayIn, writeRecord } from '../../bench/gen-records.js';
 import { tempDir } from '../helpers/tmp.js';
 import { STELLA_BIN, runStella } from '../helpers/cli.js';
 import { escapeLabel, renderPrometheus } from '../../src/core/metrics/prometheus.js';
@@ -68,9 +69,9 @@ describe('stella metrics', () => {
     expect((await runStella(['metrics', '--db', db, ...NOW_ARG])).stdout).toBe(r.stdout);
   });
 
-  it('an empty index is valid exposition too', () => {
+  it('an empty index is valid exposition too', async () => {
     const store = openStore(path.join(dir, 'empty.db'));
-    const text = renderPrometheus({ window: store.rollup({ from: '2026-01-01', to: '2026-01-31' }), windowDays: 30, allTime: store.rollup(null) });
+    const text = renderPrometheus({ window: (await store.rollup({ from: '2026-01-01', to: '2026-01-31' })), windowDays: 30, allTime: (await store.rollup(null)) });
     store.close();
     expect(promtool(text).status).toBe(0);
     expect(escapeLabel('a"b\\c\nd')).toBe('a\\"b\\\\c\\nd');
@@ -148,7 +149,7 @@ describe('stella badge', () => {
 
   it('a 99.2% index says 99.2% in green', async () => {
     const store = openStore(path.join(dir, 'b992.db'));
-    store.ingest({
+    await store.ingest({
       scans: [],
       replays: Array.from({ length: 1000 }, (_, i) => replayIn({ i, finishedAt: '2026-01-10T10:00:00Z', outcome: i < 8 ? 'failed' : 'passed', prefix: 'b' })),
     });
@@ -186,9 +187,9 @@ describe('stella ticket', () => {
 
   it('--json carries the same parts; a human override shows beside the classifier tag', async () => {
     const copy = path.join(dir, 'ticket.db');
-    const store = openStore(db);
-    store.db.prepare('VACUUM INTO ?').run(copy);
-    store.close();
+    const h = new Database(db);
+    h.prepare('VACUUM INTO ?').run(copy);
+    h.close();
     const rt = await runStella(['retag', '--db', copy, '--ids', failedId, '--tag', 'runtime_drift', '--who', 'ana']);
     expect(rt.code).toBe(0);
     const j = JSON.parse((await runStella(['ticket', failedId, '--db', copy, '--json'])).stdout);
@@ -218,11 +219,11 @@ describe('stella fidelity', () => {
     expect(j.trend.reduce((s: number, p: { n: number }) => s + p.n, 0)).toBe(j.n);
     for (let i = 1; i < j.buckets.length; i++) expect(j.buckets[i - 1].bf ?? 2).toBeLessThanOrEqual(j.buckets[i].bf ?? 2);
     // Cross-check with the raw rows.
-    const store = openStore(db, { readonly: true });
-    const raw = store.db
+    const h = new Database(db, { readonly: true });
+    const raw = h
       .prepare("SELECT count(*) AS n, sum(bf_match) AS bf FROM replay_runs WHERE status != 'error' AND day BETWEEN '2025-11-03' AND '2026-01-31'")
       .get() as { n: number; bf: number };
-    store.close();
+    h.close();
     expect(j.n).toBe(raw.n);
     expect(j.bf).toBeCloseTo(raw.bf / raw.n, 12);
   });

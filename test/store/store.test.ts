@@ -7,10 +7,11 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { openStore, type SqliteStore } from '../../store/sqlite-store.js';
 import type { ReplayRow, ReplaySort, ReplayFilter, Cursor } from '../../src/core/ports.js';
-import { makeRecord, realisticSpecs, replayIn, writeRecord } from './helpers/generate.js';
+import { makeRecord, realisticSpecs, replayIn, writeRecord } from '../../bench/gen-records.js';
 import { tempDir } from '../helpers/tmp.js';
 import { REPO, STELLA_BIN, runStella } from '../helpers/cli.js';
 import { INDEX_BATCH } from '../../src/app/indexer.js';
+import { dashboardOf } from '../../src/app/dashboard.js';
 
 const NOW = new Date('2026-01-31T12:00:00Z');
 const EXAMPLE_MANIFEST = path.join(REPO, 'fixtures/manifests/example.manifest.json');
@@ -27,15 +28,25 @@ function dumpTables(db: string): Record<string, unknown[]> {
 }
 
 /** The rollup and the per-facet counts must equal what a full scan of replay_runs says, after any sequence of writes. */
-function expectRollupConsistent(store: SqliteStore): void {
-  const all = store.rollup(null);
+async function expectRollupConsistent(store: SqliteStore): Promise<void> {
+  // Raw SQL through the test's own read-only connection: the port offers none.
+  const db = new Database(store.dbPath, { readonly: true });
+  try {
+    await rollupMatchesRows(store, db);
+  } finally {
+    db.close();
+  }
+}
+
+async function rollupMatchesRows(store: SqliteStore, db: Database.Database): Promise<void> {
+  const all = await store.rollup(null);
   const pick = (dim: string) =>
     all
       .filter((r) => r.dim === dim)
       .map((r) => [r.bucket, r.total, r.n, r.bf, r.sf, r.pf, r.errors])
       .sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : 1));
   const q = (group: string, where = '1') =>
-    store.db
+    db
       .prepare(
         `SELECT ${group} AS b, count(*), sum(status != 'error'), sum(status != 'error' AND bf_match = 1), sum(status != 'error' AND sf_match = 1),
            sum(status != 'error' AND pf_match = 1), sum(status = 'error') FROM replay_runs WHERE ${where} GROUP BY b ORDER BY b`,
@@ -47,11 +58,11 @@ function expectRollupConsistent(store: SqliteStore): void {
   expect(pick('status')).toEqual(q('status'));
   expect(pick('ecosystem')).toEqual(q('ecosystem'));
   const facets = 'failing, tag_key, scanner_version, ecosystem, project, policy_set';
-  expect(store.db.prepare(`SELECT ${facets}, n FROM replay_counts ORDER BY ${facets}`).raw().all()).toEqual(
-    store.db.prepare(`SELECT ${facets}, count(*) FROM replay_runs GROUP BY ${facets} ORDER BY ${facets}`).raw().all(),
+  expect(db.prepare(`SELECT ${facets}, n FROM replay_counts ORDER BY ${facets}`).raw().all()).toEqual(
+    db.prepare(`SELECT ${facets}, count(*) FROM replay_runs GROUP BY ${facets} ORDER BY ${facets}`).raw().all(),
   );
   // Counts from replay_counts (no text) and from the rows (text) agree with a plain count.
-  const one = store.db.prepare('SELECT replay_id, project, ecosystem, tag FROM replay_runs ORDER BY replay_id LIMIT 1').get() as
+  const one = db.prepare('SELECT replay_id, project, ecosystem, tag FROM replay_runs ORDER BY replay_id LIMIT 1').get() as
     | { replay_id: string; project: string; ecosystem: string; tag: string | null }
     | undefined;
   if (!one) return;
@@ -63,8 +74,8 @@ function expectRollupConsistent(store: SqliteStore): void {
     [{ text: one.replay_id.slice(3, 9) }, 'instr(replay_id, ?) OR instr(project, ?)', [one.replay_id.slice(3, 9), one.replay_id.slice(3, 9)]],
   ];
   for (const [filter, where, params] of filters) {
-    const want = store.db.prepare(`SELECT count(*) AS total, coalesce(sum(failing), 0) AS failing FROM replay_runs WHERE ${where}`).get(...params);
-    expect(store.countReplays(filter), JSON.stringify(filter)).toEqual(want);
+    const want = db.prepare(`SELECT count(*) AS total, coalesce(sum(failing), 0) AS failing FROM replay_runs WHERE ${where}`).get(...params);
+    expect((await store.countReplays(filter)), JSON.stringify(filter)).toEqual(want);
   }
 }
 
@@ -92,7 +103,7 @@ function writeScanRecord(root: string): string {
 describe('stella index', () => {
   const root = path.join(dir, 'tree');
   const db = path.join(dir, 'idem', 'index.db');
-  beforeAll(() => {
+  beforeAll(async () => {
     for (const s of realisticSpecs(400, NOW)) writeRecord(path.join(root, 'replays', s.finishedAt.slice(0, 7)), makeRecord(s));
     writeScanRecord(path.join(root, 'scans'));
   });
@@ -114,7 +125,7 @@ describe('stella index', () => {
     expect(s2.scans).toEqual({ inserted: 0, updated: 0, unchanged: 1 });
     expect(dumpTables(db)).toEqual(rows1);
     const store = openStore(db);
-    expectRollupConsistent(store);
+    await expectRollupConsistent(store);
     store.close();
   });
 
@@ -130,17 +141,17 @@ describe('stella index', () => {
     expect(existsSync(path.join(cwd, '.stella', 'index.db'))).toBe(true);
   });
 
-  it('a re-written record updates in place and keeps the human tag', () => {
+  it('a re-written record updates in place and keeps the human tag', async () => {
     const store = openStore(path.join(dir, 'rewrite.db'));
     const spec = { i: 1, finishedAt: '2026-01-20T10:00:00Z', outcome: 'failed' as const, cause: 'feed_drift' as const };
-    store.ingest({ scans: [], replays: [replayIn(spec)] });
+    await store.ingest({ scans: [], replays: [replayIn(spec)] });
     const id = replayIn(spec).replay_id;
-    store.retag([id], 'nondeterminism', { who: 'ana', at: '2026-01-21T00:00:00Z' });
-    const out = store.ingest({ scans: [], replays: [replayIn({ ...spec, cause: 'policy_drift' })] });
+    await store.retag([id], 'nondeterminism', { who: 'ana', at: '2026-01-21T00:00:00Z' });
+    const out = (await store.ingest({ scans: [], replays: [replayIn({ ...spec, cause: 'policy_drift' })] }));
     expect(out.replays).toEqual(['updated']);
-    const row = store.getReplay(id)!;
+    const row = (await store.getReplay(id))!;
     expect([row.auto_reason, row.human_tag, row.tag]).toEqual(['policy_drift', 'nondeterminism', 'nondeterminism']);
-    expectRollupConsistent(store);
+    await expectRollupConsistent(store);
     store.close();
   });
 });
@@ -185,7 +196,7 @@ describe('bad records are reported (file + JSON path) and skipped', () => {
     expect(r.stdout).toContain(`30 new`);
     expect(r.stdout).toContain(`${cases.length} skipped`);
     const store = openStore(db, { readonly: true });
-    expect(store.countReplays({}).total).toBe(30);
+    expect((await store.countReplays({})).total).toBe(30);
     store.close();
     const json = await runStella(['index', root, '--db', db, '--json']);
     expect(json.code).toBe(2);
@@ -235,11 +246,11 @@ describe('a killed indexer', () => {
     expect(await exited).toBe(-9);
     expect(seen).toBeGreaterThan(0);
     const store = openStore(db);
-    expect(store.integrityCheck()).toBe('ok');
-    const partial = store.countReplays({}).total;
+    expect((await store.integrityCheck())).toBe('ok');
+    const partial = (await store.countReplays({})).total;
     expect(partial).toBeLessThan(N);
     expect(partial % INDEX_BATCH).toBe(0);
-    expectRollupConsistent(store);
+    await expectRollupConsistent(store);
     store.close();
     const again = await runStella(['index', root, '--db', db, '--json']);
     expect(again.code).toBe(0);
@@ -247,9 +258,9 @@ describe('a killed indexer', () => {
     expect(s.replays.unchanged).toBe(partial);
     expect(s.replays.inserted).toBe(N - partial);
     const after = openStore(db);
-    expect(after.integrityCheck()).toBe('ok');
-    expect(after.countReplays({}).total).toBe(N);
-    expectRollupConsistent(after);
+    expect((await after.integrityCheck())).toBe('ok');
+    expect((await after.countReplays({})).total).toBe(N);
+    await expectRollupConsistent(after);
     after.close();
   });
 });
@@ -257,12 +268,12 @@ describe('a killed indexer', () => {
 describe('keyset paging', () => {
   let store: SqliteStore;
   let all: ReplayRow[];
-  beforeAll(() => {
+  beforeAll(async () => {
     store = openStore(path.join(dir, 'paging.db'));
     // Many replays share a finished_at, so the id tie-breaker is exercised.
     const specs = realisticSpecs(1500, NOW, 5).map((s, k) => ({ ...s, finishedAt: k % 3 === 0 ? '2026-01-15T00:00:00Z' : s.finishedAt }));
-    store.ingest({ scans: [], replays: specs.map((s) => replayIn(s)) });
-    all = store.idsMatching({}).map((id) => store.getReplay(id)!);
+    await store.ingest({ scans: [], replays: specs.map((s) => replayIn(s)) });
+    all = (await Promise.all((await store.idsMatching({})).map((id) => store.getReplay(id)))).map((r) => r!);
     return () => store.close();
   });
 
@@ -291,41 +302,41 @@ describe('keyset paging', () => {
 
   for (const sort of Object.keys(reference) as ReplaySort[]) {
     for (const [fname, filter, pred] of filters) {
-      it(`${sort} / ${fname}: forward, backward and from the end match the reference order`, () => {
+      it(`${sort} / ${fname}: forward, backward and from the end match the reference order`, async () => {
         const want = all.filter(pred).sort(reference[sort]).map((r) => r.replay_id);
         expect(want.length).toBeGreaterThan(0);
-        expect(store.countReplays(filter).total).toBe(want.length);
+        expect((await store.countReplays(filter)).total).toBe(want.length);
         const limit = 37;
         const fwd: string[] = [];
-        let page = store.pageReplays({ filter, sort, limit });
+        let page = (await store.pageReplays({ filter, sort, limit }));
         expect(page.hasMoreBefore).toBe(false);
         for (;;) {
           fwd.push(...page.rows.map((r) => r.replay_id));
           if (!page.hasMoreAfter) break;
-          page = store.pageReplays({ filter, sort, limit, after: keyFor[sort](page.rows[page.rows.length - 1]) });
+          page = (await store.pageReplays({ filter, sort, limit, after: keyFor[sort](page.rows[page.rows.length - 1]) }));
           expect(page.hasMoreBefore).toBe(true);
         }
         expect(fwd).toEqual(want);
         const back: string[] = [];
-        page = store.pageReplays({ filter, sort, limit, fromEnd: true });
+        page = (await store.pageReplays({ filter, sort, limit, fromEnd: true }));
         expect(page.hasMoreAfter).toBe(false);
         for (;;) {
           back.unshift(...page.rows.map((r) => r.replay_id));
           if (!page.hasMoreBefore) break;
-          page = store.pageReplays({ filter, sort, limit, before: keyFor[sort](page.rows[0]) });
+          page = (await store.pageReplays({ filter, sort, limit, before: keyFor[sort](page.rows[0]) }));
         }
         expect(back).toEqual(want);
       });
     }
   }
 
-  it('a page past the end is empty and says there is more before', () => {
-    const last = store.pageReplays({ filter: {}, sort: 'newest', limit: 1, fromEnd: true }).rows[0];
-    const p = store.pageReplays({ filter: {}, sort: 'newest', limit: 10, after: { key: [last.finished_at], id: last.replay_id } });
+  it('a page past the end is empty and says there is more before', async () => {
+    const last = (await store.pageReplays({ filter: {}, sort: 'newest', limit: 1, fromEnd: true })).rows[0];
+    const p = (await store.pageReplays({ filter: {}, sort: 'newest', limit: 10, after: { key: [last.finished_at], id: last.replay_id } }));
     expect(p).toEqual({ rows: [], hasMoreAfter: false, hasMoreBefore: true });
   });
 
-  it('an index written by schema 1 is migrated: replay_counts is filled from its rows', () => {
+  it('an index written by schema 1 is migrated: replay_counts is filled from its rows', async () => {
     const file = path.join(dir, 'schema1.db');
     const v1 = new Database(file);
     v1.exec(readFileSync(path.join(REPO, 'store/migrations/001_init.sql'), 'utf8'));
@@ -334,14 +345,18 @@ describe('keyset paging', () => {
     v1.close();
     // A reader (stella gate, fidelity, tui) migrates an older index on first use.
     const migrated = openStore(file, { readonly: true });
-    expect(migrated.db.pragma('user_version', { simple: true })).toBe(2);
-    expect(migrated.db.prepare('SELECT count(*) FROM replay_counts').pluck().get()).toBeGreaterThan(0);
-    expectRollupConsistent(migrated);
-    expect(() => migrated.db.exec('DELETE FROM replay_counts')).toThrow(/readonly|query_only/i);
+    const raw = new Database(file, { readonly: true });
+    expect(raw.pragma('user_version', { simple: true })).toBe(2);
+    expect(raw.prepare('SELECT count(*) FROM replay_counts').pluck().get()).toBeGreaterThan(0);
+    raw.close();
+    await expectRollupConsistent(migrated);
+    // The reader's own connection stays query-only after migrating: a write through the port fails.
+    const someId = (await migrated.idsMatching({}))[0];
+    await expect(migrated.retag([someId], 'feed_drift', { who: 'ana', at: '2026-01-31T00:00:00Z' })).rejects.toThrow(/readonly|query_only/i);
     migrated.close();
   });
 
-  it('a reader refuses a database no stella wrote and one from a newer stella, changing neither', () => {
+  it('a reader refuses a database no stella wrote and one from a newer stella, changing neither', async () => {
     const foreign = path.join(dir, 'foreign.db');
     const f = new Database(foreign);
     f.exec('CREATE TABLE notes (t TEXT)');
@@ -361,13 +376,13 @@ describe('keyset paging', () => {
     }
   });
 
-  it('LIKE wildcards in free text are literal', () => {
-    expect(store.countReplays({ text: '%' }).total).toBe(0);
-    expect(store.countReplays({ text: '_' }).total).toBe(all.filter((r) => r.replay_id.includes('_')).length);
+  it('LIKE wildcards in free text are literal', async () => {
+    expect((await store.countReplays({ text: '%' })).total).toBe(0);
+    expect((await store.countReplays({ text: '_' })).total).toBe(all.filter((r) => r.replay_id.includes('_')).length);
   });
 
-  it('dashboard: 30/90-day windows, 30 trend points, gate, offenders, causes, counts', () => {
-    const d = store.dashboard(NOW);
+  it('dashboard: 30/90-day windows, 30 trend points, gate, offenders, causes, counts', async () => {
+    const d = await dashboardOf(store, NOW);
     expect(d.windows.map((w) => w.days)).toEqual([30, 90]);
     expect(d.trend).toHaveLength(30);
     expect(d.trend[29].day).toBe('2026-01-31');
@@ -389,7 +404,7 @@ describe('retag and undo', () => {
     h.close();
     return rows;
   };
-  beforeAll(() => {
+  beforeAll(async () => {
     const store = openStore(db);
     const specs = Array.from({ length: 1200 }, (_, i) => ({
       i,
@@ -398,27 +413,27 @@ describe('retag and undo', () => {
       cause: (i % 2 ? 'feed_drift' : 'nondeterminism') as 'feed_drift' | 'nondeterminism',
       ecosystem: i % 3 ? 'npm' : 'PyPI',
     }));
-    store.ingest({ scans: [], replays: specs.map((s) => replayIn(s)) });
+    await store.ingest({ scans: [], replays: specs.map((s) => replayIn(s)) });
     store.close();
   });
 
   it('1,000 replays retagged in one transaction with 1,000 audit rows; undo (new process) restores exactly', async () => {
     const before = snapshot();
     const store = openStore(db);
-    const ids = store.idsMatching({ failingOnly: true }).slice(0, 1000);
+    const ids = (await store.idsMatching({ failingOnly: true })).slice(0, 1000);
     expect(ids).toHaveLength(1000);
-    const r = store.retag(ids, 'scanner_drift', { who: 'ana', at: '2026-01-31T09:00:00Z', note: 'image rebuilt' });
+    const r = (await store.retag(ids, 'scanner_drift', { who: 'ana', at: '2026-01-31T09:00:00Z', note: 'image rebuilt' }));
     expect(r.changed).toBe(1000);
-    const events = store.tagEvents();
+    const events = (await store.tagEvents());
     expect(events).toHaveLength(1000);
     expect(new Set(events.map((e) => e.batch_id))).toEqual(new Set([r.batch_id]));
     expect(events.every((e) => e.who === 'ana' && e.note === 'image rebuilt' && e.new_tag === 'scanner_drift' && !e.undone)).toBe(true);
-    const one = store.getReplay(ids[0])!;
+    const one = (await store.getReplay(ids[0]))!;
     expect(one.tag).toBe('scanner_drift');
     expect(one.human_tag).toBe('scanner_drift');
     expect(one.auto_reason).not.toBe('scanner_drift');
-    expect(store.tagEvents(ids[0])).toHaveLength(1);
-    expectRollupConsistent(store);
+    expect((await store.tagEvents(ids[0]))).toHaveLength(1);
+    await expectRollupConsistent(store);
     store.close();
 
     const undo = await runStella(['retag', '--undo', '--db', db, '--json', '--who', 'ben']);
@@ -426,18 +441,18 @@ describe('retag and undo', () => {
     expect(JSON.parse(undo.stdout)).toEqual({ batch_id: r.batch_id, restored: 1000 });
     expect(snapshot()).toEqual(before);
     const again = openStore(db);
-    expect(again.tagEvents().every((e) => e.undone)).toBe(true);
-    expectRollupConsistent(again);
+    expect((await again.tagEvents()).every((e) => e.undone)).toBe(true);
+    await expectRollupConsistent(again);
     again.close();
   });
 
-  it('a batch naming an unknown replay changes nothing (all or nothing)', () => {
+  it('a batch naming an unknown replay changes nothing (all or nothing)', async () => {
     const before = snapshot();
     const store = openStore(db);
-    const events = store.tagEvents().length;
-    const ids = store.idsMatching({}).slice(0, 50);
-    expect(() => store.retag([...ids, 'replay_nope'], 'runtime_drift', { who: 'ana', at: '2026-01-31T10:00:00Z' })).toThrow(/no replay 'replay_nope'/);
-    expect(store.tagEvents()).toHaveLength(events);
+    const events = (await store.tagEvents()).length;
+    const ids = (await store.idsMatching({})).slice(0, 50);
+    await expect(store.retag([...ids, 'replay_nope'], 'runtime_drift', { who: 'ana', at: '2026-01-31T10:00:00Z' })).rejects.toThrow(/no replay 'replay_nope'/);
+    expect((await store.tagEvents())).toHaveLength(events);
     store.close();
     expect(snapshot()).toEqual(before);
   });
@@ -450,7 +465,7 @@ describe('retag and undo', () => {
     expect(ja.changed).toBe(ja.matched);
     const s1 = snapshot();
     const store = openStore(db, { readonly: true });
-    const some = store.idsMatching({ causes: ['policy_drift'] }).slice(0, 5);
+    const some = (await store.idsMatching({ causes: ['policy_drift'] })).slice(0, 5);
     store.close();
     const b = await runStella(['retag', '--db', db, '--ids', some.join(','), '--tag', 'external_io', '--note', 'proxy']);
     expect(b.code).toBe(0);

@@ -9,6 +9,7 @@ import { Workstation } from '../../components/workstation/workstation.js';
 import { makeTheme, type Theme } from '../../components/theme/theme.js';
 import { checkEngine, manifestDiffOf, rawDiffOf, storeCursorOf } from '../../src/app/workstation.js';
 import { seed } from './seed.js';
+import { dashboardOf } from '../../src/app/dashboard.js';
 
 export const NOW = new Date('2026-11-21T00:00:00Z');
 export const KEYS = {
@@ -32,9 +33,9 @@ export interface Harness {
   unmount(): void;
 }
 
-export function openSeeded(dir: string, n: number): { store: SqliteStore; ids: string[]; failing: string[] } {
+export async function openSeeded(dir: string, n: number): Promise<{ store: SqliteStore; ids: string[]; failing: string[] }> {
   const store = openStore(path.join(dir, 'index.db'));
-  const s = seed(store, n);
+  const s = await seed(store, n);
   return { store, ...s };
 }
 
@@ -51,6 +52,7 @@ export async function mount(store: SqliteStore, opts: { width?: number; height?:
     engine: checkEngine({ DOCKER_HOST: 'unix:///nonexistent/stella-test.sock' }),
     rawDiff: (d) => rawDiffOf(store as never, d),
     manifestDiff: (d) => manifestDiffOf(store as never, d),
+    dashboard: (now) => dashboardOf(store, now),
     cursorOf: storeCursorOf,
     ...opts.deps,
   };

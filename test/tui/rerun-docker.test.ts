@@ -209,7 +209,7 @@ describe('workstation: Docker re-run and the Diff screen on real records', () =>
     expect(added).toHaveLength(2);
     const store = openStore(opened!.dbPath, { readonly: true });
     try {
-      const rows = store.pageReplays({ filter: {}, sort: 'newest', limit: 10 }).rows;
+      const rows = (await store.pageReplays({ filter: {}, sort: 'newest', limit: 10 })).rows;
       expect(rows.map((r) => r.replay_id).sort()).toEqual([...added, pinnedId, whatIfId].sort());
       for (const id of added) {
         const rec = readJson(path.join(replaysDir, id, 'replay.json'));
@@ -304,7 +304,7 @@ describe('workstation: Docker re-run and the Diff screen on real records', () =>
       expect(rec).toMatchObject({ mode: 'pinned', status: 'passed', bf_match: true, original_scan_id: path.basename(scanDir) });
       const store = openStore(path.join(home, 'index.db'), { readonly: true });
       try {
-        expect(store.getReplay(added[0])).toMatchObject({ status: 'passed', record_dir: path.join(replaysDir, added[0]) });
+        expect((await store.getReplay(added[0]))).toMatchObject({ status: 'passed', record_dir: path.join(replaysDir, added[0]) });
       } finally {
         store.close();
       }

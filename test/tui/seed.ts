@@ -36,7 +36,7 @@ const h = (s: string): number => createHash('sha256').update(s).digest().readUIn
 const hex = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 /** `n` replays, one scan each; every 3rd fails with a cause, every 17th is an error. */
-export function seed(store: SqliteStore, n: number, baseDay = Date.UTC(2026, 10, 20)): { ids: string[]; failing: string[] } {
+export async function seed(store: SqliteStore, n: number, baseDay = Date.UTC(2026, 10, 20)): Promise<{ ids: string[]; failing: string[] }> {
   const adv = advisories();
   const proj = projects();
   const scans: ScanIn[] = [];
@@ -112,6 +112,6 @@ export function seed(store: SqliteStore, n: number, baseDay = Date.UTC(2026, 10,
     });
     if (status !== 'passed') failing.push(replayId);
   }
-  store.ingest({ scans, replays });
+  await store.ingest({ scans, replays });
   return { ids: replays.map((r) => r.replay_id), failing };
 }

@@ -13,7 +13,7 @@ afterAll(() => term?.kill());
 
 test('80×24: filter failing, mark three, retag, undo, open a diff, step, quit', async () => {
   const home = tempDir('stella-tui-tmux-');
-  const { store, failing } = openSeeded(home, 500);
+  const { store, failing } = await openSeeded(home, 500);
   store.close();
   // LANG=C: not UTF-8, so the workstation switches to ASCII glyphs by itself (mark glyph `*`).
   const cmd = `env -u CI -u CONTINUOUS_INTEGRATION NO_COLOR=1 LANG=C LC_ALL=C USER=oncall STELLA_HOME=${home} DOCKER_HOST=unix:///nonexistent/stella.sock ${process.execPath} ${STELLA_BIN} tui; sleep 30`;

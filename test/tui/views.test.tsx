@@ -11,7 +11,7 @@ const covered = new Set<KeyAction>();
 const cover = (...a: KeyAction[]): void => a.forEach((x) => covered.add(x));
 
 const dir = tempDir('stella-tui-views-');
-const { store, failing } = openSeeded(dir, 300);
+const { store, failing } = await openSeeded(dir, 300);
 afterAll(() => store.close());
 
 async function atList(h: Harness): Promise<string> {
@@ -186,7 +186,7 @@ describe('key bindings', () => {
     // Enter is "No".
     await h.press(KEYS.enter);
     await h.waitFor('retag cancelled');
-    expect(store.tagEvents().length).toBe(0);
+    expect((await store.tagEvents()).length).toBe(0);
     await h.press('t');
     await h.waitFor('Tag 2 replays as');
     await settle();
@@ -197,12 +197,12 @@ describe('key bindings', () => {
     await h.waitFor('Retag 2 replays as policy_drift? [y/N]');
     await h.press('y');
     await h.waitFor(/retagged \d of 2 as policy_drift/);
-    const events = store.tagEvents();
+    const events = (await store.tagEvents());
     expect(events.length).toBeGreaterThan(0);
     expect(events.every((e) => e.who === 'tester' && e.new_tag === 'policy_drift' && e.at === '2026-11-21T00:00:00.000Z')).toBe(true);
     await h.press('u');
     await h.waitFor(/undid retag \w+: \d+ restored/);
-    expect(store.tagEvents().every((e) => e.undone)).toBe(true);
+    expect((await store.tagEvents()).every((e) => e.undone)).toBe(true);
     cover('tag', 'undo');
     h.unmount();
   });

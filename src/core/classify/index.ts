@@ -5,7 +5,7 @@ import { ARTIFACT_NAMES, type ArtifactName, type MismatchReason, type ScanManife
 import { unpinnedFields } from '../manifest/validate.js';
 import { diffLeaves } from '../diff/leaves.js';
 import type { Comparison, ScanRecord } from '../diff/types.js';
-import type { OsvRecordEntry } from '../../scanner/types.js';
+import type { OsvRecordEntry } from '../feed/osv.js';
 
 /** Bumped whenever a rule, its order or the evidence shape changes; stored beside every tag. */
 export const CLASSIFIER_VERSION = '1.0.0';

@@ -4,4 +4,3 @@ export { compareRecords, compareBf, comparePackages, compareFindings, compareVex
 export { sbomModel, findingsModel, vexModel, verdictModel, packageKey, findingKey } from './model.js';
 export { diffLeaves, type LeafDiff } from './leaves.js';
 export { buildDiffSummary, DIFF_SUMMARY_VERSION, TOP_N, type DiffSummaryV1, type SummaryItem } from './summary.js';
-export { canonicalLines, canonicalTextDiff } from './text.js';

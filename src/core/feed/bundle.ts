@@ -6,7 +6,7 @@ import { canonicalBytes, compareCodeUnits, sha256Digest } from '../canonical/jcs
 import { parseJsonBytes } from '../json/parse.js';
 import type { Digest } from '../formats.js';
 import { DIGEST_RE } from '../formats.js';
-import type { OsvRecord, OsvRecordEntry } from '../../scanner/types.js';
+import type { OsvRecord, OsvRecordEntry } from '../feed/osv.js';
 
 export const FEED_MANIFEST_PATH = 'feed_bundle_manifest.json';
 export const FEED_BUNDLE_FORMAT = 1;

@@ -1,15 +1,12 @@
 // Strict JSON parsing for untrusted files: invalid UTF-8 and syntax errors become one-line errors
 // naming the file and the JSON path where parsing stopped.
-import { isUtf8 } from 'node:buffer';
 import { StellaError, jsonPath } from '../errors.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 export function decodeUtf8(bytes: Uint8Array, file?: string): string {
-  // Fast path: validate natively, then decode; a leading BOM goes through TextDecoder, which strips it.
-  if (isUtf8(bytes) && !(bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf)) {
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-  }
+  // TextDecoder validates and decodes natively in one pass (as fast as isUtf8 + toString, measured on
+  // Node 20) and strips a leading BOM; the core stays free of node:buffer.
   try {
     return utf8.decode(bytes);
   } catch {

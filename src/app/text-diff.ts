@@ -1,9 +1,9 @@
 // The raw canonical-text view: one line per leaf of the normalized artifact (`$.path = json`), so a
 // unified diff of two artifacts reads like a diff of canonical JSON without giant single lines.
 import { createTwoFilesPatch } from 'diff';
-import { canonicalString, compareCodeUnits, normalizeArtifact } from '../canonical/index.js';
-import { jsonPath } from '../errors.js';
-import type { ArtifactSchema } from '../formats.js';
+import { canonicalString, compareCodeUnits, normalizeArtifact } from '../core/canonical/index.js';
+import { jsonPath } from '../core/errors.js';
+import type { ArtifactSchema } from '../core/formats.js';
 
 export function canonicalLines(schema: ArtifactSchema, doc: unknown): string {
   const lines: string[] = [];

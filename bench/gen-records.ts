@@ -5,9 +5,9 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { MismatchReason, ReplayRecord, ScanManifest } from '../../../src/core/formats.js';
-import type { ReplayIn } from '../../../store/sqlite-store.js';
-import { mulberry32 } from '../../../src/core/seeded-random.js';
+import type { MismatchReason, ReplayRecord, ScanManifest } from '../src/core/formats.js';
+import type { ReplayIn } from '../store/sqlite-store.js';
+import { mulberry32 } from '../src/core/seeded-random.js';
 
 const hex = (s: string) => createHash('sha256').update(s).digest('hex');
 const digest = (s: string) => `sha256:${hex(s)}` as const;

@@ -4,7 +4,7 @@
 // Date keeps milliseconds only, and OSV's `modified: 2024-02-05T20:20:47.716944Z` must survive
 // byte for byte, so the timestamp tag hands back the scalar's own text as an RFC 3339 string.
 import { parseDocument, type ScalarTag } from 'yaml';
-import { StellaError } from '../errors.js';
+import { StellaError } from '../core/errors.js';
 
 const TIMESTAMP_RE =
   /^(?<date>[0-9]{4}-[0-9]{1,2}-[0-9]{1,2})(?:(?:[Tt]|[ \t]+)(?<time>[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?)[ \t]*(?<zone>Z|[-+][0-9]{1,2}(?::?[0-9]{2})?)?)?$/;
