@@ -134,12 +134,22 @@ export class WorkstationController {
     for (const l of this.listeners) l();
   };
 
+  /**
+   * Effects run in order; one that must land first (a page the cursor waits for at the edge) holds the
+   * rest until it has, so a `then` move after it sees the new rows.
+   */
   private runEffects(effects: Effect[]): void {
-    for (const e of effects) {
+    for (let i = 0; i < effects.length; i++) {
+      let pending: Promise<unknown> | void = undefined;
       try {
-        this.run(e);
+        pending = this.run(effects[i]);
       } catch (err) {
         this.showError(err);
+      }
+      if (pending && i + 1 < effects.length) {
+        const rest = effects.slice(i + 1);
+        void pending.then(() => this.runEffects(rest));
+        return;
       }
     }
   }
@@ -152,9 +162,9 @@ export class WorkstationController {
   private showError = (err: unknown): void => this.dispatch({ type: 'message', text: `error: ${errorText(err)}` });
 
   /** One page, from the worker (free text) or the store; `landed` decides whether it still applies. */
-  private queryPage(req: PageRequest, landed: (page: Page) => void, failed: (err: unknown) => void = this.showError): void {
+  private queryPage(req: PageRequest, landed: (page: Page) => void, failed: (err: unknown) => void = this.showError): Promise<void> {
     const page = this.pagesOffThread(req.filter) ? this.deps.pageAsync!(req) : this.deps.store.pageReplays(req);
-    page.then(landed, failed);
+    return page.then(landed, failed);
   }
 
   /** Run an effect's async work; whatever it throws lands on the message bar. */
@@ -162,7 +172,8 @@ export class WorkstationController {
     work.catch(this.showError);
   }
 
-  private run(e: Effect): void {
+  /** Runs one effect; returns a promise when later effects of the same action must wait for it. */
+  private run(e: Effect): Promise<unknown> | void {
     const { store } = this.deps;
     const s = this.state;
     const filter = currentFilter(s);
@@ -196,10 +207,9 @@ export class WorkstationController {
       case 'fetch': {
         if (e.where === 'end') {
           const gen = ++this.pageGen;
-          this.queryPage({ filter, sort: s.sort, limit: PAGE_SIZE, fromEnd: true }, (page) => {
+          return this.queryPage({ filter, sort: s.sort, limit: PAGE_SIZE, fromEnd: true }, (page) => {
             if (gen === this.pageGen) this.dispatch({ type: 'page', where: 'end', page });
           });
-          return;
         }
         // The reducer asks while two screens of rows are still ahead, so the page query runs after
         // this key's frame instead of inside it; one request per direction at a time (a worker page
@@ -208,18 +218,17 @@ export class WorkstationController {
         if (!e.urgent && this.fetching.has(where)) return;
         this.fetching.add(where);
         const gen = this.pageGen;
-        const defer = e.urgent ? (fn: () => void) => fn() : (fn: () => void) => this.later(fn);
-        defer(() => {
+        const fetchPage = (): Promise<void> | undefined => {
           const now = this.state;
           const edge = where === 'after' ? now.rows[now.rows.length - 1] : now.rows[0];
           if (gen !== this.pageGen || !edge || (where === 'after' ? !now.hasMoreAfter : !now.hasMoreBefore)) {
             this.fetching.delete(where);
-            return;
+            return undefined;
           }
           const at = this.deps.cursorOf(edge, now.sort);
           const f = currentFilter(now);
           const req = where === 'after' ? { filter: f, sort: now.sort, after: at, limit: PAGE_SIZE } : { filter: f, sort: now.sort, before: at, limit: PAGE_SIZE };
-          this.queryPage(
+          return this.queryPage(
             req,
             (page) => {
               this.fetching.delete(where);
@@ -233,7 +242,9 @@ export class WorkstationController {
               this.showError(err);
             },
           );
-        });
+        };
+        if (e.urgent) return fetchPage();
+        this.later(() => void fetchPage());
         return;
       }
       case 'refresh':
