@@ -9,8 +9,8 @@ import { parseJsonBytes } from '../src/core/json/parse.js';
 import { validateManifest } from '../src/core/manifest/validate.js';
 import { readBytes } from '../src/adapters/fs.js';
 import type { ReplayIn, ScanIn } from './sqlite-store.js';
+import { isObject as isObj, RFC3339 } from '../src/core/guards.js';
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 export type RecordKind = 'scan' | 'replay';
 
@@ -28,7 +28,6 @@ function sha256(parts: Buffer[]): string {
 }
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function field(obj: Obj, key: string, file: string, segs: Array<string | number>): unknown {
   if (!(key in obj)) throw new StellaError('RECORD_INVALID', 'required field is missing', { file, path: jsonPath([...segs, key]) });

@@ -1,6 +1,7 @@
 // Turns a replay's diff_summary (v1, or anything shaped like it) into the lines of the side-by-side
 // diff. Pure: the view only draws these lines; `n`/`N` step between the lines marked `change`.
 import type { ReplayDetail } from '../../src/core/ports.js';
+import { isObject as isObj } from '../../src/core/guards.js';
 
 export type DiffLine =
   | { kind: 'head'; text: string; change: false }
@@ -9,7 +10,6 @@ export type DiffLine =
   | { kind: 'text'; text: string; change: boolean; sign: '+' | '-' | ' ' | '@' };
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 /** A compact one-line rendering of any JSON value (strings bare, null as `—`). */

@@ -42,6 +42,7 @@ import { replayId, type WhatIf } from './replay.js';
 import { classifiedFields, compareDirs } from './compare.js';
 import { repoRoot } from './image.js';
 import { mulberry32 } from '../core/seeded-random.js';
+import { isObject as isObj } from '../core/guards.js';
 
 /** Bump when the generator's output changes: a cached history of another version is rebuilt. */
 export const DEMO_GENERATOR_VERSION = '1';
@@ -73,7 +74,6 @@ export interface DemoSpec {
 }
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Validate demo.json; the first problem is thrown with its JSON path. */
 export function parseDemoSpec(value: unknown, file: string): DemoSpec {

@@ -10,11 +10,10 @@ import { manifestFromValue } from '../core/manifest/index.js';
 import { parseJsonBytes } from '../core/json/parse.js';
 import type { RecordArtifact, ScanRecord } from '../core/diff/index.js';
 import { readBytes } from '../adapters/fs.js';
+import { isObject as isObj } from '../core/guards.js';
 
 export type { ScanRecord };
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Where each artifact says what it is; an unknown schema error points here. */
 const SCHEMA_MARKER: Record<ArtifactName, string> = {

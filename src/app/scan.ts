@@ -24,6 +24,7 @@ import { parseInputDirectory, parseInputFile, type ScanInput } from '../scanner/
 import { faultFlags, parseFaults, type FaultName } from '../scanner/faults.js';
 import { runScan, serializeArtifacts } from '../scanner/run.js';
 import type { ScanPackage } from '../scanner/types.js';
+import { RFC3339 } from '../core/guards.js';
 
 export interface ScanOptions {
   /** Input file or directory, as the user named it (relative to cwd). */
@@ -61,7 +62,6 @@ export interface ScanResult {
   notes: string[];
 }
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** The scan clock: `--clock` verbatim (validated), else now() truncated to whole seconds. */
 export function scanClock(clock: string | undefined, now: () => Date): { value: string; mode: 'frozen' | 'recorded' } {

@@ -2,11 +2,11 @@
 import path from 'node:path';
 import type { ReplayStore } from '../core/ports.js';
 import { openStore } from '../../store/sqlite-store.js';
+import { stellaHome } from '../adapters/blob-store.js';
 
 export function storePath(env: NodeJS.ProcessEnv, cwd: string, override?: string): string {
   if (override) return path.resolve(cwd, override);
-  const home = env.STELLA_HOME && env.STELLA_HOME !== '' ? env.STELLA_HOME : '.stella';
-  return path.resolve(cwd, home, 'index.db');
+  return path.join(stellaHome(env, cwd), 'index.db');
 }
 
 import { StellaError } from '../core/errors.js';

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { COMMANDS } from './registry.js';
 import { EXIT, type CliContext, type Command } from './command.js';
 import { isStellaError } from '../core/errors.js';
+import { stellaHome } from '../adapters/blob-store.js';
 
 const VERSION = '0.1.0';
 
@@ -52,7 +53,7 @@ export async function main(ctx: CliContext): Promise<number> {
 }
 
 function defaultInteractiveArgv(ctx: CliContext): string[] {
-  const home = path.resolve(ctx.cwd, ctx.env.STELLA_HOME || '.stella');
+  const home = stellaHome(ctx.env, ctx.cwd);
   // The demo history carries its own "now" (demo --open applies it); a real index opens on the real clock.
   const realIndex = existsSync(path.join(home, 'index.db')) && !existsSync(path.join(home, 'demo/.complete.json'));
   return realIndex ? ['tui'] : ['demo', '--open'];

@@ -18,6 +18,7 @@ import type { OsvRecord, OsvRecordEntry, ScanPackage } from './types.js';
 import { comparatorFor, compareSemver, type Comparator } from './versions/index.js';
 import { normalizePypiName } from './purl.js';
 import { severityOf } from './severity.js';
+import { isObject } from '../core/guards.js';
 
 export interface MatchOptions {
   /**
@@ -66,10 +67,6 @@ function compareCodeUnits(a: string, b: string): number {
 
 function invalid(entry: OsvRecordEntry, segments: Array<string | number>, what: string): StellaError {
   return new StellaError('RECORD_INVALID', `OSV record: ${what}`, { file: entry.path, path: jsonPath(segments) });
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 function checkStringArray(entry: OsvRecordEntry, v: unknown, at: Array<string | number>): void {

@@ -4,6 +4,7 @@ import { StellaError, jsonPath } from '../errors.js';
 import type { MismatchReason } from '../formats.js';
 import { cellsOf, type BucketCounts, type Counts, type ReplayFacts } from '../fidelity/index.js';
 import { evaluateGate, type GateResult, type GateState } from '../gate/index.js';
+import { isObject as isObj } from '../guards.js';
 
 export interface CanaryEntry {
   id: string;
@@ -21,8 +22,6 @@ export interface CanarySet {
   canaries: CanaryEntry[];
 }
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 /** Validate canaries.json; the first problem is thrown with its JSON path. */

@@ -4,6 +4,7 @@ import { compareCodeUnits } from '../canonical/jcs.js';
 import { jsonPath } from '../errors.js';
 import { ARTIFACT_NAMES, type ArtifactName, type Digest } from '../formats.js';
 import type { PlannedRun, RunSettings, VariationName } from './plan.js';
+import { isObject } from '../guards.js';
 
 export const CHAOS_REPORT_VERSION = '1.0';
 
@@ -104,10 +105,6 @@ export function jsonDifferences(a: unknown, b: unknown, limit = MAX_DIFFERENCES)
   };
   walk(a, b, []);
   return { list, total };
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function sameLeaf(x: unknown, y: unknown): boolean {

@@ -3,13 +3,12 @@
 // a same-length array whose items are a permutation is reported once as a permutation, not per item.
 import { canonicalString, compareCodeUnits } from '../canonical/index.js';
 import { jsonPath } from '../errors.js';
+import { isObject as isObj } from '../guards.js';
 
 export type LeafDiff =
   | { kind: 'value'; path: string; segments: Array<string | number>; before: unknown; after: unknown }
   | { kind: 'permutation'; path: string; segments: Array<string | number> };
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Up to `limit` differences between `a` and `b`, in document order (keys in code-unit order). */
 export function diffLeaves(a: unknown, b: unknown, limit = Number.POSITIVE_INFINITY): LeafDiff[] {

@@ -2,9 +2,9 @@
 // indexed by identity so two 50k-component scans compare in linear time.
 import type { Decision, Finding, Severity } from '../formats.js';
 import type { ReasonRef } from './types.js';
+import { isObject as isObj } from '../guards.js';
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
 
 /**

@@ -3,6 +3,7 @@
 import { StellaError, jsonPath } from '../errors.js';
 import { DIGEST_RE, type ScanManifest } from '../formats.js';
 import { parseJsonBytes } from '../json/parse.js';
+import { isObject, RFC3339 } from '../guards.js';
 
 export interface ManifestError {
   path: string;
@@ -16,7 +17,6 @@ export type ManifestValidation = { ok: true; manifest: ScanManifest } | { ok: fa
 export const SUPPORTED_MAJOR = 1;
 
 // RFC 3339 date-time with a zone (Z or ±hh:mm); fractional seconds allowed.
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 /** Values that mean "not pinned": legal in historical manifests, classified at replay time. */
 export const UNPINNED = new Set(['latest', '']);
 
@@ -160,10 +160,6 @@ export function unpinnedFields(m: ScanManifest): string[] {
 
 export function isPinned(m: ScanManifest): boolean {
   return unpinnedFields(m).length === 0;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function isObjectAt(root: unknown, segs: ReadonlyArray<string>): boolean {

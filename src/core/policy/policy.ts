@@ -22,6 +22,7 @@
 import { StellaError, jsonPath } from '../errors.js';
 import { canonicalBytes, canonicalDigest, compareCodeUnits } from '../canonical/jcs.js';
 import type { Decision, Digest, Finding, Severity, VerdictDoc, VerdictReason } from '../formats.js';
+import { isObject } from '../guards.js';
 
 export type Threshold = 'critical' | 'high' | 'medium' | 'low' | 'never';
 const THRESHOLDS: readonly Threshold[] = ['critical', 'high', 'medium', 'low', 'never'];
@@ -343,8 +344,7 @@ export function diffPolicies(a: CompiledPolicy, b: CompiledPolicy): PolicyChange
     vex: Object.fromEntries(p.vex.map((v) => [`${v.vulnerability} ${v.product}`, v])),
   });
   const walk = (x: unknown, y: unknown, segs: Seg[]) => {
-    const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-    if (isObj(x) && isObj(y)) {
+    if (isObject(x) && isObject(y)) {
       const keys = [...new Set([...Object.keys(x), ...Object.keys(y)])].sort(compareCodeUnits);
       for (const k of keys) walk(x[k], y[k], [...segs, k]);
       return;

@@ -58,9 +58,7 @@ export function textOf(file: InputFile): string {
   return decodeUtf8(file.bytes, file.name);
 }
 
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
+export { isObject } from '../../core/guards.js';
 
 /** Require a string at a JSON path, naming the path when it is missing or of another type. */
 export function needString(v: unknown, file: string, segs: Array<string | number>): string {
