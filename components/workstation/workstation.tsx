@@ -83,7 +83,7 @@ export function WorkstationView({ state: s, theme, onPick }: { state: Workstatio
   const extra = msg.length - 1;
   let body: React.JSX.Element;
   if (s.modal.kind === 'tagPick') {
-    body = <Box flexDirection="column" height={listRows(s) + 1}><TagPicker count={s.modal.ids?.length ?? s.marks.size} index={s.modal.index} theme={theme} onPick={onPick ?? (() => undefined)} /></Box>;
+    body = <Box flexDirection="column" height={listRows(s) + 1}><TagPicker count={s.modal.ids?.length ?? s.marks.size} index={s.modal.index} theme={theme} isFocused={false} onPick={onPick ?? (() => undefined)} /></Box>;
   } else if (s.screen === 'dashboard') {
     body = <Dashboard data={s.dashboard} width={w} height={s.height - extra} theme={theme} />;
   } else if (s.screen === 'replays') {
