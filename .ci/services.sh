@@ -4,7 +4,7 @@
 #
 #   start_postgres  a PostgreSQL 15 cluster as the `postgres` user, on a unix socket in a temp dir only
 #                   (listen_addresses=''), exports STELLA_TEST_PG=postgres://postgres@/postgres?host=DIR
-#   start_docker2   a second dockerd on unix:///run/stella-docker2.sock with its own data-root, exec-root
+#   start_docker2   a second dockerd on unix:///run/stella-docker2.sock (or $STELLA_DOCKER2_SOCK) with its own data-root, exec-root
 #                   and pidfile, no bridge/iptables; exports STELLA_TEST_DOCKER2=unix:///run/stella-docker2.sock
 #   start_sshd      sshd on 127.0.0.1:STELLA_TEST_SSH_PORT, key auth only, host and client keys generated in
 #                   a temp dir; exports STELLA_TEST_SSH_PORT, STELLA_TEST_SSH_KEY, STELLA_TEST_SSH_USER
@@ -41,7 +41,7 @@ start_postgres() {
 }
 
 start_docker2() {
-  local sock=/run/stella-docker2.sock dir pid
+  local sock=${STELLA_DOCKER2_SOCK:-/run/stella-docker2.sock} dir pid
   export STELLA_TEST_DOCKER2="unix://$sock"
   if DOCKER_HOST="$STELLA_TEST_DOCKER2" docker info >/dev/null 2>&1; then
     svc_log "second engine already answers on $sock (reused, not stopped)"
