@@ -11,12 +11,15 @@
 //    minimum get the minimum, the rest share what is left in proportion to their sizes, rounded by
 //    largest remainder (ties by stratum key). When N cannot give every stratum its minimum, strata
 //    take one scan each in turn, largest first.
-// 4. Within a stratum, scans not replayed in the last `recentDays` come first; each group in an order
-//    shuffled by a PRNG seeded from the seed and the stratum's key, so adding a stratum does not move
-//    the picks of the others.
+// 4. Within a stratum, scans not replayed in the last `recentDays` come first; within each group the
+//    scans with the smallest rank are taken, where a scan's rank is the first draw of the seeded PRNG
+//    (src/core/seeded-random.ts) started from the seed mixed with a hash of its scan id (ties by
+//    scan id). Ranks depend on nothing but the seed and the id, so the answer does not depend on the
+//    order candidates arrive in, no global sort of a million scans is needed, and adding scans to one
+//    stratum does not move the picks of another with the same allocation.
 import { compareCodeUnits } from '../canonical/jcs.js';
 import { StellaError } from '../errors.js';
-import { mulberry32, shuffled } from '../seeded-random.js';
+import { mulberry32 } from '../seeded-random.js';
 
 export const STRATUM_DIMS = ['ecosystem', 'base_os', 'regulated', 'scanner'] as const;
 export type StratumDim = (typeof STRATUM_DIMS)[number];
@@ -104,7 +107,7 @@ function label(c: SampleCandidate, d: StratumDim): string {
   }
 }
 
-/** FNV-1a over UTF-16 code units: a stable 32-bit hash to derive one PRNG stream per stratum. */
+/** FNV-1a over UTF-16 code units: a stable 32-bit hash of a scan id, mixed into the seed. */
 function fnv1a(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) {
@@ -193,58 +196,101 @@ export function allocate(sizes: readonly number[], n: number, minPer: number): n
   return alloc;
 }
 
+interface Ranked {
+  c: SampleCandidate;
+  rank: number;
+}
+
+const byRank = (a: Ranked, b: Ranked): number => a.rank - b.rank || compareCodeUnits(a.c.scan_id, b.c.scan_id);
+
+/**
+ * The k candidates of smallest rank, in rank order. Ranks are computed here, once per candidate, and
+ * only the k-long buffer holds ranked entries, so a large stratum costs no sort and little garbage.
+ */
+function smallest(xs: readonly SampleCandidate[], k: number, rankOf: (c: SampleCandidate) => number): Ranked[] {
+  if (k <= 0) return [];
+  if (k * 16 >= xs.length) return xs.map((c) => ({ c, rank: rankOf(c) })).sort(byRank).slice(0, k);
+  const buf: Ranked[] = [];
+  for (const c of xs) {
+    const x = { c, rank: rankOf(c) };
+    if (buf.length === k && byRank(x, buf[k - 1]) >= 0) continue;
+    let lo = 0;
+    let hi = buf.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (byRank(buf[mid], x) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    buf.splice(lo, 0, x);
+    if (buf.length > k) buf.pop();
+  }
+  return buf;
+}
+
 export function sampleScans(candidates: readonly SampleCandidate[], options: SampleOptions): SampleResult {
   const o = check(options);
   const to = time(o.now, 'now');
   const from = to - o.windowDays * DAY_MS;
   const recentFrom = to - o.recentDays * DAY_MS;
-  const sorted = [...candidates].sort((a, b) => compareCodeUnits(a.scan_id, b.scan_id));
-  for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i].scan_id === sorted[i - 1].scan_id) throw new StellaError('USAGE', `scan ${sorted[i].scan_id} is a candidate twice`);
-  }
-  const keyOf = (c: SampleCandidate) => (o.by.length ? o.by.map((d) => `${d}=${label(c, d)}`).join(',') : 'all');
   const isRecent = (c: SampleCandidate) => c.last_replayed_at !== null && time(c.last_replayed_at, `last replay of ${c.scan_id}`) >= recentFrom;
+  const rankOf = (c: SampleCandidate) => mulberry32((o.seed ^ fnv1a(c.scan_id)) >>> 0)();
 
   interface Stratum {
+    key: string;
     labels: Partial<Record<StratumDim, string>>;
-    members: SampleCandidate[];
+    fresh: SampleCandidate[];
+    recent: SampleCandidate[];
     canaries: SampleCandidate[];
   }
+  // Strata found through one small map per dimension (label value → next level), so a million
+  // candidates cost a few short-string lookups each instead of building and hashing a key string.
+  type Level = Map<string, Level | Stratum>;
+  const root: Level = new Map();
   const strata = new Map<string, Stratum>();
-  const stratum = (c: SampleCandidate) => {
-    const key = keyOf(c);
-    let s = strata.get(key);
+  const stratumOf = (c: SampleCandidate): Stratum => {
+    let level = root;
+    for (let j = 0; j < o.by.length - 1; j++) {
+      const v = label(c, o.by[j]);
+      let next = level.get(v) as Level | undefined;
+      if (!next) level.set(v, (next = new Map()));
+      level = next;
+    }
+    const last = o.by.length ? label(c, o.by[o.by.length - 1]) : 'all';
+    let s = level.get(last) as Stratum | undefined;
     if (!s) {
-      s = { labels: Object.fromEntries(o.by.map((d) => [d, label(c, d)])), members: [], canaries: [] };
+      const key = o.by.length ? o.by.map((d) => `${d}=${label(c, d)}`).join(',') : 'all';
+      s = { key, labels: Object.fromEntries(o.by.map((d) => [d, label(c, d)])), fresh: [], recent: [], canaries: [] };
+      level.set(last, s);
       strata.set(key, s);
     }
     return s;
   };
-  for (const c of sorted) {
-    if (c.canary) stratum(c).canaries.push(c);
-    else {
+  for (const c of candidates) {
+    if (!c.canary) {
       const t = time(c.created_at, `created_at of ${c.scan_id}`);
-      if (t > from && t <= to) stratum(c).members.push(c);
+      if (!(t > from && t <= to)) continue;
     }
+    const s = stratumOf(c);
+    (c.canary ? s.canaries : isRecent(c) ? s.recent : s.fresh).push(c);
   }
   const keys = [...strata.keys()].sort(compareCodeUnits);
-  const sizes = keys.map((k) => strata.get(k)!.members.length);
+  const sizes = keys.map((k) => strata.get(k)!.fresh.length + strata.get(k)!.recent.length);
   const alloc = allocate(sizes, o.n, o.minPerStratum);
   const population = sizes.reduce((a, b) => a + b, 0);
 
   const chosen: SampleChoice[] = [];
   const rows: StratumRow[] = keys.map((key, i) => {
     const s = strata.get(key)!;
-    const rnd = mulberry32((o.seed ^ fnv1a(key)) >>> 0);
-    const fresh = s.members.filter((c) => !isRecent(c));
-    const recent = s.members.filter(isRecent);
-    // Shuffle both groups from one stream in a fixed order, fresh first.
-    const order = [...shuffled(fresh, rnd), ...shuffled(recent, rnd)];
-    for (const c of order.slice(0, alloc[i])) chosen.push({ scan_id: c.scan_id, stratum: key, reason: 'sampled', recent: isRecent(c) });
+    for (const r of smallest(s.fresh, alloc[i], rankOf)) chosen.push({ scan_id: r.c.scan_id, stratum: key, reason: 'sampled', recent: false });
+    for (const r of smallest(s.recent, alloc[i] - s.fresh.length, rankOf)) chosen.push({ scan_id: r.c.scan_id, stratum: key, reason: 'sampled', recent: true });
     for (const c of s.canaries) chosen.push({ scan_id: c.scan_id, stratum: key, reason: 'canary', recent: isRecent(c) });
-    return { key, labels: s.labels, population: s.members.length, recent: recent.length, share: population ? s.members.length / population : 0, allocated: alloc[i], canaries: s.canaries.length };
+    return { key, labels: s.labels, population: sizes[i], recent: s.recent.length, share: population ? sizes[i] / population : 0, allocated: alloc[i], canaries: s.canaries.length };
   });
   chosen.sort((a, b) => compareCodeUnits(a.scan_id, b.scan_id));
+  // Scan ids are unique in either store; a repeated one among the picks means the caller's query is wrong.
+  for (let i = 1; i < chosen.length; i++) {
+    if (chosen[i].scan_id === chosen[i - 1].scan_id) throw new StellaError('USAGE', `scan ${chosen[i].scan_id} is a candidate twice`);
+  }
   return {
     n: o.n,
     by: [...o.by],
