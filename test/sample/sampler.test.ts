@@ -63,6 +63,18 @@ describe('sampleScans', () => {
     expect(a.chosen.map((x) => x.scan_id)).toEqual([...a.chosen.map((x) => x.scan_id)].sort());
   });
 
+  it('adding scans to one stratum leaves the picks of a stratum with the same allocation unchanged', () => {
+    const pop = population();
+    const more = [...pop, ...['m1', 'm2', 'm3'].map((id) => ({ ...pop[0], scan_id: `scan_${id}`, ecosystem: 'maven', created_at: iso(nowMs - DAY) }))];
+    const a = sampleScans(pop, base);
+    const b = sampleScans(more, base);
+    const picks = (r: ReturnType<typeof sampleScans>, k: string) => r.chosen.filter((c) => c.stratum === k).map((c) => c.scan_id);
+    const same = a.strata.filter((s) => b.strata.find((t) => t.key === s.key)!.allocated === s.allocated);
+    expect(same.length).toBeGreaterThan(0);
+    for (const s of same) expect(picks(b, s.key), s.key).toEqual(picks(a, s.key));
+    expect(picks(b, 'ecosystem=maven')).toHaveLength(1);
+  });
+
   it('allocates in proportion to stratum size, only from the window, and chooses exactly the allocation', () => {
     const pop = population();
     const r = sampleScans(pop, base);
