@@ -142,6 +142,31 @@ describe('sampleScans', () => {
     expect(mixed.chosen.filter((c) => pop.find((p) => p.scan_id === c.scan_id)!.last_replayed_at?.startsWith(iso(nowMs - 2 * DAY).slice(0, 10))).length).toBeGreaterThan(0);
   });
 
+  it('decides the window edges by time, whatever the offset (the window is (now - 30d, now])', () => {
+    const mk = (scan_id: string, created_at: string, last_replayed_at: string | null = null): SampleCandidate => ({
+      scan_id, created_at, ecosystem: 'npm', base_os: 'x', regulated: false, scanner: '1', last_replayed_at,
+    });
+    // from = 2026-03-01T23:00:00Z, to = 2026-03-31T23:00:00Z
+    const pop = [
+      mk('a_exactly_from', '2026-03-01T23:00:00.000Z'),
+      mk('b_before_from', '2026-03-01T22:59:59Z'),
+      mk('c_after_from', '2026-03-01T23:00:01Z'),
+      mk('d_offset_before', '2026-03-02T00:30:00+02:00'),
+      mk('e_offset_after', '2026-03-01T20:30:00-03:00'),
+      mk('f_exactly_now', '2026-03-31T23:00:00Z'),
+      mk('g_after_now', '2026-03-31T23:00:00.001Z'),
+      mk('h_next_day_offset', '2026-04-01T00:30:00+02:00'),
+      mk('k_next_day_offset_after', '2026-04-01T00:30:00+01:00'),
+      mk('i_inside', '2026-03-15T12:00:00Z', '2026-03-25T23:00:00Z'),
+      mk('j_inside', '2026-03-16T12:00:00Z', '2026-03-24T22:59:59Z'),
+    ];
+    const r = sampleScans(pop, { ...base, n: 100 });
+    expect(r.chosen.map((c) => c.scan_id)).toEqual(['c_after_from', 'e_offset_after', 'f_exactly_now', 'h_next_day_offset', 'i_inside', 'j_inside']);
+    // recentDays 7: from 2026-03-24T23:00:00Z on.
+    expect(r.chosen.filter((c) => c.recent).map((c) => c.scan_id)).toEqual(['i_inside']);
+    expect(() => sampleScans([mk('z', '2026-03-1xT00:00:00Z')], base)).toThrow(/created_at of z is not an RFC 3339 time: '2026-03-1xT00:00:00Z'/);
+  });
+
   it('returns a strata table over every requested dimension', () => {
     const r = sampleScans(population(), { ...base, by: ['regulated', 'scanner'] });
     expect(r.strata.map((s) => s.key)).toEqual(['regulated=false,scanner=1.4.0', 'regulated=false,scanner=1.5.0-rc1', 'regulated=true,scanner=1.4.0', 'regulated=true,scanner=1.5.0-rc1']);

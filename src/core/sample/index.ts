@@ -117,10 +117,32 @@ function fnv1a(s: string): number {
   return h >>> 0;
 }
 
-function time(s: string, what: string): number {
+function time(s: string, what: () => string): number {
   const t = Date.parse(s);
-  if (Number.isNaN(t)) throw new StellaError('USAGE', `${what} is not an RFC 3339 time: '${s}'`);
+  if (Number.isNaN(t)) throw new StellaError('USAGE', `${what()} is not an RFC 3339 time: '${s}'`);
   return t;
+}
+
+const DIGIT = (c: number) => c >= 48 && c <= 57;
+const DATE_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9];
+
+/**
+ * Compare the time `s` with `ms` (whose UTC day is `day`): negative before, 0 at, positive after.
+ * Over a million candidates Date.parse dominated the sampler, so a UTC (`…Z`) time on another day than
+ * `day` is decided by comparing its `YYYY-MM-DD` prefix; the same day, or another offset, is parsed.
+ */
+function compareTime(s: string, ms: number, day: string, what: () => string): number {
+  if (s.length >= 20 && s.charCodeAt(s.length - 1) === 90 && s.charCodeAt(10) === 84 && s.charCodeAt(4) === 45 && s.charCodeAt(7) === 45) {
+    let shaped = true;
+    for (const i of DATE_DIGITS) shaped &&= DIGIT(s.charCodeAt(i));
+    if (shaped) {
+      for (let i = 0; i < 10; i++) {
+        const d = s.charCodeAt(i) - day.charCodeAt(i);
+        if (d !== 0) return d;
+      }
+    }
+  }
+  return time(s, what) - ms;
 }
 
 function check(opts: SampleOptions): Required<SampleOptions> {
@@ -229,10 +251,13 @@ function smallest(xs: readonly SampleCandidate[], k: number, rankOf: (c: SampleC
 
 export function sampleScans(candidates: readonly SampleCandidate[], options: SampleOptions): SampleResult {
   const o = check(options);
-  const to = time(o.now, 'now');
+  const to = time(o.now, () => 'now');
   const from = to - o.windowDays * DAY_MS;
   const recentFrom = to - o.recentDays * DAY_MS;
-  const isRecent = (c: SampleCandidate) => c.last_replayed_at !== null && time(c.last_replayed_at, `last replay of ${c.scan_id}`) >= recentFrom;
+  const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  const [fromDay, toDay, recentDay] = [dayOf(from), dayOf(to), dayOf(recentFrom)];
+  const isRecent = (c: SampleCandidate) =>
+    c.last_replayed_at !== null && compareTime(c.last_replayed_at, recentFrom, recentDay, () => `last replay of ${c.scan_id}`) >= 0;
   const rankOf = (c: SampleCandidate) => mulberry32((o.seed ^ fnv1a(c.scan_id)) >>> 0)();
 
   interface Stratum {
@@ -267,8 +292,8 @@ export function sampleScans(candidates: readonly SampleCandidate[], options: Sam
   };
   for (const c of candidates) {
     if (!c.canary) {
-      const t = time(c.created_at, `created_at of ${c.scan_id}`);
-      if (!(t > from && t <= to)) continue;
+      const what = () => `created_at of ${c.scan_id}`;
+      if (!(compareTime(c.created_at, from, fromDay, what) > 0 && compareTime(c.created_at, to, toDay, what) <= 0)) continue;
     }
     const s = stratumOf(c);
     (c.canary ? s.canaries : isRecent(c) ? s.recent : s.fresh).push(c);
