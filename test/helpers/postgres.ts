@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 
 const BIN = process.env.STELLA_PG_BIN ?? '/usr/lib/postgresql/15/bin';
 
@@ -71,40 +71,57 @@ async function ping(url: string): Promise<void> {
   }
 }
 
-/** A reachable PostgreSQL server for this test file; throws (never skips) when there is none. */
-export async function requirePostgres(): Promise<PgTestServer> {
-  let url = process.env.STELLA_TEST_PG;
+/**
+ * A reachable PostgreSQL server for this test file. Call it at the top level of the file (it registers
+ * the file's beforeAll/afterAll: hooks added later are not run); the beforeAll throws, failing every
+ * test, when there is no server and none can be started — never a skip.
+ */
+export function requirePostgres(): PgTestServer {
+  let url: string | undefined;
   let stop: (() => void) | null = null;
-  try {
-    if (!url) ({ url, stop } = startOwnCluster());
-    await ping(url);
-  } catch (e) {
-    stop?.();
-    throw new Error(
-      `PostgreSQL unavailable (${(e as Error).message}); CI exports STELLA_TEST_PG from .ci/services.sh ` +
-        `(start_postgres), otherwise the test starts a cluster with ${BIN}/initdb as the postgres user (CI=${process.env.CI ?? 'unset'})`,
-    );
-  }
-  const server = url;
   const made: string[] = [];
-  afterAll(async () => {
-    if (made.length) {
-      const c = new pg.Client({ connectionString: server });
-      await c.connect();
-      try {
-        for (const db of made) await c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
-      } finally {
-        await c.end();
-      }
+  beforeAll(async () => {
+    try {
+      url = process.env.STELLA_TEST_PG;
+      if (!url) ({ url, stop } = startOwnCluster());
+      await ping(url);
+    } catch (e) {
+      stop?.();
+      stop = null;
+      url = undefined;
+      throw new Error(
+        `PostgreSQL unavailable (${(e as Error).message}); CI exports STELLA_TEST_PG from .ci/services.sh ` +
+          `(start_postgres), otherwise the test starts a cluster with ${BIN}/initdb as the postgres user (CI=${process.env.CI ?? 'unset'})`,
+      );
     }
-    stop?.();
-  });
+  }, 120_000);
+  afterAll(async () => {
+    try {
+      if (url && made.length) {
+        const c = new pg.Client({ connectionString: url });
+        await c.connect();
+        try {
+          for (const db of made) await c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+        } finally {
+          await c.end();
+        }
+      }
+    } finally {
+      stop?.();
+    }
+  }, 60_000);
+  const server = () => {
+    if (!url) throw new Error('requirePostgres(): the server is not up (call it at the top level of the test file)');
+    return url;
+  };
   return {
-    url: server,
+    get url() {
+      return server();
+    },
     async freshDatabase() {
       // A random name isolates test files sharing CI's server; it never reaches an output.
       const db = `stella_t_${randomBytes(6).toString('hex')}`;
-      const c = new pg.Client({ connectionString: server });
+      const c = new pg.Client({ connectionString: server() });
       await c.connect();
       try {
         await c.query(`CREATE DATABASE ${db}`);
@@ -112,7 +129,7 @@ export async function requirePostgres(): Promise<PgTestServer> {
         await c.end();
       }
       made.push(db);
-      return withDatabase(server, db);
+      return withDatabase(server(), db);
     },
   };
 }

@@ -2,7 +2,7 @@
 // dashboard and the rules only naming series `stella metrics` prints, the systemd units verified by
 // systemd-analyze, the Kubernetes manifests running the right commands.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
@@ -12,6 +12,13 @@ import { REPO } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const OPS = path.join(REPO, 'ops');
+// Scratch space for the tests below (tempDir registers its cleanup at collection time).
+const scratch = tempDir('stella-ops-');
+const scratchDir = (name: string) => {
+  const dir = path.join(scratch, name);
+  mkdirSync(dir);
+  return dir;
+};
 
 function run(cmd: string, args: string[], opts: { cwd?: string; input?: string } = {}) {
   const r = spawnSync(cmd, args, { cwd: opts.cwd, input: opts.input, encoding: 'utf8', timeout: 120_000 });
@@ -92,7 +99,7 @@ describe('Prometheus rules', () => {
   }, 120_000);
 
   it('the unit tests catch a wrong threshold (promtool test fails when the rule is off by a point)', () => {
-    const dir = tempDir();
+    const dir = scratchDir('rules');
     for (const f of ['stella-rules.yml', 'stella-rules.test.yml']) copyFileSync(path.join(OPS, 'prometheus', f), path.join(dir, f));
     const rules = readFileSync(path.join(dir, 'stella-rules.yml'), 'utf8');
     writeFileSync(path.join(dir, 'stella-rules.yml'), rules.replace('< 0.95 - 1e-9', '< 0.94 - 1e-9'));
@@ -125,7 +132,7 @@ describe('metric names', () => {
   });
 
   it('every dashboard expression is valid PromQL (checked by promtool as recording rules)', () => {
-    const dir = tempDir();
+    const dir = scratchDir('dashboard');
     const exprs = dashboardExprs().filter((e) => e.where.startsWith('panel'));
     const rules = {
       groups: [{ name: 'dashboard', rules: exprs.map((e, i) => ({ record: `stella:dashboard_${i}`, expr: e.expr.replace(/\$__range/g, '30d').replace(/\$\w+/g, '.*') })) }],
@@ -142,7 +149,7 @@ describe('systemd units', () => {
 
   it('pass systemd-analyze verify with no warnings', () => {
     expect(units).toEqual(['stella-metrics.service', 'stella-nightly.service', 'stella-nightly.timer', 'stella-worker@.service']);
-    const dir = tempDir();
+    const dir = scratchDir('systemd');
     for (const u of units) copyFileSync(path.join(OPS, 'systemd', u), path.join(dir, u));
     const r = run('systemd-analyze', ['verify', '--man=no', 'stella-nightly.service', 'stella-nightly.timer', 'stella-worker@engine1.service', 'stella-metrics.service'], { cwd: dir });
     expect(r.out).toBe('');

@@ -4,10 +4,10 @@ import Database from 'better-sqlite3';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { openPool, redactUrl } from '../../store/postgres/connect.js';
 import { loadMigrations, migrate, schemaVersion } from '../../store/postgres/migrate.js';
-import { requirePostgres, type PgTestServer } from '../helpers/postgres.js';
+import { requirePostgres } from '../helpers/postgres.js';
 import { REPO } from '../helpers/cli.js';
 
 const MIRRORED = ['scan_manifests', 'scan_artifacts', 'feed_snapshots', 'replay_runs', 'tag_events', 'fidelity_daily', 'replay_counts'];
@@ -19,7 +19,7 @@ function sqliteSchema(): Database.Database {
   return db;
 }
 
-let server: PgTestServer;
+const server = requirePostgres();
 const pools: pg.Pool[] = [];
 const pool = (url: string) => {
   const p = openPool(url);
@@ -27,9 +27,6 @@ const pool = (url: string) => {
   return p;
 };
 
-beforeAll(async () => {
-  server = await requirePostgres();
-}, 120_000);
 afterAll(async () => {
   await Promise.all(pools.map((p) => p.end()));
 });

@@ -1,13 +1,13 @@
 // The replay job queue against a real PostgreSQL 15 with several concurrent claimers (each on its own
 // pool, i.e. its own connections, as separate worker processes would be).
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { openPool } from '../../store/postgres/connect.js';
 import { migrate } from '../../store/postgres/migrate.js';
 import { JobQueue, jobKey, type JobSpec, type Lease } from '../../store/postgres/queue.js';
-import { requirePostgres, type PgTestServer } from '../helpers/postgres.js';
+import { requirePostgres } from '../helpers/postgres.js';
 
-let server: PgTestServer;
+const server = requirePostgres();
 const pools: pg.Pool[] = [];
 async function freshQueue(): Promise<{ url: string; queue: JobQueue; pool: pg.Pool }> {
   const url = await server.freshDatabase();
@@ -37,9 +37,6 @@ async function until<T>(what: string, f: () => Promise<T | null>, ms = 15_000): 
   }
 }
 
-beforeAll(async () => {
-  server = await requirePostgres();
-}, 120_000);
 afterAll(async () => {
   await Promise.all(pools.map((p) => p.end()));
 });

@@ -18,10 +18,12 @@ const alive = (pid: number) => {
   }
 };
 
+const scratch = tempDir('stella-ci-svc-');
+
 describe('.ci/services.sh', () => {
   it('starts PostgreSQL, a second dockerd and sshd, each answering; stop_services leaves nothing behind', async () => {
     await requireDocker();
-    const sock = path.join(tempDir('stella-ci-svc-'), 'docker2.sock');
+    const sock = path.join(scratch, 'docker2.sock');
     // Run the functions the way .ci/run does, use each service, then print what was started so the
     // test can check it is gone afterwards.
     const script = `

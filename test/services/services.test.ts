@@ -6,6 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { requirePostgres, withDatabase } from '../helpers/postgres.js';
 import { requireSecondEngine } from '../helpers/docker.js';
 
+const server = requirePostgres();
+const second = requireSecondEngine();
+
 describe('test services', () => {
   it('withDatabase swaps only the database of a socket URL', () => {
     expect(withDatabase('postgres://postgres@/postgres?host=/tmp/x', 'db1')).toBe('postgres://postgres@/db1?host=/tmp/x');
@@ -13,7 +16,6 @@ describe('test services', () => {
   });
 
   it('PostgreSQL 15 answers and hands out isolated databases', async () => {
-    const server = await requirePostgres();
     const [a, b] = [await server.freshDatabase(), await server.freshDatabase()];
     expect(a).not.toBe(b);
     const c = new pg.Client({ connectionString: a });
@@ -36,7 +38,6 @@ describe('test services', () => {
   }, 120_000);
 
   it('the second Docker engine is a different engine from the default one', async () => {
-    const second = await requireSecondEngine();
     const first = new Docker();
     const [one, two] = await Promise.all([first.info(), second.docker.info()]);
     // (Both engines read /etc/docker/key.json, so their IDs can match: the state is what differs.)
