@@ -100,7 +100,7 @@ describe('stella gc', () => {
     expect(done.dry_run).toBe(false);
     expect(done.remove).toEqual(listed.remove);
     expect(done.bytes).toBe(listed.bytes);
-    const after = new Set(blobs.list());
+    const after = new Set<string>(blobs.list());
     expect([...before].filter((x) => !after.has(x)).sort()).toEqual(listed.remove.map((c: { digest: string }) => c.digest));
     // Referenced by: A's record under STELLA_HOME (inputA, feed, policy, its image's archive), B only
     // through the index, C through --records; and the young blob is inside the window.
