@@ -1,0 +1,328 @@
+// The nightly sampler (design note §1.5): pick N historical scans to replay, stratified by any of
+// ecosystem, base OS, regulatory tier and scanner. Pure: the caller hands in the candidate scans (from
+// either store) and the time; the same candidates, options and seed give the same answer on every
+// machine, whatever order the candidates came in.
+//
+// 1. Canaries are always in, on top of N (they are the golden set, replayed every night).
+// 2. The other scans created within the window form the population, grouped into strata by the
+//    chosen dimensions.
+// 3. Allocation is proportional to stratum size with a per-stratum minimum (a small stratum — one
+//    base OS, one scanner — still gets looked at): strata whose proportional share falls below the
+//    minimum get the minimum, the rest share what is left in proportion to their sizes, rounded by
+//    largest remainder (ties by stratum key). When N cannot give every stratum its minimum, strata
+//    take one scan each in turn, largest first.
+// 4. Within a stratum, scans not replayed in the last `recentDays` come first; within each group the
+//    scans with the smallest rank are taken, where a scan's rank is the first draw of the seeded PRNG
+//    (src/core/seeded-random.ts) started from the seed mixed with a hash of its scan id (ties by
+//    scan id). Ranks depend on nothing but the seed and the id, so the answer does not depend on the
+//    order candidates arrive in, no global sort of a million scans is needed, and adding scans to one
+//    stratum does not move the picks of another with the same allocation.
+import { compareCodeUnits } from '../canonical/jcs.js';
+import { StellaError } from '../errors.js';
+import { mulberry32 } from '../seeded-random.js';
+
+export const STRATUM_DIMS = ['ecosystem', 'base_os', 'regulated', 'scanner'] as const;
+export type StratumDim = (typeof STRATUM_DIMS)[number];
+
+export interface SampleCandidate {
+  scan_id: string;
+  /** RFC 3339. */
+  created_at: string;
+  ecosystem: string;
+  base_os: string;
+  regulated: boolean;
+  /** scanner_version. */
+  scanner: string;
+  canary?: boolean;
+  /** finished_at of the newest replay of this scan (RFC 3339), or null when never replayed. */
+  last_replayed_at: string | null;
+}
+
+export interface SampleOptions {
+  n: number;
+  by: readonly StratumDim[];
+  seed: number;
+  /** End of the window (RFC 3339), injected: the core never reads the clock. */
+  now: string;
+  /** Only scans created in the last `windowDays` days are sampled (canaries always are). Default 30. */
+  windowDays?: number;
+  /** Each stratum gets at least this many scans (or all it has). Default 1. */
+  minPerStratum?: number;
+  /** A scan replayed within this many days is picked only after its stratum's other scans. Default 7. */
+  recentDays?: number;
+}
+
+export interface StratumRow {
+  /** `dim=value` pairs joined by `,` in the order of `by` (`all` when `by` is empty). */
+  key: string;
+  labels: Partial<Record<StratumDim, string>>;
+  /** Non-canary scans of the window in this stratum. */
+  population: number;
+  /** Of those, replayed within recentDays. */
+  recent: number;
+  /** population / total population. */
+  share: number;
+  /** Scans allocated (= chosen) from the population. */
+  allocated: number;
+  /** Canaries in this stratum (chosen on top of the allocation). */
+  canaries: number;
+}
+
+export interface SampleChoice {
+  scan_id: string;
+  stratum: string;
+  reason: 'canary' | 'sampled';
+  /** Replayed within recentDays (chosen only because its stratum needed it). */
+  recent: boolean;
+}
+
+export interface SampleResult {
+  n: number;
+  by: StratumDim[];
+  seed: number;
+  window: { from: string; to: string };
+  population: number;
+  /** Sorted by scan_id. */
+  chosen: SampleChoice[];
+  /** Sorted by key. */
+  strata: StratumRow[];
+}
+
+const DAY_MS = 86_400_000;
+
+function label(c: SampleCandidate, d: StratumDim): string {
+  switch (d) {
+    case 'ecosystem':
+      return c.ecosystem;
+    case 'base_os':
+      return c.base_os;
+    case 'regulated':
+      return c.regulated ? 'true' : 'false';
+    case 'scanner':
+      return c.scanner;
+    default: {
+      const _exhaustive: never = d;
+      return _exhaustive;
+    }
+  }
+}
+
+/** FNV-1a over UTF-16 code units: a stable 32-bit hash of a scan id, mixed into the seed. */
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+function time(s: string, what: () => string): number {
+  const t = Date.parse(s);
+  if (Number.isNaN(t)) throw new StellaError('USAGE', `${what()} is not an RFC 3339 time: '${s}'`);
+  return t;
+}
+
+const DIGIT = (c: number) => c >= 48 && c <= 57;
+const DATE_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9];
+
+/**
+ * Compare the time `s` with `ms` (whose UTC day is `day`): negative before, 0 at, positive after.
+ * Over a million candidates Date.parse dominated the sampler, so a UTC (`…Z`) time on another day than
+ * `day` is decided by comparing its `YYYY-MM-DD` prefix; the same day, or another offset, is parsed.
+ */
+function compareTime(s: string, ms: number, day: string, what: () => string): number {
+  if (s.length >= 20 && s.charCodeAt(s.length - 1) === 90 && s.charCodeAt(10) === 84 && s.charCodeAt(4) === 45 && s.charCodeAt(7) === 45) {
+    let shaped = true;
+    for (const i of DATE_DIGITS) shaped &&= DIGIT(s.charCodeAt(i));
+    if (shaped) {
+      for (let i = 0; i < 10; i++) {
+        const d = s.charCodeAt(i) - day.charCodeAt(i);
+        if (d !== 0) return d;
+      }
+    }
+  }
+  return time(s, what) - ms;
+}
+
+function check(opts: SampleOptions): Required<SampleOptions> {
+  const int = (v: number, name: string, lo: number, hi: number) => {
+    if (!Number.isInteger(v) || v < lo || v > hi) throw new StellaError('USAGE', `${name} must be an integer ${lo}..${hi}, got ${v}`);
+    return v;
+  };
+  const seen = new Set<string>();
+  for (const d of opts.by) {
+    if (!(STRATUM_DIMS as readonly string[]).includes(d)) throw new StellaError('USAGE', `cannot stratify by '${d}': use any of ${STRATUM_DIMS.join(',')}`);
+    if (seen.has(d)) throw new StellaError('USAGE', `'${d}' is named twice in --by`);
+    seen.add(d);
+  }
+  return {
+    n: int(opts.n, 'n', 0, 10_000_000),
+    by: opts.by,
+    seed: int(opts.seed, 'seed', 0, 0xffffffff),
+    now: opts.now,
+    windowDays: int(opts.windowDays ?? 30, 'window days', 1, 3650),
+    minPerStratum: int(opts.minPerStratum ?? 1, 'minimum per stratum', 0, 1_000_000),
+    recentDays: int(opts.recentDays ?? 7, 'recent days', 0, 3650),
+  };
+}
+
+/** How many scans each stratum gets (see the header); sizes are in key order, the result too. */
+export function allocate(sizes: readonly number[], n: number, minPer: number): number[] {
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const budget = Math.min(n, total);
+  const mins = sizes.map((s) => Math.min(minPer, s));
+  const alloc = sizes.map(() => 0);
+  if (mins.reduce((a, b) => a + b, 0) > budget) {
+    // Not enough for every minimum: one each in turn, largest stratum first (ties: key order).
+    const order = sizes.map((_, i) => i).sort((a, b) => sizes[b] - sizes[a] || a - b);
+    let left = budget;
+    while (left > 0) {
+      for (const i of order) {
+        if (left === 0) break;
+        if (alloc[i] < mins[i]) {
+          alloc[i]++;
+          left--;
+        }
+      }
+    }
+    return alloc;
+  }
+  const floored = new Set<number>();
+  let shares: number[] = [];
+  for (;;) {
+    const rest = budget - [...floored].reduce((a, i) => a + mins[i], 0);
+    const restSize = sizes.reduce((a, s, i) => (floored.has(i) ? a : a + s), 0);
+    shares = sizes.map((s, i) => (floored.has(i) || restSize === 0 ? 0 : (rest * s) / restSize));
+    const below = sizes.map((_, i) => i).filter((i) => !floored.has(i) && shares[i] < mins[i]);
+    if (below.length === 0) break;
+    for (const i of below) floored.add(i);
+  }
+  let left = budget;
+  sizes.forEach((_, i) => {
+    alloc[i] = floored.has(i) ? mins[i] : Math.floor(shares[i]);
+    left -= alloc[i];
+  });
+  // Largest remainder; ties by key order. A stratum never gets more than it has (share <= size).
+  const byRemainder = sizes
+    .map((_, i) => i)
+    .filter((i) => !floored.has(i))
+    .sort((a, b) => shares[b] - Math.floor(shares[b]) - (shares[a] - Math.floor(shares[a])) || a - b);
+  for (const i of byRemainder) {
+    if (left === 0) break;
+    if (alloc[i] < sizes[i]) {
+      alloc[i]++;
+      left--;
+    }
+  }
+  return alloc;
+}
+
+interface Ranked {
+  c: SampleCandidate;
+  rank: number;
+}
+
+const byRank = (a: Ranked, b: Ranked): number => a.rank - b.rank || compareCodeUnits(a.c.scan_id, b.c.scan_id);
+
+/**
+ * The k candidates of smallest rank, in rank order. Ranks are computed here, once per candidate, and
+ * only the k-long buffer holds ranked entries, so a large stratum costs no sort and little garbage.
+ */
+function smallest(xs: readonly SampleCandidate[], k: number, rankOf: (c: SampleCandidate) => number): Ranked[] {
+  if (k <= 0) return [];
+  if (k * 16 >= xs.length) return xs.map((c) => ({ c, rank: rankOf(c) })).sort(byRank).slice(0, k);
+  const buf: Ranked[] = [];
+  for (const c of xs) {
+    const x = { c, rank: rankOf(c) };
+    if (buf.length === k && byRank(x, buf[k - 1]) >= 0) continue;
+    let lo = 0;
+    let hi = buf.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (byRank(buf[mid], x) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    buf.splice(lo, 0, x);
+    if (buf.length > k) buf.pop();
+  }
+  return buf;
+}
+
+export function sampleScans(candidates: readonly SampleCandidate[], options: SampleOptions): SampleResult {
+  const o = check(options);
+  const to = time(o.now, () => 'now');
+  const from = to - o.windowDays * DAY_MS;
+  const recentFrom = to - o.recentDays * DAY_MS;
+  const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  const [fromDay, toDay, recentDay] = [dayOf(from), dayOf(to), dayOf(recentFrom)];
+  const isRecent = (c: SampleCandidate) =>
+    c.last_replayed_at !== null && compareTime(c.last_replayed_at, recentFrom, recentDay, () => `last replay of ${c.scan_id}`) >= 0;
+  const rankOf = (c: SampleCandidate) => mulberry32((o.seed ^ fnv1a(c.scan_id)) >>> 0)();
+
+  interface Stratum {
+    key: string;
+    labels: Partial<Record<StratumDim, string>>;
+    fresh: SampleCandidate[];
+    recent: SampleCandidate[];
+    canaries: SampleCandidate[];
+  }
+  // Strata found through one small map per dimension (label value → next level), so a million
+  // candidates cost a few short-string lookups each instead of building and hashing a key string.
+  type Level = Map<string, Level | Stratum>;
+  const root: Level = new Map();
+  const strata = new Map<string, Stratum>();
+  const stratumOf = (c: SampleCandidate): Stratum => {
+    let level = root;
+    for (let j = 0; j < o.by.length - 1; j++) {
+      const v = label(c, o.by[j]);
+      let next = level.get(v) as Level | undefined;
+      if (!next) level.set(v, (next = new Map()));
+      level = next;
+    }
+    const last = o.by.length ? label(c, o.by[o.by.length - 1]) : 'all';
+    let s = level.get(last) as Stratum | undefined;
+    if (!s) {
+      const key = o.by.length ? o.by.map((d) => `${d}=${label(c, d)}`).join(',') : 'all';
+      s = { key, labels: Object.fromEntries(o.by.map((d) => [d, label(c, d)])), fresh: [], recent: [], canaries: [] };
+      level.set(last, s);
+      strata.set(key, s);
+    }
+    return s;
+  };
+  for (const c of candidates) {
+    if (!c.canary) {
+      const what = () => `created_at of ${c.scan_id}`;
+      if (!(compareTime(c.created_at, from, fromDay, what) > 0 && compareTime(c.created_at, to, toDay, what) <= 0)) continue;
+    }
+    const s = stratumOf(c);
+    (c.canary ? s.canaries : isRecent(c) ? s.recent : s.fresh).push(c);
+  }
+  const keys = [...strata.keys()].sort(compareCodeUnits);
+  const sizes = keys.map((k) => strata.get(k)!.fresh.length + strata.get(k)!.recent.length);
+  const alloc = allocate(sizes, o.n, o.minPerStratum);
+  const population = sizes.reduce((a, b) => a + b, 0);
+
+  const chosen: SampleChoice[] = [];
+  const rows: StratumRow[] = keys.map((key, i) => {
+    const s = strata.get(key)!;
+    for (const r of smallest(s.fresh, alloc[i], rankOf)) chosen.push({ scan_id: r.c.scan_id, stratum: key, reason: 'sampled', recent: false });
+    for (const r of smallest(s.recent, alloc[i] - s.fresh.length, rankOf)) chosen.push({ scan_id: r.c.scan_id, stratum: key, reason: 'sampled', recent: true });
+    for (const c of s.canaries) chosen.push({ scan_id: c.scan_id, stratum: key, reason: 'canary', recent: isRecent(c) });
+    return { key, labels: s.labels, population: sizes[i], recent: s.recent.length, share: population ? sizes[i] / population : 0, allocated: alloc[i], canaries: s.canaries.length };
+  });
+  chosen.sort((a, b) => compareCodeUnits(a.scan_id, b.scan_id));
+  // Scan ids are unique in either store; a repeated one among the picks means the caller's query is wrong.
+  for (let i = 1; i < chosen.length; i++) {
+    if (chosen[i].scan_id === chosen[i - 1].scan_id) throw new StellaError('USAGE', `scan ${chosen[i].scan_id} is a candidate twice`);
+  }
+  return {
+    n: o.n,
+    by: [...o.by],
+    seed: o.seed,
+    window: { from: new Date(from).toISOString(), to: new Date(to).toISOString() },
+    population,
+    chosen,
+    strata: rows,
+  };
+}

@@ -1,0 +1,176 @@
+// The replay job queue, on PostgreSQL's `FOR UPDATE SKIP LOCKED` directly.
+//
+// Why not pg-boss: the queue needs one table whose rows we can join to the store (scan ids, the
+// nightly batch), leases whose expiry and fencing we define (the replay's exactly-one-record rule rests
+// on them), and nothing running besides PostgreSQL. pg-boss brings its own schema of several tables, a
+// maintenance loop (its own timers for expiry and archiving) and its own retry semantics; the part we
+// need is ~one UPDATE … FROM (SELECT … FOR UPDATE SKIP LOCKED) statement, which PostgreSQL documents for
+// exactly this use.
+//
+// A job's life: queued → leased (claim: attempts + 1, worker_id, leased_until = now() + lease) →
+// done (complete, by the holder of the current attempt while the lease is live) | queued again
+// (fail with a retry delay, or the lease expired and another claim takes it) | failed (attempts used up).
+// `attempts` is the lease's fencing token: heartbeat, complete and fail name the attempt they hold and
+// are refused once it is no longer the current, live one.
+import type pg from 'pg';
+import { StellaError } from '../../src/core/errors.js';
+
+export interface JobSpec {
+  /** Idempotency key: enqueueing a key that exists adds nothing. See `jobKey`. */
+  key: string;
+  scan_id: string;
+  mode: string;
+  payload?: unknown;
+  maxAttempts?: number;
+}
+
+export interface Lease {
+  key: string;
+  scan_id: string;
+  mode: string;
+  payload: unknown;
+  /** 1 on the first claim; the fencing token of this lease. */
+  attempt: number;
+  worker_id: string;
+  leased_until: Date;
+}
+
+export type JobState = 'queued' | 'leased' | 'done' | 'failed';
+
+/** The key of one replay of one scan in one batch (e.g. the nightly run's date): `batch/scan_id/mode`. */
+export function jobKey(batch: string, scanId: string, mode: string): string {
+  for (const [name, v] of [['batch', batch], ['scan_id', scanId], ['mode', mode]] as const) {
+    if (v === '' || v.includes('/')) throw new StellaError('USAGE', `job ${name} must be non-empty and contain no '/', got '${v}'`);
+  }
+  return `${batch}/${scanId}/${mode}`;
+}
+
+const ms = (n: number, what: string): number => {
+  if (!Number.isInteger(n) || n < 1 || n > 86_400_000) throw new StellaError('USAGE', `${what} must be 1 ms to 24 h, got ${n}`);
+  return n;
+};
+
+interface JobRow {
+  job_key: string;
+  scan_id: string;
+  mode: string;
+  payload: unknown;
+  attempts: number;
+  worker_id: string;
+  leased_until: Date;
+}
+
+const toLease = (r: JobRow): Lease => ({
+  key: r.job_key,
+  scan_id: r.scan_id,
+  mode: r.mode,
+  payload: r.payload,
+  attempt: r.attempts,
+  worker_id: r.worker_id,
+  leased_until: r.leased_until,
+});
+
+export class JobQueue {
+  constructor(private readonly pool: pg.Pool) {}
+
+  /** Insert jobs whose keys are new; returns which keys were added and which already existed. */
+  async enqueue(jobs: readonly JobSpec[]): Promise<{ added: string[]; existing: string[] }> {
+    if (jobs.length === 0) return { added: [], existing: [] };
+    const r = await this.pool.query<{ job_key: string }>(
+      `INSERT INTO replay_jobs (job_key, scan_id, mode, payload, max_attempts)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::json[], $5::int[])
+       ON CONFLICT (job_key) DO NOTHING
+       RETURNING job_key`,
+      [jobs.map((j) => j.key), jobs.map((j) => j.scan_id), jobs.map((j) => j.mode), jobs.map((j) => JSON.stringify(j.payload ?? {})), jobs.map((j) => j.maxAttempts ?? 5)],
+    );
+    const added = new Set(r.rows.map((x) => x.job_key));
+    return { added: jobs.filter((j) => added.has(j.key)).map((j) => j.key), existing: jobs.filter((j) => !added.has(j.key)).map((j) => j.key) };
+  }
+
+  /**
+   * Lease up to `limit` jobs for `workerId`: queued ones, and leased ones whose lease expired (their
+   * worker died or stalled), oldest first. Rows another claimer has locked are skipped, not waited on.
+   */
+  async claim(workerId: string, opts: { leaseMs: number; limit?: number }): Promise<Lease[]> {
+    if (workerId === '') throw new StellaError('USAGE', 'a worker id is required to claim jobs');
+    const r = await this.pool.query<JobRow>(
+      `UPDATE replay_jobs j
+          SET state = 'leased', attempts = j.attempts + 1, worker_id = $1,
+              leased_until = now() + $2 * interval '1 millisecond'
+         FROM (SELECT job_key FROM replay_jobs
+                WHERE state IN ('queued', 'leased')
+                  AND (state = 'queued' OR leased_until < now())
+                  AND run_after <= now() AND attempts < max_attempts
+                ORDER BY enqueued_seq
+                LIMIT $3
+                FOR UPDATE SKIP LOCKED) c
+        WHERE j.job_key = c.job_key
+    RETURNING j.job_key, j.scan_id, j.mode, j.payload, j.attempts, j.worker_id, j.leased_until`,
+      [workerId, ms(opts.leaseMs, 'lease'), opts.limit ?? 1],
+    );
+    return r.rows.map(toLease).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  /** Extend a live lease; false when it is lost (expired, re-claimed, or the job is finished). */
+  async heartbeat(lease: Lease, leaseMs: number): Promise<boolean> {
+    const r = await this.pool.query<{ leased_until: Date }>(
+      `UPDATE replay_jobs SET leased_until = now() + $4 * interval '1 millisecond'
+        WHERE job_key = $1 AND worker_id = $2 AND attempts = $3 AND state = 'leased' AND leased_until >= now()
+    RETURNING leased_until`,
+      [lease.key, lease.worker_id, lease.attempt, ms(leaseMs, 'lease')],
+    );
+    if (r.rowCount !== 1) return false;
+    lease.leased_until = r.rows[0].leased_until;
+    return true;
+  }
+
+  /**
+   * Mark the job done with its result. Exactly one completion per job succeeds: the holder of the
+   * current, live lease. A completion for a lost lease (expired, re-claimed, or already done) is refused
+   * (false) and the caller must discard its work.
+   */
+  async complete(lease: Lease, result: unknown): Promise<boolean> {
+    const r = await this.pool.query(
+      `UPDATE replay_jobs SET state = 'done', completed_at = now(), leased_until = NULL, result = $4::json, last_error = NULL
+        WHERE job_key = $1 AND worker_id = $2 AND attempts = $3 AND state = 'leased' AND leased_until >= now()`,
+      [lease.key, lease.worker_id, lease.attempt, JSON.stringify(result ?? null)],
+    );
+    return r.rowCount === 1;
+  }
+
+  /** Give a job back after an error: queued again after `retryAfterMs`, or failed when attempts are used up. */
+  async fail(lease: Lease, error: string, opts: { retryAfterMs?: number } = {}): Promise<{ accepted: boolean; state?: JobState }> {
+    const r = await this.pool.query<{ state: JobState }>(
+      `UPDATE replay_jobs
+          SET state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
+              leased_until = NULL, last_error = $4,
+              run_after = now() + $5 * interval '1 millisecond'
+        WHERE job_key = $1 AND worker_id = $2 AND attempts = $3 AND state = 'leased' AND leased_until >= now()
+    RETURNING state`,
+      [lease.key, lease.worker_id, lease.attempt, error, opts.retryAfterMs ?? 0],
+    );
+    return r.rowCount === 1 ? { accepted: true, state: r.rows[0].state } : { accepted: false };
+  }
+
+  /** Expired leases with no attempts left become `failed` (nobody will claim them again); returns their keys. */
+  async sweep(): Promise<string[]> {
+    const r = await this.pool.query<{ job_key: string }>(
+      `UPDATE replay_jobs SET state = 'failed', leased_until = NULL, last_error = coalesce(last_error, 'lease expired on the last attempt')
+        WHERE state = 'leased' AND leased_until < now() AND attempts >= max_attempts
+    RETURNING job_key`,
+    );
+    return r.rows.map((x) => x.job_key).sort();
+  }
+
+  async counts(): Promise<Record<JobState, number>> {
+    const r = await this.pool.query<{ state: JobState; n: number }>('SELECT state, count(*)::int AS n FROM replay_jobs GROUP BY state');
+    const out: Record<JobState, number> = { queued: 0, leased: 0, done: 0, failed: 0 };
+    for (const row of r.rows) out[row.state] = row.n;
+    return out;
+  }
+
+  async job(key: string): Promise<{ state: JobState; attempts: number; worker_id: string | null; result: unknown; last_error: string | null } | null> {
+    const r = await this.pool.query('SELECT state, attempts, worker_id, result, last_error FROM replay_jobs WHERE job_key = $1', [key]);
+    return r.rows[0] ?? null;
+  }
+}
