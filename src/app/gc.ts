@@ -105,7 +105,7 @@ function sniff(file: string): BlobKind {
   return 'other';
 }
 
-export function planGc(opts: GcOptions): GcPlan {
+export async function planGc(opts: GcOptions): Promise<GcPlan> {
   if (!Number.isInteger(opts.olderThanDays) || opts.olderThanDays < 1) throw new StellaError('USAGE', `--older-than must be at least 1d, got ${opts.olderThanDays}d`);
   const blobs = new BlobStore(opts.home);
   const referenced = new Set<string>();
@@ -119,8 +119,8 @@ export function planGc(opts: GcOptions): GcPlan {
   if (opts.indexPath && existsSync(opts.indexPath)) {
     const store = openStore(opts.indexPath, { readonly: true });
     try {
-      for (const id of store.idsMatching({})) {
-        const r = store.getReplay(id);
+      for (const id of await store.idsMatching({})) {
+        const r = await store.getReplay(id);
         if (!r) continue;
         indexed++;
         addDigests(JSON.stringify([r.manifest, r.executor, r.diff_summary, r.feed_digest, r.manifest_sha256]), referenced);
@@ -132,7 +132,7 @@ export function planGc(opts: GcOptions): GcPlan {
         }
       }
     } finally {
-      store.close();
+      await store.close();
     }
   }
   for (const d of dirs) readRecordDir(d, referenced);

@@ -51,7 +51,7 @@ const command: Command = {
   positionals: false,
   async run({ values }, ctx) {
     const home = stellaHome(ctx.env, ctx.cwd);
-    const plan = planGc({
+    const plan = await planGc({
       home,
       olderThanDays: parseDays(values['older-than']),
       now: resolveNow(values.now, ctx.now),
