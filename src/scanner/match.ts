@@ -7,7 +7,7 @@
 //    (PEP 503: lowercase, `-_.` runs → `-`). Maven names are `group:artifact` in both OSV and ScanPackage.
 //    OS advisories are keyed by source package (dpkg `Source:`, apk origin, source rpm): a package with
 //    a `sourceName` is looked up under it (and its `sourceVersion`, when given, is the version compared);
-//    Red Hat and SUSE records name binary or source rpms, so there the binary name is looked up as well.
+//    rpm distributions' records name binary rpms too, so there the binary name is looked up as well.
 // 2. A package version is affected by an entry when it is listed in `versions`, or when one of the
 //    entry's SEMVER / ECOSYSTEM ranges says so under the OSV evaluation rules: events sorted by version
 //    (`introduced: "0"` first), then `introduced` opens, `fixed` closes at that version, `last_affected`
@@ -361,8 +361,11 @@ function summaryOf(r: OsvRecord): string {
   return first.trim();
 }
 
-/** Ecosystems whose OSV records name binary or source packages: both names are looked up. */
-const BINARY_OR_SOURCE = new Set(['Red Hat', 'SUSE', 'openSUSE']);
+/**
+ * Ecosystems whose OSV records name binary rpms as well as (or instead of) the source rpm: both names
+ * are looked up. (AlmaLinux and Rocky list every subpackage, e.g. `openssl` and `openssl-libs`.)
+ */
+const BINARY_OR_SOURCE = new Set(['Red Hat', 'SUSE', 'openSUSE', 'AlmaLinux', 'Rocky Linux']);
 
 /** The names a package is looked up under: its source package when it has one (OS advisories). */
 function lookupNames(pkg: ScanPackage): string[] {
