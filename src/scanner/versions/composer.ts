@@ -7,6 +7,7 @@
 //   When one version runs out, the rest of the longer decides: a number makes it greater, a word is
 //   compared against `#` (so `1.0 < 1.0.0`, `1.0rc1 < 1.0 < 1.0pl1`).
 // A leading `v`/`V` (tags such as `v1.2.3`, which Composer accepts) is dropped first.
+// (`dev-foo` against a release: PHP ranks the word `dev` lowest, so a branch sorts below 0.)
 import { compareDigits } from './util.js';
 
 const isDigit = (c: string) => c >= '0' && c <= '9';
@@ -96,5 +97,11 @@ export function phpVersionCompare(a: string, b: string): number {
 
 export function compareComposer(a: string, b: string): number {
   if (a === b) return 0;
+  // Branches (`dev-main`, `dev-foo`): Composer orders a branch below every release, and two different
+  // branches not at all (neither <, = nor >). A comparator must answer, so two branches compare by
+  // name, and are never equal (a record listing `dev-master` must not match `dev-foo`).
+  const da = a.startsWith('dev-');
+  const db = b.startsWith('dev-');
+  if (da && db) return a < b ? -1 : 1;
   return phpVersionCompare(a.replace(/^[vV]/, ''), b.replace(/^[vV]/, ''));
 }
