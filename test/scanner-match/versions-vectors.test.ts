@@ -2,7 +2,10 @@
 // A handful of osv-scalibr lines disagree with the tool that defines the ecosystem's order; those are
 // listed in DISPUTED with the real tool's answer (checked by running it) and asserted to give that answer.
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/tmp.js';
 import { compareComposer, compareMaven, compareNuGet, compareRubyGems, compareVersions } from '../../src/scanner/versions/index.js';
 import {
   SCALIBR_SUITE,
@@ -143,6 +146,27 @@ describe('dpkg itself (dpkg --compare-versions, installed on every Debian machin
       const ours = Math.sign(compareVersions('Debian', l.a, l.b));
       if (real !== ours) disagree.push(`${l.file}:${l.line} ${l.a} ${l.b}: dpkg ${real}, ours ${ours}`);
     }
+    expect(disagree).toEqual([]);
+  });
+});
+
+describe('rpm itself (rpm.vercmp of rpm ≥ 4.16, through `rpm --eval` Lua)', () => {
+  it('agrees with our rpm order on every line of redhat-versions.txt', () => {
+    const lines = readVectorFile('osv-scalibr/redhat-versions.txt');
+    const dir = tempDir('stella-rpmvercmp-');
+    const pairs = path.join(dir, 'pairs.txt');
+    writeFileSync(pairs, lines.map((l) => `${l.a} ${l.b}\n`).join(''));
+    // One rpm process for all pairs: Lua reads the file and prints rpm.vercmp(a, b) per line.
+    const lua = `%{lua: for line in io.lines(${JSON.stringify(pairs)}) do local a, b = line:match("^(%S+) (%S+)$"); print(rpm.vercmp(a, b) .. "\\n") end}`;
+    const r = spawnSync('rpm', ['--eval', lua], { encoding: 'utf8' });
+    if (r.error) throw r.error;
+    expect(r.status).toBe(0);
+    const real = r.stdout.split('\n').filter((s) => s !== '').map(Number);
+    expect(real).toHaveLength(lines.length);
+    const disagree = lines.flatMap((l, i) => {
+      const ours = Math.sign(compareVersions('Red Hat', l.a, l.b));
+      return ours === real[i] ? [] : [`${l.file}:${l.line} ${l.a} ${l.b}: rpm ${real[i]}, ours ${ours}`];
+    });
     expect(disagree).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@
 // version and release in turn (`rpmVersionCompare`), for the OSV ecosystems Red Hat, AlmaLinux, Rocky
 // Linux, SUSE, openSUSE, Mageia, openEuler, Azure Linux (CBL-Mariner) and Photon OS.
 //   [epoch:]version[-release]: the epoch is the digits before a `:` (otherwise there is none: 0); the
-//   release follows the `-`. rpmvercmp skips every character that is not an ASCII letter, digit, `~` or
+//   release follows the last `-`. rpmvercmp skips every character that is not an ASCII letter, digit, `~` or
 //   `^`, then compares alternating digit runs (as numbers; a number beats letters) and letter runs (by
 //   code units). `~` sorts before everything, even the end (`1.0~rc1 < 1.0`); `^` sorts after the end
 //   but before any further segment (`1.0 < 1.0^git1 < 1.0.1`). When one string runs out, the longer wins.
@@ -25,7 +25,8 @@ export function parseRpm(input: string): RpmVersion {
     epoch = s.slice(0, colon) || '0';
     s = s.slice(colon + 1);
   }
-  const dash = s.indexOf('-');
+  // The release is what follows the last `-` (rpm's parseEVR).
+  const dash = s.lastIndexOf('-');
   return dash >= 0 ? { epoch, version: s.slice(0, dash), release: s.slice(dash + 1) } : { epoch, version: s, release: null };
 }
 
