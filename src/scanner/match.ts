@@ -392,13 +392,18 @@ function matchedVersion(pkg: ScanPackage): string {
   return pkg.sourceName !== undefined && pkg.sourceVersion !== undefined ? pkg.sourceVersion : pkg.version;
 }
 
-/** Every indexed `affected` entry that names this package, in index order, each once. */
+/** Every indexed `affected` entry that names this package, each once, in record path order. */
 function candidatesFor(index: MatchIndex, pkg: ScanPackage): IndexedAffected[] {
-  const out: IndexedAffected[] = [];
+  const lists: IndexedAffected[][] = [];
   for (const eco of lookupEcosystems(index, pkg)) {
-    for (const name of lookupNames(pkg)) out.push(...(index.byPackage.get(key(eco, name)) ?? []));
+    for (const name of lookupNames(pkg)) {
+      const list = index.byPackage.get(key(eco, name));
+      if (list) lists.push(list);
+    }
   }
-  return out;
+  if (lists.length <= 1) return lists[0] ?? [];
+  // Several keys (release and bare ecosystem, source and binary name): merge back into path order.
+  return lists.flat().sort((a, b) => a.order - b.order || a.affectedIndex - b.affectedIndex);
 }
 
 /**
