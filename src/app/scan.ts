@@ -240,7 +240,7 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
   }
   const dir = path.join(path.resolve(cwd, opts.outDir), manifest.scan_id);
   const outputs = await writeScanRecord(dir, manifest, artifactBytes);
-  const findingsDoc = parseJsonBytes(artifactBytes.findings, ARTIFACT_PATHS.findings) as { findings: unknown[] };
+  const findingsDoc = parseJsonBytes(artifactBytes.findings, ARTIFACT_PATHS.findings) as { findings: unknown[]; notes?: string[] };
   const verdict = parseJsonBytes(artifactBytes.verdict, ARTIFACT_PATHS.verdict) as VerdictDoc;
-  return { dir, manifest, outputs, verdict, findings: findingsDoc.findings.length, packages: parsed.packages.length, notes: parsed.notes };
+  return { dir, manifest, outputs, verdict, findings: findingsDoc.findings.length, packages: parsed.packages.length, notes: [...parsed.notes, ...(findingsDoc.notes ?? [])] };
 }

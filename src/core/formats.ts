@@ -103,6 +103,8 @@ export interface FindingsDoc {
   schema: 'stella-findings/v1';
   scan_id: string;
   findings: Finding[];
+  /** Scan notes (packages whose ecosystem OSV leaves unordered, compared with the generic order); absent when none. */
+  notes?: string[];
 }
 
 // ---- policy verdict v1 ---------------------------------------------------------------------

@@ -1,13 +1,19 @@
 // The matcher: packages × OSV records → findings (SPEC §2).
 //
 // 1. Index every non-withdrawn record's `affected` entries once by (OSV ecosystem, normalised name).
-//    Ecosystem names compare exactly; names exactly too, except PyPI (PEP 503: lowercase, `-_.` runs → `-`).
-//    Maven names are `group:artifact` in both OSV and ScanPackage.
+//    Ecosystem names compare exactly, release included (`Debian:11`, `Ubuntu:22.04:LTS`, `Alpine:v3.19`):
+//    a package of `Debian:11` is looked up under `Debian:11`, and under the bare `Debian` (a record that
+//    names no release covers them all), never under `Debian:12`. Names compare exactly too, except PyPI
+//    (PEP 503: lowercase, `-_.` runs → `-`). Maven names are `group:artifact` in both OSV and ScanPackage.
+//    OS advisories are keyed by source package (dpkg `Source:`, apk origin, source rpm): a package with
+//    a `sourceName` is looked up under it (and its `sourceVersion`, when given, is the version compared);
+//    rpm distributions' records name binary rpms too, so there the binary name is looked up as well.
 // 2. A package version is affected by an entry when it is listed in `versions`, or when one of the
 //    entry's SEMVER / ECOSYSTEM ranges says so under the OSV evaluation rules: events sorted by version
 //    (`introduced: "0"` first), then `introduced` opens, `fixed` closes at that version, `last_affected`
 //    closes just after it. SEMVER ranges compare as SemVer; ECOSYSTEM ranges with the ecosystem's
-//    order. GIT ranges name commits, not versions, and are ignored.
+//    order (chosen from the part of the ecosystem before the first `:`). GIT ranges name commits, not
+//    versions, and are ignored.
 // 3. Records that hit the same package and share an id (directly or through aliases, transitively)
 //    become ONE finding.
 import { createHash } from 'node:crypto';
@@ -15,7 +21,7 @@ import { StellaError, jsonPath } from '../core/errors.js';
 import { canonicalString } from '../core/canonical/jcs.js';
 import type { Digest, Finding, PackageRef } from '../core/formats.js';
 import type { OsvRecord, OsvRecordEntry, ScanPackage } from './types.js';
-import { comparatorFor, compareSemver, type Comparator } from './versions/index.js';
+import { baseEcosystem, comparatorFor, compareSemver, schemeFor, type Comparator } from './versions/index.js';
 import { normalizePypiName } from './purl.js';
 import { severityOf } from './severity.js';
 import { isObject } from '../core/guards.js';
@@ -48,6 +54,8 @@ interface IndexedAffected {
 export interface MatchIndex {
   byPackage: Map<string, IndexedAffected[]>;
   records: number;
+  /** Base ecosystem (before the first `:`) → the full ecosystem strings the records use, sorted. */
+  ecosystems: Map<string, string[]>;
 }
 
 /** Name as compared for matching within an ecosystem. */
@@ -143,7 +151,16 @@ export function buildMatchIndex(records: OsvRecordEntry[]): MatchIndex {
       list.push({ entry, order, affectedIndex, ecosystem: a.package.ecosystem, ranges, versions: a.versions ?? [], fixed });
     });
   });
-  return { byPackage, records: count };
+  const ecosystems = new Map<string, string[]>();
+  for (const list of byPackage.values()) {
+    const eco = list[0].ecosystem;
+    const base = baseEcosystem(eco);
+    const known = ecosystems.get(base);
+    if (!known) ecosystems.set(base, [eco]);
+    else if (!known.includes(eco)) known.push(eco);
+  }
+  for (const list of ecosystems.values()) list.sort(compareCodeUnits);
+  return { byPackage, records: count, ecosystems };
 }
 
 // ---- affectedness ------------------------------------------------------------------------------------
@@ -341,14 +358,75 @@ function summaryOf(r: OsvRecord): string {
   return first.trim();
 }
 
+/**
+ * Ecosystems whose OSV records name binary rpms as well as (or instead of) the source rpm: both names
+ * are looked up. (AlmaLinux and Rocky list every subpackage, e.g. `openssl` and `openssl-libs`.)
+ */
+const BINARY_OR_SOURCE = new Set(['Red Hat', 'SUSE', 'openSUSE', 'AlmaLinux', 'Rocky Linux']);
+
+/** The names a package is looked up under: its source package when it has one (OS advisories). */
+function lookupNames(pkg: ScanPackage): string[] {
+  if (pkg.sourceName === undefined || pkg.sourceName === pkg.name) return [pkg.name];
+  return BINARY_OR_SOURCE.has(baseEcosystem(pkg.ecosystem)) ? [pkg.sourceName, pkg.name] : [pkg.sourceName];
+}
+
+/**
+ * The ecosystems a package is looked up under: its own (with release) and, if that has one, the bare
+ * one. Red Hat records name a product stream (`Red Hat:enterprise_linux:9::appstream`) that an rpm
+ * database does not record, so a `Red Hat:enterprise_linux:9` package takes every stream of its product.
+ */
+function lookupEcosystems(index: MatchIndex, pkg: ScanPackage): string[] {
+  const eco = pkg.ecosystem;
+  const base = baseEcosystem(eco);
+  if (base === eco) return [eco];
+  const out = [eco, base];
+  if (base === 'Red Hat') for (const e of index.ecosystems.get(base) ?? []) if (e.startsWith(`${eco}::`)) out.push(e);
+  return out;
+}
+
+/** The version compared against the records: the source version when the package records one. */
+function matchedVersion(pkg: ScanPackage): string {
+  return pkg.sourceName !== undefined && pkg.sourceVersion !== undefined ? pkg.sourceVersion : pkg.version;
+}
+
+/** Every indexed `affected` entry that names this package, each once, in record path order. */
+function candidatesFor(index: MatchIndex, pkg: ScanPackage): IndexedAffected[] {
+  const lists: IndexedAffected[][] = [];
+  for (const eco of lookupEcosystems(index, pkg)) {
+    for (const name of lookupNames(pkg)) {
+      const list = index.byPackage.get(key(eco, name));
+      if (list) lists.push(list);
+    }
+  }
+  if (lists.length <= 1) return lists[0] ?? [];
+  // Several keys (release and bare ecosystem, source and binary name): merge back into path order.
+  return lists.flat().sort((a, b) => a.order - b.order || a.affectedIndex - b.affectedIndex);
+}
+
+/**
+ * Scan notes for the packages whose versions were compared with the generic fallback order: their
+ * ecosystem is one OSV leaves unordered, so a range verdict on them is a best effort. One note per
+ * package that has at least one record to compare against, sorted.
+ */
+export function genericOrderNotes(packages: ScanPackage[], index: MatchIndex): string[] {
+  const notes = new Set<string>();
+  for (const p of uniqueByPurl(packages)) {
+    if (schemeFor(p.ecosystem) !== 'generic') continue;
+    const compared = candidatesFor(index, p).some((c) => c.versions.length > 0 || c.ranges.some((r) => r.type === 'ECOSYSTEM'));
+    if (compared) notes.add(`${p.purl}: OSV defines no version order for ecosystem ${JSON.stringify(p.ecosystem)}; compared with the generic order`);
+  }
+  return [...notes].sort(compareCodeUnits);
+}
+
 /** Records hitting one package, in visiting order (path order, rotated by `rotate` for a simulated worker). */
 function hitsFor(index: MatchIndex, pkg: ScanPackage, rotate: number): { hits: Hit[]; visited: number } {
-  const candidates = index.byPackage.get(key(pkg.ecosystem, pkg.name)) ?? [];
+  const candidates = candidatesFor(index, pkg);
+  const version = matchedVersion(pkg);
   const hitsByPath = new Map<string, Hit>();
   const n = candidates.length;
   for (let j = 0; j < n; j++) {
     const c = candidates[(j + rotate) % n];
-    if (!affects(c, pkg.version)) continue;
+    if (!affects(c, version)) continue;
     let h = hitsByPath.get(c.entry.path);
     if (!h) hitsByPath.set(c.entry.path, (h = { entry: c.entry, affectedIndexes: [], fixed: [] }));
     h.affectedIndexes.push(c.affectedIndex);

@@ -5,7 +5,7 @@
 import { StellaError } from '../core/errors.js';
 import type { FindingsDoc, ScanManifest, VerdictDoc } from '../core/formats.js';
 import type { CompiledPolicy } from '../core/policy/policy.js';
-import { matchPackages } from './match.js';
+import { buildMatchIndex, genericOrderNotes, matchWithIndex } from './match.js';
 import type { OsvRecordEntry, ScanPackage } from './types.js';
 import type { FaultName } from './faults.js';
 import { buildCycloneDx } from './emit/cyclonedx.js';
@@ -42,7 +42,8 @@ export function runScan(input: RunScanInput): ScanArtifacts {
   if (on('wallclock') && !input.wallclock) throw new StellaError('USAGE', 'fault wallclock needs the wall-clock time from the caller');
   if (on('random-ids') && !input.randomUUID) throw new StellaError('USAGE', 'fault random-ids needs a random UUID source from the caller');
   const clock = m.environment.clock_value;
-  const findings = matchPackages(input.packages, input.records, {
+  const index = buildMatchIndex(input.records);
+  const findings = matchWithIndex(input.packages, index, {
     workerOrder: on('unsorted-workers') ? { cpus: input.cpus ?? m.environment.cpus } : 'sorted',
   });
   const sbom = buildCycloneDx(input.packages, { manifest: m, ...(on('wallclock') ? { wallclock: input.wallclock } : {}) });
@@ -57,7 +58,7 @@ export function runScan(input: RunScanInput): ScanArtifacts {
     clock,
     ...(on('tz-date-rule') ? { dateRuleTimeZone: input.timeZone ?? m.environment.tz } : {}),
   });
-  return { sbom, findings: buildFindings(m.scan_id, findings), vex, verdict };
+  return { sbom, findings: buildFindings(m.scan_id, findings, genericOrderNotes(input.packages, index)), vex, verdict };
 }
 
 /** Serialized artifacts as the scanner writes them: pretty JSON, trailing newline. */

@@ -9,6 +9,7 @@ import {
   compareVersions,
   isPseudoVersion,
   normalizePep440,
+  schemeFor,
 } from '../../src/scanner/versions/index.js';
 
 /** Every pair in `ascending` compares in that order (both directions), equal pairs excluded. */
@@ -189,5 +190,45 @@ describe('fallback and dispatch', () => {
     expect(compareVersions('Go', 'v1.0.0-rc.1', 'v1.0.0')).toBe(-1);
     // `pypi` is not an OSV ecosystem name: generic order, where "rc1" is just text after "1.0".
     expect(compareVersions('pypi', '1.0rc1', '1.0')).toBe(1);
+  });
+});
+
+describe('the orders issue 15 found wrong, per ecosystem', () => {
+  it('pre-releases and tildes sort before the release; equal spellings are equal; v prefixes are understood', () => {
+    const cases: Array<[string, string, string, number]> = [
+      ['Packagist', '5.0.0-beta.1', '5.0.0', -1],
+      ['Packagist', 'v5.0.0', '5.0.0', 0],
+      ['RubyGems', '1.1.0.rc4', '1.1.0', -1],
+      ['Debian:12', '11.0~b6-1', '11.0-1', -1],
+      ['Debian', '0:0.0.0', '0.0.0', 0],
+      ['Ubuntu:22.04:LTS', '1.1.1-1ubuntu2.1~18.04.5', '1.1.1-1ubuntu2.1', -1],
+      ['Alpine:v3.19', '2.4.0_rc3-r0', '2.4.0-r0', -1],
+      ['NuGet', '1.0.0-BETA', '1.0.0-beta', 0],
+      ['NuGet', '1.0.0.1', '1.0.0', 1],
+      ['AlmaLinux:9', '1:3.0.7-1.el9~rc1', '1:3.0.7-1.el9', -1],
+      ['Red Hat:enterprise_linux:9', '1.0^git1', '1.0.1', -1],
+      ['Maven', '2.0-1', '2.0.1', -1],
+      ['Maven', '1.0.0-beta11', '1.0.0-beta.6', -1],
+      ['Maven', '1-1', '1-ga-1', 0],
+      ['Pub', '1.2.3', '1.2.3+1', -1],
+      ['Hex', '1.0.0-rc.1', '1.0.0', -1],
+      ['CRAN', '1.0-2', '1.0.10', -1],
+      ['Hackage', '1.0', '1.0.0', -1],
+    ];
+    for (const [eco, a, b, want] of cases) {
+      expect([eco, a, b, Math.sign(compareVersions(eco, a, b)), Math.sign(compareVersions(eco, b, a))]).toEqual([eco, a, b, want, want === 0 ? 0 : -want]);
+    }
+  });
+
+  it('chooses the order from the ecosystem before the first ":", and only OSV-unordered ecosystems fall back', () => {
+    expect(schemeFor('Ubuntu:Pro:18.04:LTS')).toBe('dpkg');
+    expect(schemeFor('Alpine:v3.19')).toBe('apk');
+    expect(schemeFor('Wolfi')).toBe('apk');
+    expect(schemeFor('Rocky Linux:9')).toBe('rpm');
+    expect(schemeFor('Azure Linux:3')).toBe('rpm');
+    expect(schemeFor('openSUSE:Leap 15.5')).toBe('rpm');
+    expect(schemeFor('Maven:https://repo.maven.apache.org/maven2')).toBe('maven');
+    expect(schemeFor('GitHub Actions')).toBe('generic');
+    expect(schemeFor('Linux')).toBe('generic');
   });
 });

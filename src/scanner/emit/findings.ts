@@ -2,6 +2,7 @@
 // checks: the canonicalizer sorts `findings` but keeps each finding's `sources` sequence).
 import type { Finding, FindingsDoc } from '../../core/formats.js';
 
-export function buildFindings(scanId: string, findings: Finding[]): FindingsDoc {
-  return { schema: 'stella-findings/v1', scan_id: scanId, findings };
+/** `notes` (scan notes, e.g. packages compared with the generic version order) appear only when there are any. */
+export function buildFindings(scanId: string, findings: Finding[], notes: string[] = []): FindingsDoc {
+  return notes.length > 0 ? { schema: 'stella-findings/v1', scan_id: scanId, findings, notes } : { schema: 'stella-findings/v1', scan_id: scanId, findings };
 }
