@@ -15,6 +15,12 @@ export interface ScanPackage {
   /** purls of direct dependencies, when the input records a dependency graph. */
   dependsOn?: string[];
   licenses?: string[];
+  /** OS packages: the source package it was built from (dpkg `Source:`, apk origin, rpm source rpm name). */
+  sourceName?: string;
+  /** OS packages: the source package's version (dpkg `Source: name (version)`, else the binary's). */
+  sourceVersion?: string;
+  /** Image inputs: diff_id of the layer the evidence file came from (`location` is `<diff_id>:<path>`). */
+  layer?: string;
 }
 
 /** One OSV record from a feed bundle, with where it lives in the bundle. */

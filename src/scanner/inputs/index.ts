@@ -13,12 +13,16 @@ import { parsePoetryLock } from './poetry-lock.js';
 import { parseRequirements } from './requirements.js';
 import { parseGoMod } from './gomod.js';
 import { parseCargoLock } from './cargo-lock.js';
+import { parseImageArchive, type ImageFacts } from './image.js';
 
 export type { InputFile, ParsedInput } from './common.js';
 export { packageOfPurl } from './common.js';
 export { parseCycloneDx, parseSpdx, parsePackageLock, parsePoetryLock, parseRequirements, parseGoMod, parseCargoLock };
 
 export type InputKind = 'cyclonedx' | 'spdx' | 'package-lock' | 'poetry-lock' | 'requirements' | 'go-mod' | 'cargo-lock';
+/** What read a file: an input parser, or (inside images) an OS inventory reader. */
+export type FileKind = InputKind | 'dpkg-status' | 'apk-installed' | 'rpm-sqlite';
+export type { ImageFacts } from './image.js';
 
 /** Directories a walk does not enter: VCS data and installed dependency trees (what lockfiles describe). */
 export const SKIP_DIRS: ReadonlySet<string> = new Set(['node_modules', '.git', '.hg', '.svn', 'target', 'vendor', '__pycache__', '.venv']);
@@ -78,7 +82,22 @@ const SUPPORTED = 'CycloneDX JSON, SPDX 2.2/2.3 JSON, package-lock.json v2/v3, p
 export interface ScanInput extends ParsedInput {
   type: InputType;
   /** Which parser read which file, in order. */
-  files: Array<{ name: string; kind: InputKind }>;
+  files: Array<{ name: string; kind: FileKind }>;
+  /** Image inputs: config digest, layer diff_ids, os-release. */
+  image?: ImageFacts;
+}
+
+/**
+ * Parse a container image archive (docker save or OCI layout, as a tar). The lockfiles found in its
+ * layers are read as a directory input's would be (same parsers, same skipped directories).
+ */
+export function parseImageInput(file: InputFile): ScanInput {
+  const r = parseImageArchive(file.bytes, file.name, (files) => {
+    if (!files.some((f) => isInputPath(f.name) && kindByName(f.name) !== 'go-sum')) return { packages: [], notes: [], files: [] };
+    const d = parseInputDirectory(file.name, files);
+    return { packages: d.packages, notes: d.notes, files: d.files };
+  });
+  return { packages: r.packages, notes: r.notes, type: 'oci_archive', files: r.files as ScanInput['files'], image: r.image };
 }
 
 /** Parse one input file; an unknown kind is an error naming the file. */
