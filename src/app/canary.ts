@@ -166,7 +166,8 @@ export async function storeCanaryBlobs(set: CanarySet, goldens: readonly Golden[
     const bytes = readFileSync(path.join(thirdParty(), g.entry.input));
     const digest = blobs.put(bytes);
     const checks: Array<[string, string, string]> = [
-      [digest, g.manifest.input.digest, '$.input.digest'],
+      // An image canary pins its archive beside the image config digest.
+      g.manifest.input.archive_digest ? [digest, g.manifest.input.archive_digest, '$.input.archive_digest'] : [digest, g.manifest.input.digest, '$.input.digest'],
       [pins.feedDigest, g.manifest.feeds.vuln_feed_bundle_digest, '$.feeds.vuln_feed_bundle_digest'],
       [pins.policyDigest, g.manifest.policy.policy_bundle_digest, '$.policy.policy_bundle_digest'],
     ];

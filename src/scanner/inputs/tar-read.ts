@@ -83,9 +83,7 @@ export function* walkTar(tar: Uint8Array, file: string, where = ''): Generator<T
     const dataStart = off + BLOCK;
     const data = tar.subarray(dataStart, dataStart + size);
     const entryName = pax.path ?? longName ?? name;
-    if (data.length < size) {
-      throw new StellaError('BUNDLE_UNSAFE', `tar is truncated: entry ${JSON.stringify(entryName)} runs past the end of the data`, { file, path: place(entryName) });
-    }
+    if (data.length < size) throw new StellaError('BUNDLE_UNSAFE', `truncated tar entry ${JSON.stringify(place(entryName))}`, { file, path: '$' });
     const entryOffset = off;
     off = dataStart + Math.ceil(size / BLOCK) * BLOCK;
     if (type === 'L' || type === 'K' || type === 'x' || type === 'g') {
