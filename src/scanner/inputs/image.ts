@@ -420,10 +420,12 @@ export function parseImageArchive(bytes: Uint8Array, file: string, lockfiles: (f
   }
   if (lockInputs.length) {
     const parsed = lockfiles(lockInputs);
+    // Parsers locate a package as `file`, `file:line` or `file#/json/path`.
+    const lockPaths = [...layerOf.keys()].sort((a, b) => b.length - a.length);
+    const fileOf = (loc: string) => lockPaths.find((f) => loc === f || loc.startsWith(`${f}:`) || loc.startsWith(`${f}#`));
     for (const p of parsed.packages) {
-      const at = p.location.search(/[#]/);
-      const filePart = at >= 0 ? p.location.slice(0, at) : p.location;
-      const layer = layerOf.get(filePart);
+      const f = fileOf(p.location);
+      const layer = f === undefined ? undefined : layerOf.get(f);
       packages.push(layer ? { ...p, location: `${layer}:${p.location}`, layer } : p);
     }
     notes.push(...parsed.notes);
