@@ -172,6 +172,12 @@ describe('layers applied in order', () => {
     expect(scanBytes(gzipSync(oci.tar)).packages).toEqual(a.packages);
   });
 
+  it('a lockfile in a layer that does not parse is a note naming it; the rest of the image is still scanned', () => {
+    const r = scanBytes(dockerSave([base, tar([{ type: 'file', name: 'opt/x/package-lock.json', data: '{"lockfileVersion": 2, "packages": ' }])]));
+    expect(r.packages.filter((p) => p.ecosystem === 'Debian:12')).toHaveLength(733);
+    expect(r.notes.filter((n) => n.startsWith('opt/x/package-lock.json: not read ('))).toHaveLength(1);
+  });
+
   it('distroless status.d: one file per package, .md5sums ignored, no Status lines', () => {
     const paras = OSF('debian-10-snyk-nginx', 'status').toString('utf8').split(/\n\n+/).filter((p) => p.trim());
     const entries: Entry[] = [{ type: 'file', name: 'etc/os-release', data: OSF('debian-10-snyk-nginx', 'os-release') }];

@@ -1,7 +1,7 @@
 // Input detection and dispatch: one parser per format, chosen by file name, then by content for
 // JSON SBOMs. A directory is every supported file in it, in sorted path order.
 import path from 'node:path';
-import { StellaError } from '../../core/errors.js';
+import { StellaError, isStellaError } from '../../core/errors.js';
 import type { InputType } from '../../core/formats.js';
 import { compareCodeUnits } from '../../core/canonical/index.js';
 import type { ScanPackage } from '../types.js';
@@ -93,9 +93,25 @@ export interface ScanInput extends ParsedInput {
  */
 export function parseImageInput(file: InputFile): ScanInput {
   const r = parseImageArchive(file.bytes, file.name, (files) => {
-    if (!files.some((f) => isInputPath(f.name) && kindByName(f.name) !== 'go-sum')) return { packages: [], notes: [], files: [] };
-    const d = parseInputDirectory(file.name, files);
-    return { packages: d.packages, notes: d.notes, files: d.files };
+    // Each lockfile on its own (go.mod with the go.sum beside it): a file in an image that does not
+    // parse is someone else's content, so it becomes a note naming it, not the end of the scan.
+    const byName = new Map(files.map((f) => [f.name, f]));
+    const out: { packages: ScanPackage[]; notes: string[]; files: ScanInput['files'] } = { packages: [], notes: [], files: [] };
+    for (const f of files) {
+      if (!isInputPath(f.name) || kindByName(f.name) === 'go-sum') continue;
+      const dir = path.posix.dirname(f.name);
+      const goSum = byName.get(dir === '.' ? 'go.sum' : `${dir}/go.sum`);
+      try {
+        const d = parseInputDirectory(file.name, goSum && kindByName(f.name) === 'go-mod' ? [f, goSum] : [f]);
+        out.packages.push(...d.packages);
+        out.notes.push(...d.notes);
+        out.files.push(...d.files);
+      } catch (e) {
+        if (!isStellaError(e)) throw e;
+        out.notes.push(`${f.name}: not read (${e.oneLine()})`);
+      }
+    }
+    return out;
   });
   return { packages: r.packages, notes: r.notes, type: 'oci_archive', files: r.files as ScanInput['files'], image: r.image };
 }
