@@ -1,4 +1,4 @@
-// Real OS advisories (fixtures/third_party/osv/{ubuntu,debian,alpine,almalinux}) against real OS
+// Real OS advisories (fixtures/third_party/osv-os/{ubuntu,debian,alpine,almalinux}) against real OS
 // inventories: hits where the installed version is below the fix, non-hits at or above it, in another
 // release, or in another distribution. Every version relation the expectations rest on is checked with
 // dpkg itself (`dpkg --compare-versions`), so they are dpkg's answers, not ours.
@@ -16,7 +16,7 @@ import { readScanInputAt } from '../../src/scanner/inputs/load.js';
 import type { OsvRecord, OsvRecordEntry, ScanPackage } from '../../src/scanner/types.js';
 import { sha256 } from './tar-build.js';
 
-const OSV = path.join(THIRD_PARTY, 'osv');
+const OSV = path.join(THIRD_PARTY, 'osv-os');
 const records: OsvRecordEntry[] = ['ubuntu', 'debian', 'alpine', 'almalinux'].flatMap((d) =>
   readdirSync(path.join(OSV, d))
     .filter((f) => f.endsWith('.json'))
