@@ -72,7 +72,7 @@ describe('real image archives', () => {
     const layer = gunzipSync(member(f, `blobs/sha256/${manifest.layers[0].digest.slice(7)}`));
     expect(r.image).toMatchObject({ configDigest: manifest.config.digest, diffIds: [sha256(layer)], format: 'oci-layout', baseOs: 'alpine-3.14.9' });
     expect(r.packages).toHaveLength(14);
-    expect(r.packages.find((p) => p.name === 'musl')!.purl).toBe('pkg:apk/alpine/musl@1.2.2-r3?arch=x86_64&distro=3.14.9');
+    expect(r.packages.find((p) => p.name === 'musl')!.purl).toBe('pkg:apk/alpine/musl@1.2.2-r3?arch=x86_64&distro=alpine-3.14.9');
   });
 
   it('an unpacked OCI layout directory (hello-world): config digest from the manifest, no OS packages', () => {

@@ -116,11 +116,11 @@ describe('dpkg status', () => {
 });
 
 const APK = [
-  { dir: 'alpine-3.7-snyk', count: 11, ecosystem: 'Alpine:v3.7', distro: '3.7.0', musl: '1.1.18-r2' },
-  { dir: 'alpine-3.10-trivy', count: 14, ecosystem: 'Alpine:v3.10', distro: '3.10.4', musl: '1.1.22-r3' },
-  { dir: 'alpine-3.14-snyk', count: 14, ecosystem: 'Alpine:v3.14', distro: '3.14.9', musl: '1.2.2-r3' },
-  { dir: 'alpine-3.16-syft', count: 14, ecosystem: 'Alpine:v3.16', distro: '3.16.0', musl: '1.2.3-r0' },
-  { dir: 'alpine-3.18-scalibr', count: 15, ecosystem: 'Alpine:v3.18', distro: '3.18.4', musl: '1.2.4-r0' },
+  { dir: 'alpine-3.7-snyk', count: 11, ecosystem: 'Alpine:v3.7', distro: 'alpine-3.7.0', musl: '1.1.18-r2' },
+  { dir: 'alpine-3.10-trivy', count: 14, ecosystem: 'Alpine:v3.10', distro: 'alpine-3.10.4', musl: '1.1.22-r3' },
+  { dir: 'alpine-3.14-snyk', count: 14, ecosystem: 'Alpine:v3.14', distro: 'alpine-3.14.9', musl: '1.2.2-r3' },
+  { dir: 'alpine-3.16-syft', count: 14, ecosystem: 'Alpine:v3.16', distro: 'alpine-3.16.0', musl: '1.2.3-r0' },
+  { dir: 'alpine-3.18-scalibr', count: 15, ecosystem: 'Alpine:v3.18', distro: 'alpine-3.18.4', musl: '1.2.4-r0' },
 ];
 
 describe('apk installed database', () => {
@@ -167,11 +167,11 @@ describe('rpm sqlite database (CBL-Mariner 2.0)', () => {
 
   it('129 packages with name, epoch:version-release, arch and source rpm', () => {
     const os = osOf(DIR);
-    expect(osvEcosystem(os)).toBe('Mariner:2.0');
+    expect(osvEcosystem(os)).toBe('Azure Linux:2.0');
     const pkgs = parseRpmSqlite(file(DIR, 'rpmdb.sqlite'), { os }).packages;
     expect(pkgs).toHaveLength(129);
     const libs = pkgs.find((p) => p.name === 'openssl-libs')!;
-    expect(libs).toMatchObject({ version: '1.1.1k-7.cm2', sourceName: 'openssl', ecosystem: 'Mariner:2.0' });
+    expect(libs).toMatchObject({ version: '1.1.1k-7.cm2', sourceName: 'openssl', ecosystem: 'Azure Linux:2.0' });
     expect(libs.purl).toBe('pkg:rpm/mariner/openssl-libs@1.1.1k-7.cm2?arch=x86_64&distro=mariner-2.0');
     expect(pkgs.find((p) => p.name === 'glibc')!.version).toBe('2.34-2.cm2');
     expect(pkgs.find((p) => p.name === 'curl-libs')!.sourceName).toBe('curl');
@@ -209,9 +209,9 @@ describe('os-release → OSV ecosystem and purl distro', () => {
       ['Debian:8', 'debian-8'],
       ['Debian:10', 'debian-10'],
       ['Debian:12', 'debian-12'],
-      ['Alpine:v3.7', '3.7.0'],
-      ['Alpine:v3.18', '3.18.4'],
-      ['Mariner:2.0', 'mariner-2.0'],
+      ['Alpine:v3.7', 'alpine-3.7.0'],
+      ['Alpine:v3.18', 'alpine-3.18.4'],
+      ['Azure Linux:2.0', 'mariner-2.0'],
     ]);
   });
 
@@ -224,6 +224,10 @@ describe('os-release → OSV ecosystem and purl distro', () => {
     expect(eco('ID=alpine\nVERSION_ID=3.19.1\n')).toBe('Alpine:v3.19');
     expect(eco('ID=debian\nPRETTY_NAME="Debian GNU/Linux trixie/sid"\n')).toBe('Debian');
     expect(eco('ID=azurelinux\nVERSION_ID="3.0"\n')).toBe('Azure Linux:3.0');
+    expect(eco('ID=ubuntu\nVERSION_ID="24.04"\nVERSION="24.04"\n')).toBe('Ubuntu:24.04:LTS');
+    expect(eco('ID=debian\nVERSION_CODENAME=bookworm\n')).toBe('Debian:12');
+    expect(eco('ID="rhel"\nVERSION_ID="9.4"\nCPE_NAME="cpe:/o:redhat:enterprise_linux:9::baseos"\n')).toBe('Red Hat:enterprise_linux:9');
+    expect(eco('ID=plan9\n')).toBe('');
     expect(eco('# comment\nID=wolfi\n')).toBe('Wolfi');
   });
 });
