@@ -69,7 +69,7 @@ describe('dpkg status', () => {
     const pkgs = parseDpkgStatus(file('ubuntu-18.04-claircore', 'status'), { os: osOf('ubuntu-18.04-claircore') }).packages;
     const ssl = pkgs.find((p) => p.name === 'libssl1.1')!;
     expect(ssl).toMatchObject({ version: '1.1.1-1ubuntu2.1~18.04.5', sourceName: 'openssl', sourceVersion: '1.1.1-1ubuntu2.1~18.04.5', ecosystem: 'Ubuntu:18.04:LTS' });
-    expect(ssl.purl).toBe('pkg:deb/ubuntu/libssl1.1@1.1.1-1ubuntu2.1~18.04.5?arch=amd64&distro=ubuntu-18.04');
+    expect(ssl.purl).toBe('pkg:deb/ubuntu/libssl1.1@1.1.1-1ubuntu2.1~18.04.5?arch=amd64&distro=ubuntu-18.04&upstream=openssl');
     // Source with its own version: `Source: gcc-8` vs e.g. `Source: zlib` with an epoch-less version.
     const zlib = pkgs.find((p) => p.name === 'zlib1g')!;
     expect(zlib.sourceName).toBe('zlib');
@@ -172,7 +172,7 @@ describe('rpm sqlite database (CBL-Mariner 2.0)', () => {
     expect(pkgs).toHaveLength(129);
     const libs = pkgs.find((p) => p.name === 'openssl-libs')!;
     expect(libs).toMatchObject({ version: '1.1.1k-7.cm2', sourceName: 'openssl', ecosystem: 'Azure Linux:2.0' });
-    expect(libs.purl).toBe('pkg:rpm/mariner/openssl-libs@1.1.1k-7.cm2?arch=x86_64&distro=mariner-2.0');
+    expect(libs.purl).toBe('pkg:rpm/mariner/openssl-libs@1.1.1k-7.cm2?arch=x86_64&distro=mariner-2.0&upstream=openssl');
     expect(pkgs.find((p) => p.name === 'glibc')!.version).toBe('2.34-2.cm2');
     expect(pkgs.find((p) => p.name === 'curl-libs')!.sourceName).toBe('curl');
     for (const p of pkgs) expect(p.version).toMatch(/^(\d+:)?[^-]+-[^-]+$/);

@@ -51,8 +51,11 @@ function osPackage(
   file: InputFile,
   f: { name: string; version: string; arch: string; sourceName: string; sourceVersion: string; purlVersion?: string; epoch?: string; licenses?: string[] },
 ): ScanPackage {
+  // The same qualifiers as purl.ts's osPurlFor (h15v): arch, distro, epoch unless 0, upstream = the
+  // source package when it is not the binary's own name.
   const qualifiers: Record<string, string> = { arch: f.arch, distro: distroQualifier(ctx.os) };
-  if (f.epoch) qualifiers.epoch = f.epoch;
+  if (f.epoch && f.epoch !== '0') qualifiers.epoch = f.epoch;
+  if (f.sourceName && f.sourceName !== f.name) qualifiers.upstream = f.sourceName;
   const purl = formatPurl({ type: kind, namespace: purlNamespace(ctx.os, kind), name: f.name, version: f.purlVersion ?? f.version, qualifiers, subpath: null });
   return {
     ecosystem: ecosystemFor(kind, ctx),
