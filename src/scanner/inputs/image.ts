@@ -362,7 +362,7 @@ export class RootView {
 
 function layerBytes(raw: Uint8Array, compression: Plan['layers'][number]['compression'], name: string, budget: Budget): Uint8Array {
   const c = compression === 'sniff' ? (isGzip(raw) ? 'gzip' : isZstd(raw) ? 'zstd' : 'tar') : compression;
-  if (c === 'zstd') throw new StellaError('INPUT_UNSUPPORTED', 'zstd-compressed layers are not supported yet; save the image with gzip or uncompressed layers', { file: budget.file, path: name });
+  if (c === 'zstd') throw new StellaError('INPUT_UNSUPPORTED', 'zstd-compressed layers are not read (this scanner decompresses gzip only); save the image with gzip or uncompressed layers', { file: budget.file, path: name });
   if (c === 'gzip') return budget.gunzip(raw, name);
   budget.take(raw.length, name);
   return raw;
