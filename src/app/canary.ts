@@ -144,8 +144,8 @@ export async function regenerate(g: Golden, blobs: BlobStore): Promise<Record<Ar
   const m = g.manifest;
   // Parsers choose by file name (as the replay mounts it: the basename of the input ref).
   const input =
-    m.input.type === 'directory'
-      ? loadStoredInput(blobs.pathOf(m.input.digest), m.input.type)
+    m.input.type === 'directory' || m.input.type === 'oci_archive'
+      ? loadStoredInput(blobs.pathOf(m.input.archive_digest ?? m.input.digest), m.input.type)
       : parseInputFile({ name: path.posix.basename(m.input.ref), bytes: blobs.get(m.input.digest) });
   const feed = await openFeedBundle(blobs.get(m.feeds.vuln_feed_bundle_digest), { expectedDigest: m.feeds.vuln_feed_bundle_digest });
   const policy = readPolicyFile(path.join(repoRoot(), 'fixtures/policies', `${m.policy.policy_set}.yaml`));
@@ -166,7 +166,8 @@ export async function storeCanaryBlobs(set: CanarySet, goldens: readonly Golden[
     const bytes = readFileSync(path.join(thirdParty(), g.entry.input));
     const digest = blobs.put(bytes);
     const checks: Array<[string, string, string]> = [
-      [digest, g.manifest.input.digest, '$.input.digest'],
+      // An image canary pins its archive beside the image config digest.
+      g.manifest.input.archive_digest ? [digest, g.manifest.input.archive_digest, '$.input.archive_digest'] : [digest, g.manifest.input.digest, '$.input.digest'],
       [pins.feedDigest, g.manifest.feeds.vuln_feed_bundle_digest, '$.feeds.vuln_feed_bundle_digest'],
       [pins.policyDigest, g.manifest.policy.policy_bundle_digest, '$.policy.policy_bundle_digest'],
     ];

@@ -23,7 +23,7 @@ interface Resolved {
 function resolveBlobs(m: ScanManifest, blobs: BlobStore): Resolved {
   const inputName = safeName(path.posix.basename(m.input.ref.replace(/\\/g, '/')) || 'input');
   const need: Array<[string, string, string]> = [
-    [m.input.digest, `${MOUNT.inputDir}/${inputName}`, `input ${m.input.ref}`],
+    [m.input.archive_digest ?? m.input.digest, `${MOUNT.inputDir}/${inputName}`, `input ${m.input.ref}`],
     [m.feeds.vuln_feed_bundle_digest, MOUNT.feed, 'vulnerability feed bundle'],
     [m.policy.policy_bundle_digest, MOUNT.policy, 'policy bundle'],
   ];

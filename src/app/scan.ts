@@ -13,14 +13,13 @@ import { CANONICALIZER_VERSION, canonicalDigest, compareCodeUnits } from '../cor
 import { parseJsonBytes } from '../core/json/parse.js';
 import { manifestFromValue } from '../core/manifest/validate.js';
 import { BlobStore } from '../adapters/blob-store.js';
-import { readBytes, writeDirAtomic } from '../adapters/fs.js';
-import { packTar } from '../adapters/tar.js';
+import { writeDirAtomic } from '../adapters/fs.js';
 import { resolveFeedRef } from './feed.js';
 import { executeScanner } from './execute-scanner.js';
 import { computeOutputs } from '../core/record/outputs.js';
 import { resolvePolicyRef } from './policy.js';
-import { isDirectory, readInputDirFiles } from '../scanner/inputs/load.js';
-import { parseInputDirectory, parseInputFile, type ScanInput } from '../scanner/inputs/index.js';
+import { readScanInputAt } from '../scanner/inputs/load.js';
+import type { ScanInput } from '../scanner/inputs/index.js';
 import { faultFlags, parseFaults, type FaultName } from '../scanner/faults.js';
 import { runScan, serializeArtifacts } from '../scanner/run.js';
 import type { ScanPackage } from '../scanner/types.js';
@@ -104,23 +103,21 @@ function baseOs(packages: readonly ScanPackage[]): string {
 function projectName(inputPath: string, type: InputType): string {
   const abs = path.resolve(inputPath);
   if (type === 'sbom') return path.basename(abs).replace(/(\.cdx|\.spdx)?\.json$/i, '');
+  if (type === 'oci_archive') return path.basename(abs).replace(/(\.docker-save|\.oci|\.containerd-oci)?(\.tar(\.gz)?|\.tgz)?$/i, '');
   return type === 'directory' ? path.basename(abs) : path.basename(path.dirname(abs));
 }
 
-/** Read and parse the input, and the bytes the blob store keeps for it (a directory as a tar of its inputs). */
+/**
+ * Read and parse the input, and the bytes the blob store keeps for it (a directory as a tar of its
+ * inputs, an image archive as is, an OCI layout directory as a tar of its files).
+ */
 export function readScanInput(inputPath: string): { parsed: ScanInput; stored: Buffer } {
-  if (isDirectory(inputPath)) {
-    const files = readInputDirFiles(inputPath);
-    const parsed = parseInputDirectory(inputPath, files);
-    // Only the files the scanner reads: the replay restores exactly what was scanned.
-    return { parsed, stored: packTar(files.map((f) => ({ path: f.name, data: f.bytes }))) };
-  }
-  const stored = readBytes(inputPath);
-  return { parsed: parseInputFile({ name: inputPath, bytes: stored }), stored };
+  return readScanInputAt(inputPath);
 }
 
 export function buildManifest(a: {
-  input: { type: InputType; ref: string; digest: Digest };
+  /** Image inputs: digest = the image config digest, archiveDigest = the stored archive, layers = diff_ids. */
+  input: { type: InputType; ref: string; digest: Digest; archiveDigest?: Digest; layers?: Digest[] };
   scannerImageDigest: Digest;
   scannerVersion: string;
   faults: readonly FaultName[];
@@ -133,7 +130,7 @@ export function buildManifest(a: {
 }): ScanManifest {
   const flags = faultFlags(a.faults);
   const pinned = {
-    input: { type: a.input.type, digest: a.input.digest },
+    input: { type: a.input.type, digest: a.input.digest, ...(a.input.archiveDigest ? { archive_digest: a.input.archiveDigest } : {}) },
     scanner: {
       engine: 'stella',
       scanner_image_digest: a.scannerImageDigest,
@@ -152,7 +149,14 @@ export function buildManifest(a: {
     manifest_version: '1.0',
     scan_id: scanId,
     created_at: a.clock.value,
-    input: { type: a.input.type, ref: a.input.ref, digest: a.input.digest, layers: [], source_provenance: { repo_sha: '', build_id: '' } },
+    input: {
+      type: a.input.type,
+      ref: a.input.ref,
+      digest: a.input.digest,
+      ...(a.input.archiveDigest ? { archive_digest: a.input.archiveDigest } : {}),
+      layers: a.input.layers ?? [],
+      source_provenance: { repo_sha: '', build_id: '' },
+    },
     scanner: pinned.scanner,
     feeds: pinned.feeds,
     policy: pinned.policy,
@@ -189,11 +193,15 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
   const { parsed, stored } = readScanInput(inputPath);
   const feed = await resolveFeedRef(opts.feedRef, opts.blobs, { cwd });
   const policy = resolvePolicyRef(opts.policyRef, opts.blobs, { cwd });
-  const inputDigest = opts.blobs.put(stored);
+  const storedDigest = opts.blobs.put(stored);
+  // An image is named by its config digest (the image ID); the archive that carries it is pinned beside.
+  const input = parsed.image
+    ? { type: parsed.type, ref: opts.input, digest: parsed.image.configDigest as Digest, archiveDigest: storedDigest, layers: parsed.image.diffIds as Digest[] }
+    : { type: parsed.type, ref: opts.input, digest: storedDigest };
   const imageDigest = opts.scannerImageDigest ?? (await scannerImageDigest(opts.blobs));
   const cpus = availableParallelism();
   const manifest = buildManifest({
-    input: { type: parsed.type, ref: opts.input, digest: inputDigest },
+    input,
     scannerImageDigest: imageDigest,
     scannerVersion: scannerVersion(),
     faults,
@@ -210,7 +218,7 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
     },
     labels: {
       ecosystem: dominantEcosystem(parsed.packages),
-      base_os: opts.labels?.base_os ?? baseOs(parsed.packages),
+      base_os: opts.labels?.base_os ?? (parsed.image ? parsed.image.baseOs || 'unknown' : baseOs(parsed.packages)),
       regulated: opts.labels?.regulated ?? false,
       project: opts.labels?.project ?? projectName(inputPath, parsed.type),
     },

@@ -31,6 +31,8 @@ export interface ScanManifest {
     type: InputType;
     ref: string;
     digest: Digest;
+    /** oci_archive inputs: the stored image archive (input.digest is the image config digest). */
+    archive_digest?: Digest;
     layers: Digest[];
     source_provenance: { repo_sha: string; build_id: string };
   };

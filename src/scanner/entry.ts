@@ -18,6 +18,7 @@ import { compilePolicy, type CompiledPolicy } from '../core/policy/policy.js';
 import { readBytes, writeFileAtomic } from '../adapters/fs.js';
 import { openFeedBundle } from '../adapters/feed-bundle.js';
 import { loadStoredInput } from './inputs/load.js';
+import { MAX_ARCHIVE_FILE_BYTES } from './inputs/image.js';
 import { faultsFromFlags } from './faults.js';
 import { runScan, serializeArtifacts } from './run.js';
 
@@ -60,9 +61,15 @@ export async function scannerMain(argv: string[], stderr: NodeJS.WritableStream 
     const faults = faultsFromFlags(manifest.scanner.flags, manifestFile);
 
     const inputFile = values.input!;
-    const inputBytes = readBytes(inputFile);
-    checkPinned(inputBytes, manifest.input.digest, inputFile, 'input', '$.input.digest');
+    const image = manifest.input.type === 'oci_archive';
+    const inputBytes = readBytes(inputFile, image ? MAX_ARCHIVE_FILE_BYTES : undefined);
+    // An image is pinned twice: the archive's bytes, and the image config digest inside it.
+    if (image && manifest.input.archive_digest) checkPinned(inputBytes, manifest.input.archive_digest, inputFile, 'input archive', '$.input.archive_digest');
+    else checkPinned(inputBytes, manifest.input.digest, inputFile, 'input', '$.input.digest');
     const input = loadStoredInput(inputFile, manifest.input.type);
+    if (image && input.image && DIGEST_RE.test(manifest.input.digest) && input.image.configDigest !== manifest.input.digest) {
+      throw new StellaError('BUNDLE_DIGEST_MISMATCH', `image config digest is ${input.image.configDigest} but the manifest pins ${manifest.input.digest}`, { file: inputFile, path: '$.input.digest' });
+    }
 
     const feedFile = values.feed!;
     const pinnedFeed = manifest.feeds.vuln_feed_bundle_digest;

@@ -28,6 +28,8 @@ export interface ScanPackage {
   /** purls of direct dependencies, when the input records a dependency graph. */
   dependsOn?: string[];
   licenses?: string[];
+  /** Image inputs: diff_id of the layer the evidence file came from (`location` is `<diff_id>:<path>`). */
+  layer?: string;
 }
 
 export type { OsvRecord, OsvRecordEntry } from '../core/feed/osv.js';

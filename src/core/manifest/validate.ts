@@ -132,6 +132,12 @@ export function validateManifest(value: unknown): ManifestValidation {
     const problem = check(cur);
     if (problem) errors.push({ path: jsonPath(segs), message: problem });
   }
+  // Optional: image inputs pin the stored archive beside the image config digest.
+  const input = value.input;
+  if (isObject(input) && 'archive_digest' in input) {
+    const problem = digest(input.archive_digest);
+    if (problem) errors.push({ path: '$.input.archive_digest', message: problem });
+  }
   if (errors.length) return { ok: false, errors };
   return { ok: true, manifest: value as unknown as ScanManifest };
 }

@@ -24,7 +24,9 @@ export function buildCycloneDx(packages: ScanPackage[], opts: CycloneDxOptions):
     name: p.name,
     version: p.version,
     purl: p.purl,
-    properties: [{ name: 'stella:ecosystem', value: p.ecosystem }],
+    properties: [{ name: 'stella:ecosystem', value: p.ecosystem }, ...(p.layer ? [{ name: 'stella:layer_diff_id', value: p.layer }] : [])],
+    // Image inputs: where in which layer the package was found (`<diff_id>:<path>`).
+    ...(p.layer ? { evidence: { occurrences: [{ location: p.location }] } } : {}),
   }));
   const dependencies = sorted.map((p) => ({
     ref: p.purl,

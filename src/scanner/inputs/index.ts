@@ -1,7 +1,7 @@
 // Input detection and dispatch: one parser per format, chosen by file name, then by content for
 // JSON SBOMs. A directory is every supported file in it, in sorted path order.
 import path from 'node:path';
-import { StellaError } from '../../core/errors.js';
+import { StellaError, isStellaError } from '../../core/errors.js';
 import type { InputType } from '../../core/formats.js';
 import { compareCodeUnits } from '../../core/canonical/index.js';
 import type { ScanPackage } from '../types.js';
@@ -13,12 +13,16 @@ import { parsePoetryLock } from './poetry-lock.js';
 import { parseRequirements } from './requirements.js';
 import { parseGoMod } from './gomod.js';
 import { parseCargoLock } from './cargo-lock.js';
+import { parseImageArchive, type ImageFacts } from './image.js';
 
 export type { InputFile, ParsedInput } from './common.js';
 export { packageOfPurl } from './common.js';
 export { parseCycloneDx, parseSpdx, parsePackageLock, parsePoetryLock, parseRequirements, parseGoMod, parseCargoLock };
 
 export type InputKind = 'cyclonedx' | 'spdx' | 'package-lock' | 'poetry-lock' | 'requirements' | 'go-mod' | 'cargo-lock';
+/** What read a file: an input parser, or (inside images) an OS inventory reader. */
+export type FileKind = InputKind | 'dpkg-status' | 'apk-installed' | 'rpm-sqlite';
+export type { ImageFacts } from './image.js';
 
 /** Directories a walk does not enter: VCS data and installed dependency trees (what lockfiles describe). */
 export const SKIP_DIRS: ReadonlySet<string> = new Set(['node_modules', '.git', '.hg', '.svn', 'target', 'vendor', '__pycache__', '.venv']);
@@ -78,7 +82,38 @@ const SUPPORTED = 'CycloneDX JSON, SPDX 2.2/2.3 JSON, package-lock.json v2/v3, p
 export interface ScanInput extends ParsedInput {
   type: InputType;
   /** Which parser read which file, in order. */
-  files: Array<{ name: string; kind: InputKind }>;
+  files: Array<{ name: string; kind: FileKind }>;
+  /** Image inputs: config digest, layer diff_ids, os-release. */
+  image?: ImageFacts;
+}
+
+/**
+ * Parse a container image archive (docker save or OCI layout, as a tar). The lockfiles found in its
+ * layers are read as a directory input's would be (same parsers, same skipped directories).
+ */
+export function parseImageInput(file: InputFile): ScanInput {
+  const r = parseImageArchive(file.bytes, file.name, (files) => {
+    // Each lockfile on its own (go.mod with the go.sum beside it): a file in an image that does not
+    // parse is someone else's content, so it becomes a note naming it, not the end of the scan.
+    const byName = new Map(files.map((f) => [f.name, f]));
+    const out: { packages: ScanPackage[]; notes: string[]; files: ScanInput['files'] } = { packages: [], notes: [], files: [] };
+    for (const f of files) {
+      if (!isInputPath(f.name) || kindByName(f.name) === 'go-sum') continue;
+      const dir = path.posix.dirname(f.name);
+      const goSum = byName.get(dir === '.' ? 'go.sum' : `${dir}/go.sum`);
+      try {
+        const d = parseInputDirectory(file.name, goSum && kindByName(f.name) === 'go-mod' ? [f, goSum] : [f]);
+        out.packages.push(...d.packages);
+        out.notes.push(...d.notes);
+        out.files.push(...d.files);
+      } catch (e) {
+        if (!isStellaError(e)) throw e;
+        out.notes.push(`${f.name}: not read (${e.oneLine()})`);
+      }
+    }
+    return out;
+  });
+  return { packages: r.packages, notes: r.notes, type: 'oci_archive', files: r.files as ScanInput['files'], image: r.image };
 }
 
 /** Parse one input file; an unknown kind is an error naming the file. */

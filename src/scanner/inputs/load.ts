@@ -1,11 +1,14 @@
 // Reading a scan input from disk: a file, or a directory walked in sorted order (skipping VCS and
 // dependency trees, which are not inputs but what lockfiles describe).
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { StellaError } from '../../core/errors.js';
 import { compareCodeUnits } from '../../core/canonical/index.js';
-import { readBytes } from '../../adapters/fs.js';
-import { SKIP_DIRS, kindByName, parseInputDirectory, parseInputFile, type InputFile, type ScanInput } from './index.js';
+import { MAX_JSON_BYTES, readBytes } from '../../adapters/fs.js';
+import { SKIP_DIRS, kindByName, parseImageInput, parseInputDirectory, parseInputFile, type InputFile, type ScanInput } from './index.js';
+import { looksLikeImageArchive, MAX_ARCHIVE_FILE_BYTES } from './image.js';
+import { packTar } from '../../adapters/tar.js';
+import { regularFilesUnder } from '../../adapters/fs.js';
 import { filesFromTar } from './tar-read.js';
 
 /** Every file under dir whose name could be an input, relative and `/`-separated, sorted. */
@@ -37,14 +40,44 @@ export function readInputDirFiles(dir: string): InputFile[] {
   return walkInputDir(dir).map((rel) => ({ name: rel, bytes: readBytes(path.join(dir, rel)) }));
 }
 
-/** Parse the input at p (file or directory). */
-export function loadScanInput(p: string): ScanInput {
-  if (isDirectory(p)) return parseInputDirectory(p, readInputDirFiles(p));
-  return parseInputFile({ name: p, bytes: readBytes(p) });
+/** An OCI image layout directory (`skopeo copy … oci:DIR`): it has an oci-layout file and index.json. */
+export function isOciLayoutDir(dir: string): boolean {
+  return existsSync(path.join(dir, 'oci-layout')) && existsSync(path.join(dir, 'index.json'));
 }
 
-/** Parse an input as a replay sees it: a file, or (type directory) the tar the blob store kept. */
+/** An OCI layout directory as one tar (its regular files, sorted, fixed metadata): what is scanned and stored. */
+export function packOciLayoutDir(dir: string): Buffer {
+  return packTar(regularFilesUnder(dir).map((r) => ({ path: r, data: readBytes(path.join(dir, ...r.split('/')), MAX_ARCHIVE_FILE_BYTES) })));
+}
+
+/**
+ * Read and parse the input at p, and the bytes the blob store keeps for it: a file as is; an image
+ * archive as is (type oci_archive); an OCI layout directory as a tar of its files; another directory
+ * as a tar of the input files in it (only what the scanner reads, so a replay restores exactly that).
+ */
+export function readScanInputAt(p: string): { parsed: ScanInput; stored: Buffer } {
+  if (isDirectory(p)) {
+    if (isOciLayoutDir(p)) {
+      const stored = packOciLayoutDir(p);
+      return { parsed: parseImageInput({ name: p, bytes: stored }), stored };
+    }
+    const files = readInputDirFiles(p);
+    return { parsed: parseInputDirectory(p, files), stored: packTar(files.map((f) => ({ path: f.name, data: f.bytes }))) };
+  }
+  const stored = readBytes(p, MAX_ARCHIVE_FILE_BYTES);
+  if (looksLikeImageArchive(stored)) return { parsed: parseImageInput({ name: p, bytes: stored }), stored };
+  if (stored.length > MAX_JSON_BYTES) readBytes(p); // other inputs keep the JSON cap: this throws, naming it
+  return { parsed: parseInputFile({ name: p, bytes: stored }), stored };
+}
+
+/** Parse the input at p (file, image archive, OCI layout or directory). */
+export function loadScanInput(p: string): ScanInput {
+  return readScanInputAt(p).parsed;
+}
+
+/** Parse an input as a replay sees it: a file, an image archive, or (type directory) the tar the blob store kept. */
 export function loadStoredInput(p: string, type: string): ScanInput {
+  if (type === 'oci_archive') return parseImageInput({ name: p, bytes: readBytes(p, MAX_ARCHIVE_FILE_BYTES) });
   const bytes = readBytes(p);
   if (type === 'directory') return parseInputDirectory(p, filesFromTar(bytes, p));
   return parseInputFile({ name: p, bytes });
