@@ -72,7 +72,7 @@ export async function openFeedBundle(
 ): Promise<FeedBundle> {
   const digest = sha256Digest(bytes);
   if (opts.expectedDigest !== undefined && opts.expectedDigest !== digest) {
-    throw new StellaError('BUNDLE_DIGEST_MISMATCH', `feed bundle digest is ${digest}, expected ${opts.expectedDigest}; the bundle was altered or is the wrong file`, {
+    throw new StellaError('BUNDLE_DIGEST_MISMATCH', `digest mismatch: feed bundle digest is ${digest}, expected ${opts.expectedDigest}; the bundle was altered or is the wrong file`, {
       file: opts.file,
     });
   }

@@ -160,20 +160,23 @@ interface Resolved {
 /** Every pinned blob, by digest; the first one missing (or corrupt) is the replay's error. */
 function resolveBlobs(m: ScanManifest, blobs: BlobStore): Resolved {
   const inputName = safeName(path.posix.basename(m.input.ref.replace(/\\/g, '/')) || 'input');
-  const need: Array<[string, string, string]> = [
-    [m.input.digest, `${MOUNT.inputDir}/${inputName}`, `input ${m.input.ref}`],
-    [m.feeds.vuln_feed_bundle_digest, MOUNT.feed, 'vulnerability feed bundle'],
-    [m.policy.policy_bundle_digest, MOUNT.policy, 'policy bundle'],
+  const need: Array<[string, string, string, string]> = [
+    [m.input.digest, `${MOUNT.inputDir}/${inputName}`, `input ${m.input.ref}`, '$.input.digest'],
+    [m.feeds.vuln_feed_bundle_digest, MOUNT.feed, 'vulnerability feed bundle', '$.feeds.vuln_feed_bundle_digest'],
+    [m.policy.policy_bundle_digest, MOUNT.policy, 'policy bundle', '$.policy.policy_bundle_digest'],
   ];
   const mounts: ExecJob['readOnlyMounts'] = [];
-  for (const [digest, containerPath, what] of need) {
+  for (const [digest, containerPath, what, field] of need) {
+    const restore = `restore it with \`stella blob put FILE\`${what.startsWith('vuln') ? ' or `stella feed snapshot`' : what.startsWith('policy') ? ' or `stella policy bundle`' : ''}, or point STELLA_HOME at the store that has it`;
     if (!blobs.has(digest)) {
-      throw new StellaError(
-        'BLOB_MISSING',
-        `${what} ${digest} is not in the blob store (${blobs.root}); restore it with \`stella blob put FILE\`${what.startsWith('vuln') ? ' or `stella feed snapshot`' : what.startsWith('policy') ? ' or `stella policy bundle`' : ''}, or point STELLA_HOME at the store that has it`,
-      );
+      throw new StellaError('BLOB_MISSING', `${what} ${digest} (pinned by ${field}) is not in the blob store (${blobs.root}); ${restore}`, { path: field });
     }
-    mounts.push({ hostPath: blobs.pathOf(digest), containerPath });
+    try {
+      mounts.push({ hostPath: blobs.pathOf(digest), containerPath });
+    } catch (e) {
+      if (!isStellaError(e) || e.code !== 'BLOB_CORRUPT') throw e;
+      throw new StellaError('BLOB_CORRUPT', `${what} ${digest} (pinned by ${field}) is damaged in the blob store: ${e.message.replace(/;( remove it and)? restore the blob from its source$/, '')}; delete ${e.file ?? blobs.location(digest)} and ${restore}`, { path: field }, { cause: e });
+    }
   }
   return { mounts, inputName };
 }
