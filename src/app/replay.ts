@@ -6,8 +6,8 @@
 // replay (a pinned blob or image that cannot be found, a scanner that crashes or hangs) produce a
 // record with status `error` and a message naming the digest and how to restore it — a batch keeps
 // going, and the index counts them.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { makeTempDir } from '../adapters/temp.js';
 import path from 'node:path';
 import { canonicalDigest } from '../core/canonical/jcs.js';
 import { StellaError, isStellaError } from '../core/errors.js';
@@ -333,7 +333,7 @@ export async function executeScanner(o: ExecuteOptions): Promise<ScannerRun> {
     ...(o.executor.kind === 'docker' ? { imageId } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
   };
-  const work = mkdtempSync(path.join(os.tmpdir(), 'stella-run-'));
+  const work = makeTempDir('stella-run-');
   let environment: ExecutorEnvironment | null = null;
   let failure: string | null = null;
   let artifacts: Record<ArtifactName, Buffer> | null = null;
