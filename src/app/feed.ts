@@ -8,9 +8,9 @@ import type { BlobStorePort } from '../core/ports.js';
 import { sha256Digest } from '../core/canonical/jcs.js';
 import { parseJsonBytes, decodeUtf8 } from '../core/json/parse.js';
 import { parseOsvYaml } from '../core/feed/osv-yaml.js';
-import { layoutFeed, readFeedEntries, type FeedBundle, type FeedBundleManifest, type FeedSource, type SourceDoc } from '../core/feed/bundle.js';
-import { packTar, unpackTar } from '../adapters/tar.js';
-import { zstdCompress, zstdDecompress } from '../adapters/zstd.js';
+import { FeedEntryChecker, layoutFeed, type FeedBundle, type FeedBundleManifest, type FeedSource, type SourceDoc } from '../core/feed/bundle.js';
+import { packTar, TarReader } from '../adapters/tar.js';
+import { zstdCompress, zstdDecompressStream } from '../adapters/zstd.js';
 import { readBytes, regularFilesUnder } from '../adapters/fs.js';
 
 export type { FeedBundle, FeedBundleManifest, FeedSource } from '../core/feed/bundle.js';
@@ -20,6 +20,8 @@ export const STELLA_VERSION = '0.1.0';
 /** Caps for opening a bundle: far above the real OSV database slices we bundle, far below a zip bomb. */
 export const FEED_MAX_UNPACKED_BYTES = 2 * 1024 * 1024 * 1024;
 export const FEED_MAX_ENTRIES = 2_000_000;
+/** Largest single file in a bundle: the biggest real OSV record is well under 1 MiB. */
+export const FEED_MAX_ENTRY_BYTES = 16 * 1024 * 1024;
 const SOURCE_FILE_MAX_BYTES = 64 * 1024 * 1024;
 
 /** The upstream snapshots the fixtures were taken from (fixtures/third_party/README.md §4). */
@@ -77,9 +79,13 @@ export async function openFeedBundle(
     });
   }
   const maxBytes = opts.maxBytes ?? FEED_MAX_UNPACKED_BYTES;
-  const tar = await zstdDecompress(bytes, maxBytes, opts.file);
-  const entries = unpackTar(tar, { maxBytes, maxEntries: FEED_MAX_ENTRIES, file: opts.file });
-  return readFeedEntries(entries, digest, opts.file);
+  // Streaming all the way: zstd blocks → tar entries → checked, parsed records; no unpacked copy of the
+  // bundle is ever held (memory: one zstd window, one entry, the records).
+  const checker = new FeedEntryChecker(digest, opts.file);
+  const tar = new TarReader({ maxBytes, maxEntries: FEED_MAX_ENTRIES, maxEntryBytes: FEED_MAX_ENTRY_BYTES, file: opts.file }, (e) => checker.add(e));
+  zstdDecompressStream(bytes, maxBytes, (chunk) => tar.push(chunk), opts.file);
+  tar.end();
+  return checker.finish();
 }
 
 function isDigestRef(ref: string): boolean {
