@@ -8,6 +8,8 @@
 // going, and the index counts them.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { makeTempDir } from '../adapters/temp.js';
+import { readRecordFile } from '../adapters/fs.js';
+import { parseOutCap } from '../adapters/docker/confined-output.js';
 import path from 'node:path';
 import { canonicalDigest } from '../core/canonical/jcs.js';
 import { StellaError, isStellaError } from '../core/errors.js';
@@ -223,6 +225,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
     blobs: opts.blobs,
     timeoutMs,
     memoryBytes: opts.memoryBytes,
+    outputCapBytes: parseOutCap(opts.env?.STELLA_OUT_CAP, 'STELLA_OUT_CAP'),
     prepareImage: opts.prepareImage,
     signal: opts.signal,
     onEvent: opts.onEvent,
@@ -305,6 +308,8 @@ export interface ExecuteOptions {
   blobs: BlobStore;
   timeoutMs?: number;
   memoryBytes?: number;
+  /** Size of the writable output mount (docker). */
+  outputCapBytes?: number;
   prepareImage?: (imageId: Digest) => Promise<unknown>;
   signal?: AbortSignal;
   onEvent?: OnEvent;
@@ -330,6 +335,7 @@ export async function executeScanner(o: ExecuteOptions): Promise<ScannerRun> {
     cpus: m.environment.cpus,
     memoryBytes: o.memoryBytes ?? DEFAULT_MEMORY_BYTES,
     timeoutMs,
+    ...(o.outputCapBytes ? { outputCapBytes: o.outputCapBytes } : {}),
     ...(o.executor.kind === 'docker' ? { imageId } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
   };
@@ -353,6 +359,8 @@ export async function executeScanner(o: ExecuteOptions): Promise<ScannerRun> {
     environment = res.environment;
     if (res.aborted) aborted = true;
     else if (res.timedOut) failure = `scanner did not finish within ${fmtSeconds(timeoutMs)} and was killed (REPLAY_TIMEOUT); raise --timeout if the scan is just slow`;
+    else if (res.outputRefused) failure = res.outputRefused;
+    else if (res.oomKilled) failure = `scanner was killed for running out of memory (OOM: the engine's limit is ${job.memoryBytes} bytes, ${Math.round(job.memoryBytes / 1048576)} MiB); the scan needs more memory than the replay allows`;
     else if (res.exitCode !== 0) failure = `scanner exited with ${res.exitCode}: ${lastLine(res.stderr) || lastLine(res.stdout) || 'no output'}`;
     else artifacts = readArtifacts(outDir);
   } catch (e) {
@@ -405,7 +413,8 @@ function readArtifacts(outDir: string): Record<ArtifactName, Buffer> {
   for (const n of ARTIFACT_NAMES) {
     const f = path.join(outDir, ARTIFACT_PATHS[n]);
     if (!existsSync(f)) throw new StellaError('RECORD_INVALID', `scanner exited 0 but did not write ${ARTIFACT_PATHS[n]}`, { file: f });
-    out[n] = readFileSync(f);
+    // Only a regular file with one link, opened without following links, is taken back.
+    out[n] = readRecordFile(outDir, ARTIFACT_PATHS[n], { file: f });
   }
   return out;
 }
