@@ -34,7 +34,7 @@ function requireFile(dir: string, rel: string, what: string): string {
   return file;
 }
 
-function readOutputs(file: string): Outputs {
+export function readOutputs(file: string): Outputs {
   const value = readJson(file);
   if (!isObj(value)) throw new StellaError('RECORD_INVALID', 'outputs.json must be an object of artifact name → entry', { file, path: '$' });
   for (const name of ARTIFACT_NAMES) {
