@@ -9,7 +9,7 @@ import { ARTIFACT_NAMES, ARTIFACT_PATHS, ARTIFACT_SCHEMAS, DIGEST_RE, type Artif
 import { manifestFromValue } from '../core/manifest/index.js';
 import { parseJsonBytes } from '../core/json/parse.js';
 import type { RecordArtifact, ScanRecord } from '../core/diff/index.js';
-import { readBytes } from '../adapters/fs.js';
+import { readBytes, readRecordFile } from '../adapters/fs.js';
 
 export type { ScanRecord };
 
@@ -82,7 +82,8 @@ export function effectiveManifest(m: ScanManifest, replay: ReplayRecord | null):
 function loadArtifact(dir: string, name: ArtifactName, entry: Outputs[ArtifactName]): RecordArtifact {
   const rel = ARTIFACT_PATHS[name];
   const file = requireFile(dir, rel, `the ${name} artifact`);
-  const bytes = readBytes(file);
+  // No link, regular, one hard link, inside the record: the rule every record reader shares.
+  const bytes = readRecordFile(dir, rel, { file });
   const doc = parseJsonBytes(bytes, file);
   const schema = ARTIFACT_SCHEMAS[name];
   if (detectSchema(doc) !== schema) {
