@@ -11,8 +11,6 @@ import { StellaError } from '../core/errors.js';
 // Level 9: ~the ratio of 19 on OSV JSON at a fraction of the time; changing it changes every bundle digest.
 export const ZSTD_LEVEL = 9;
 const MAGIC = 0xfd2fb528;
-/** Largest output tried for frames that do not declare their size. */
-export const UNSIZED_MAX = 512 * 1024 * 1024;
 
 let ready: Promise<void> | null = null;
 function ensureInit(): Promise<void> {

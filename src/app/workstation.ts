@@ -14,6 +14,7 @@ import { canonicalTextDiff } from '../core/diff/text.js';
 import type { Cursor, Page, PageRequest, ReplayDetail, ReplayFilter, ReplayRow, ReplaySort } from '../../store/types.js';
 import type { WorkerQuery } from './query-worker.js';
 import { openStore, type SqliteStore } from '../../store/sqlite-store.js';
+import { parseJsonText } from '../core/json/parse.js';
 import { effectiveManifest, loadRecord, readReplayFile } from './record.js';
 import { storePath } from './store-path.js';
 import { WorkstationController, type EngineStatus, type RerunFn, type WorkstationDeps } from '../../components/workstation/use-workstation.js';
@@ -110,7 +111,7 @@ function replayRecordOf(detail: ReplayDetail): ReplayRecord | null {
  */
 export function manifestDiffOf(store: SqliteStore, detail: ReplayDetail): string {
   const scan = store.db.prepare('SELECT manifest_json FROM scan_manifests WHERE scan_id = ?').get(detail.original_scan_id) as { manifest_json: string } | undefined;
-  const original = scan ? (JSON.parse(scan.manifest_json) as Record<string, unknown>) : null;
+  const original = scan ? (parseJsonText(scan.manifest_json, `${store.dbPath}: scan_manifests.manifest_json`) as Record<string, unknown>) : null;
   const record = replayRecordOf(detail);
   const pinned = (detail.manifest ?? null) as ScanManifest | null;
   const replayed = (pinned && record ? effectiveManifest(pinned, record) : pinned) as Record<string, unknown> | null;

@@ -1,7 +1,7 @@
 // B1 of issue 14, through the real engine: a scanner image whose entry point leaves its artifacts in
 // /out/artifacts as symlinks to host paths (or a FIFO, or a hard link) gets an `error` replay naming the
 // entry, and no host byte is copied into the record; 1 GiB written to /out hits the tmpfs cap instead of
-// the host's disk. SIGTERM ends a running replay within 2 s with its containers removed.
+// the host's disk. SIGTERM and SIGINT end a running replay within 2 s with its containers removed.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -77,27 +77,29 @@ describe('B1: the host takes back only regular files from a capped /out', () => 
     expect(readdirSync(path.join(out, record.replay_id)).sort()).toEqual(['manifest.json', 'replay.json']);
   });
 
-  it('SIGTERM ends a running replay within 2 s, with its containers removed', { timeout: 180_000 }, async () => {
-    const image = await buildScriptImage(home, 'setInterval(() => {}, 1000);\n');
-    const { file } = writeManifest(home, path.join(home, 'scans/term'), { imageId: image });
-    const child = spawn(process.execPath, [STELLA_BIN, 'replay', '--from', file, '--out-dir', path.join(home, 'out-term')], {
-      env: { ...process.env, ...env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`${signal} ends a running replay within 2 s, with its containers removed`, { timeout: 180_000 }, async () => {
+      const image = await buildScriptImage(home, 'setInterval(() => {}, 1000);\n');
+      const { file } = writeManifest(home, path.join(home, `scans/${signal}`), { imageId: image });
+      const child = spawn(process.execPath, [STELLA_BIN, 'replay', '--from', file, '--out-dir', path.join(home, `out-${signal}`)], {
+        env: { ...process.env, ...env, NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      const mine = `stella.pid=${child.pid}`;
+      const until = Date.now() + 60_000;
+      while ((await containersWithLabel(docker, mine)).length < 1 && Date.now() < until) await new Promise((res) => setTimeout(res, 100));
+      expect((await containersWithLabel(docker, mine)).length).toBe(1);
+      await new Promise((res) => setTimeout(res, 500));
+      const t0 = Date.now();
+      child.kill(signal);
+      const code = await closed;
+      const took = Date.now() - t0;
+      expect(code).not.toBe(0);
+      // A bound on a hang (the old store blocked here forever), not a speed target.
+      expect(took).toBeLessThan(2000);
+      expect(await containersWithLabel(docker, mine)).toEqual([]);
+      expect(await containersWithLabel(docker, `stella.holder-pid=${child.pid}`)).toEqual([]);
     });
-    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    const mine = `stella.pid=${child.pid}`;
-    const until = Date.now() + 60_000;
-    while ((await containersWithLabel(docker, mine)).length < 1 && Date.now() < until) await new Promise((res) => setTimeout(res, 100));
-    expect((await containersWithLabel(docker, mine)).length).toBe(1);
-    await new Promise((res) => setTimeout(res, 500));
-    const t0 = Date.now();
-    child.kill('SIGTERM');
-    const code = await closed;
-    const took = Date.now() - t0;
-    expect(code).not.toBe(0);
-    // A bound on a hang (the old store blocked here forever), not a speed target.
-    expect(took).toBeLessThan(2000);
-    expect(await containersWithLabel(docker, mine)).toEqual([]);
-    expect(await containersWithLabel(docker, `stella.holder-pid=${child.pid}`)).toEqual([]);
-  });
+  }
 });

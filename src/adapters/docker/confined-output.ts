@@ -4,7 +4,6 @@
 // then takes the output back as the engine's tar of /out and keeps only regular files — a symlink,
 // hard link, FIFO, socket or device makes the run fail naming the entry — within the byte cap.
 import { closeSync, constants, mkdirSync, openSync, writeSync } from 'node:fs';
-import { hostname } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
@@ -100,10 +99,6 @@ export async function takeBackOutput(engine: Engine, out: ConfinedOutput, hostDi
     if (isStellaError(e)) return `the scanner's output was refused: ${e.message.replace(/^tar /, '')}`;
     throw e;
   }
-}
-
-export function outputLabels(base: Record<string, string>): Record<string, string> {
-  return { ...base, 'stella.host': hostname() };
 }
 
 /** Parse `--out-cap` / STELLA_OUT_CAP: bytes, or with a K/M/G suffix (binary). */

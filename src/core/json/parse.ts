@@ -76,11 +76,13 @@ interface Frame {
   /** Current key (objects) — for paths. */
   key: string | null;
   index: number;
-  first: string | null;
+  /** Keys seen so far: a short array (most objects have a handful), a Set past SMALL_OBJECT. */
+  list: string[] | null;
   keys: Set<string> | null;
 }
 
 const PATH_PREFIX_SEGMENTS = 8;
+const SMALL_OBJECT = 16;
 
 function framesPath(stack: Frame[], limit = Infinity): string {
   const segs: Array<string | number> = [];
@@ -93,8 +95,8 @@ function framesPath(stack: Frame[], limit = Infinity): string {
   return stack.length > limit ? `${p}…` : p;
 }
 
-const NUMBER_RE = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const STRING_BODY_RE = /[^"\\\x00-\x1f]*/y;
+const NUMBER_RE = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
 /**
  * One pass, no recursion: syntax, nesting depth, duplicate keys. Returns null for a valid document.
@@ -167,7 +169,7 @@ function checkJson(text: string, maxDepth: number): Failure | null {
       if (text.charCodeAt(i) === (obj ? 125 : 93)) {
         i++;
       } else {
-        const f: Frame = { obj, key: null, index: 0, first: null, keys: null };
+        const f: Frame = { obj, key: null, index: 0, list: null, keys: null };
         stack.push(f);
         if (obj) {
           const bad = objectKey(f);
@@ -233,16 +235,28 @@ function checkJson(text: string, maxDepth: number): Failure | null {
     const bad = str();
     if (bad) return bad;
     const key = strHadEscape ? (JSON.parse(text.slice(start, i)) as string) : text.slice(start + 1, i - 1);
-    if (f.first === null && f.keys === null) f.first = key;
-    else {
-      if (f.keys === null) {
-        f.keys = new Set([f.first!]);
-      }
-      if (f.keys.has(key)) {
-        f.key = key;
-        return { kind: 'duplicate', key, path: framesPath(stack) };
-      }
+    let dup = false;
+    if (f.keys !== null) {
+      dup = f.keys.has(key);
       f.keys.add(key);
+    } else if (f.list === null) f.list = [key];
+    else {
+      const list = f.list;
+      for (let k = 0; k < list.length; k++) {
+        if (list[k] === key) {
+          dup = true;
+          break;
+        }
+      }
+      list.push(key);
+      if (list.length > SMALL_OBJECT) {
+        f.keys = new Set(list);
+        f.list = null;
+      }
+    }
+    if (dup) {
+      f.key = key;
+      return { kind: 'duplicate', key, path: framesPath(stack) };
     }
     f.key = key;
     ws();
