@@ -8,7 +8,7 @@ import { DIGEST_RE, MISMATCH_REASONS, ARTIFACT_NAMES, type ScanManifest } from '
 import { parseJsonBytes } from '../src/core/json/parse.js';
 import { checkRecordPath } from '../src/core/record-path.js';
 import { validateManifest } from '../src/core/manifest/validate.js';
-import { readBytes } from '../src/adapters/fs.js';
+import { readRecordBytes } from '../src/adapters/fs.js';
 import type { ReplayIn, ScanIn } from './sqlite-store.js';
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
@@ -79,8 +79,8 @@ function manifestFacts(m: ScanManifest) {
 export function readReplayRecord(dir: string): ReplayIn {
   const replayFile = path.join(dir, 'replay.json');
   const manifestFile = path.join(dir, 'manifest.json');
-  const rb = readBytes(replayFile);
-  const mb = readBytes(manifestFile);
+  const rb = readRecordBytes(replayFile);
+  const mb = readRecordBytes(manifestFile);
   const v = parseJsonBytes(rb, replayFile);
   if (!isObj(v)) throw new StellaError('RECORD_INVALID', 'replay.json must be a JSON object', { file: replayFile, path: '$' });
   const m = manifestOf(manifestFile, mb);
@@ -147,9 +147,9 @@ export function readReplayRecord(dir: string): ReplayIn {
 export function readScanRecord(dir: string): ScanIn {
   const manifestFile = path.join(dir, 'manifest.json');
   const outputsFile = path.join(dir, 'outputs.json');
-  const mb = readBytes(manifestFile);
+  const mb = readRecordBytes(manifestFile);
   const m = manifestOf(manifestFile, mb);
-  const o = parseJsonBytes(readBytes(outputsFile), outputsFile);
+  const o = parseJsonBytes(readRecordBytes(outputsFile), outputsFile);
   if (!isObj(o)) throw new StellaError('RECORD_INVALID', 'outputs.json must be a JSON object', { file: outputsFile, path: '$' });
   const artifacts: ScanIn['artifacts'] = [];
   for (const name of Object.keys(o).sort()) {

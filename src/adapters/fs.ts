@@ -194,3 +194,8 @@ export function readRecordFile(recordDir: string, rel: string, opts: { maxBytes?
   }
   return readRegular(path.join(recordDir, ...segs), { singleLink: true, code: 'RECORD_INVALID', maxBytes: opts.maxBytes ?? MAX_JSON_BYTES });
 }
+
+/** A record's own file (manifest.json, outputs.json, replay.json): regular, not a link, one hard link. */
+export function readRecordBytes(file: string, maxBytes = MAX_JSON_BYTES): Buffer {
+  return readRegular(file, { singleLink: true, code: 'RECORD_INVALID', maxBytes });
+}

@@ -20,6 +20,7 @@ export const STELLA_VERSION = '0.1.0';
 /** Caps for opening a bundle: far above the real OSV database slices we bundle, far below a zip bomb. */
 export const FEED_MAX_UNPACKED_BYTES = 2 * 1024 * 1024 * 1024;
 export const FEED_MAX_ENTRIES = 2_000_000;
+const TAMPER_CODES = new Set(['BUNDLE_UNSAFE', 'BUNDLE_DIGEST_MISMATCH']);
 /** Largest single file in a bundle: the biggest real OSV record is well under 1 MiB. */
 export const FEED_MAX_ENTRY_BYTES = 16 * 1024 * 1024;
 const SOURCE_FILE_MAX_BYTES = 64 * 1024 * 1024;
@@ -83,9 +84,18 @@ export async function openFeedBundle(
   // bundle is ever held (memory: one zstd window, one entry, the records).
   const checker = new FeedEntryChecker(digest, opts.file);
   const tar = new TarReader({ maxBytes, maxEntries: FEED_MAX_ENTRIES, maxEntryBytes: FEED_MAX_ENTRY_BYTES, file: opts.file }, (e) => checker.add(e));
-  zstdDecompressStream(bytes, maxBytes, (chunk) => tar.push(chunk), opts.file);
-  tar.end();
-  return checker.finish();
+  try {
+    zstdDecompressStream(bytes, maxBytes, (chunk) => tar.push(chunk), opts.file);
+    tar.end();
+    return checker.finish();
+  } catch (e) {
+    // Bytes that no longer decompress, untar or match their own manifest are a bundle that was altered:
+    // say so in the words a user searches for, whichever layer noticed.
+    if (isStellaError(e) && TAMPER_CODES.has(e.code) && !e.message.includes('digest mismatch')) {
+      throw new StellaError(e.code, `${e.message} (digest mismatch: the bundle was altered or damaged; re-create it with \`stella feed snapshot\` or restore the original file)`, { file: e.file, path: e.path }, { cause: e });
+    }
+    throw e;
+  }
 }
 
 function isDigestRef(ref: string): boolean {

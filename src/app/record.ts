@@ -9,7 +9,7 @@ import { ARTIFACT_NAMES, ARTIFACT_PATHS, ARTIFACT_SCHEMAS, DIGEST_RE, type Artif
 import { manifestFromValue } from '../core/manifest/index.js';
 import { parseJsonBytes } from '../core/json/parse.js';
 import type { RecordArtifact, ScanRecord } from '../core/diff/index.js';
-import { readBytes, readRecordFile } from '../adapters/fs.js';
+import { readRecordBytes, readRecordFile } from '../adapters/fs.js';
 
 export type { ScanRecord };
 
@@ -25,7 +25,7 @@ const SCHEMA_MARKER: Record<ArtifactName, string> = {
 };
 
 function readJson(file: string): unknown {
-  return parseJsonBytes(readBytes(file), file);
+  return parseJsonBytes(readRecordBytes(file), file);
 }
 
 function requireFile(dir: string, rel: string, what: string): string {

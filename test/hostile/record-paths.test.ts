@@ -45,4 +45,15 @@ describe('record readers refuse linked, absolute and escaping artifact paths', (
     expect(r.stderr.trim()).toBe(`stella index: ${f}: $.sbom.path: artifact path "/etc/passwd" is absolute; a record names its files relative to its own directory`);
     expect(r.stdout).toContain('1 skipped');
   });
+
+  it('stella index: a record whose manifest.json is a symlink is skipped, not followed', { timeout: 60_000 }, async () => {
+    const scans = path.join(root, 'scans-link');
+    const d = path.join(scans, 'd');
+    cpSync(a.dir, d, { recursive: true });
+    rmSync(path.join(d, 'manifest.json'));
+    symlinkSync(path.join(a.dir, 'manifest.json'), path.join(d, 'manifest.json'));
+    const r = await runStella(['index', scans, '--db', path.join(root, 'j.db')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(`stella index: ${path.join(d, 'manifest.json')}: is a symbolic link; refusing to follow it`);
+  });
 });
