@@ -102,4 +102,26 @@ describe('B1: the host takes back only regular files from a capped /out', () => 
       expect(await containersWithLabel(docker, `stella.holder-pid=${child.pid}`)).toEqual([]);
     });
   }
+
+  it('start-up reaps the output volume of a killed stella (its holder pid is gone), and keeps a live one', { timeout: 60_000 }, async () => {
+    const { hostname } = await import('node:os');
+    const { DockerExecutor } = await import('../../src/adapters/docker/executor.js');
+    const { engine } = await import('../docker/support.js');
+    const dead = spawn(process.execPath, ['-e', '0']);
+    await new Promise((res) => dead.on('close', res));
+    const labels = (pid: number) => ({ 'stella.replay': '1', 'stella.holder-pid': String(pid), 'stella.host': hostname(), 'stella.deadline': new Date(Date.now() + 3_600_000).toISOString() });
+    const gone = `stella-out-test-dead-${dead.pid}`;
+    const live = `stella-out-test-live-${process.pid}`;
+    await docker.createVolume({ Name: gone, Labels: labels(dead.pid!) });
+    await docker.createVolume({ Name: live, Labels: labels(process.pid) });
+    try {
+      await DockerExecutor.create(engine());
+      const names = ((await docker.listVolumes({ filters: { label: ['stella.replay=1'] } })).Volumes ?? []).map((v) => v.Name);
+      expect(names).not.toContain(gone);
+      expect(names).toContain(live);
+    } finally {
+      await docker.getVolume(gone).remove({ force: true }).catch(() => undefined);
+      await docker.getVolume(live).remove({ force: true }).catch(() => undefined);
+    }
+  });
 });
