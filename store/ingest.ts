@@ -6,8 +6,9 @@ import path from 'node:path';
 import { StellaError, jsonPath } from '../src/core/errors.js';
 import { DIGEST_RE, MISMATCH_REASONS, ARTIFACT_NAMES, type ScanManifest } from '../src/core/formats.js';
 import { parseJsonBytes } from '../src/core/json/parse.js';
+import { checkRecordPath } from '../src/core/record-path.js';
 import { validateManifest } from '../src/core/manifest/validate.js';
-import { readBytes } from '../src/adapters/fs.js';
+import { readRecordBytes } from '../src/adapters/fs.js';
 import type { ReplayIn, ScanIn } from './sqlite-store.js';
 import { isObject as isObj, RFC3339 } from '../src/core/guards.js';
 
@@ -77,8 +78,8 @@ function manifestFacts(m: ScanManifest) {
 export function readReplayRecord(dir: string): ReplayIn {
   const replayFile = path.join(dir, 'replay.json');
   const manifestFile = path.join(dir, 'manifest.json');
-  const rb = readBytes(replayFile);
-  const mb = readBytes(manifestFile);
+  const rb = readRecordBytes(replayFile);
+  const mb = readRecordBytes(manifestFile);
   const v = parseJsonBytes(rb, replayFile);
   if (!isObj(v)) throw new StellaError('RECORD_INVALID', 'replay.json must be a JSON object', { file: replayFile, path: '$' });
   const m = manifestOf(manifestFile, mb);
@@ -145,9 +146,9 @@ export function readReplayRecord(dir: string): ReplayIn {
 export function readScanRecord(dir: string): ScanIn {
   const manifestFile = path.join(dir, 'manifest.json');
   const outputsFile = path.join(dir, 'outputs.json');
-  const mb = readBytes(manifestFile);
+  const mb = readRecordBytes(manifestFile);
   const m = manifestOf(manifestFile, mb);
-  const o = parseJsonBytes(readBytes(outputsFile), outputsFile);
+  const o = parseJsonBytes(readRecordBytes(outputsFile), outputsFile);
   if (!isObj(o)) throw new StellaError('RECORD_INVALID', 'outputs.json must be a JSON object', { file: outputsFile, path: '$' });
   const artifacts: ScanIn['artifacts'] = [];
   for (const name of Object.keys(o).sort()) {
@@ -162,9 +163,12 @@ export function readScanRecord(dir: string): ScanIn {
     if (typeof bytes !== 'number' || !Number.isInteger(bytes) || bytes < 0) {
       throw new StellaError('RECORD_INVALID', 'must be a non-negative integer', { file: outputsFile, path: jsonPath([name, 'bytes']) });
     }
+    // Artifact paths: relative and inside the record, by the one rule every reader applies.
+    const rel = str(e, 'path', outputsFile, [name]);
+    checkRecordPath(rel, { file: outputsFile, path: jsonPath([name, 'path']) });
     artifacts.push({
       name,
-      path: str(e, 'path', outputsFile, [name]),
+      path: rel,
       canonical_sha256: canon,
       raw_sha256: typeof e.raw_sha256 === 'string' ? e.raw_sha256 : null,
       schema: str(e, 'schema', outputsFile, [name]),

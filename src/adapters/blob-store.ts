@@ -1,13 +1,13 @@
 // Content-addressed blob store (SPEC §1.6): `$STELLA_HOME/blobs/sha256/<aa>/<rest>`. Writes go through
 // temp file + fsync + rename; every read re-hashes the bytes, so a corrupted blob is never handed out.
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync, readFileSync, statSync, copyFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, lstatSync, readdirSync, statSync, copyFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { StellaError } from '../core/errors.js';
 import { DIGEST_RE, type Digest } from '../core/formats.js';
 import type { BlobStorePort } from '../core/ports.js';
-import { writeFileAtomic } from './fs.js';
+import { openRegular, readRegular, writeFileAtomic } from './fs.js';
 
 export function stellaHome(env: NodeJS.ProcessEnv, cwd: string): string {
   return path.resolve(cwd, env.STELLA_HOME || '.stella');
@@ -45,7 +45,7 @@ export class BlobStore implements BlobStorePort {
     const digest = sha256(bytes);
     const target = this.location(digest);
     // Idempotent: an intact existing copy is kept; a corrupt one is replaced.
-    if (existsSync(target) && this.intact(target, digest)) return digest;
+    if (this.has(digest) && this.intact(target, digest)) return digest;
     writeFileAtomic(target, bytes);
     return digest;
   }
@@ -54,7 +54,7 @@ export class BlobStore implements BlobStorePort {
   async putFile(file: string): Promise<Digest> {
     const digest = await hashFile(file);
     const target = this.location(digest);
-    if (existsSync(target) && (await hashFile(target)) === digest) return digest;
+    if (this.has(digest) && (await hashBlobFile(target, digest).catch(() => null)) === digest) return digest;
     mkdirSync(path.dirname(target), { recursive: true });
     const tmp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
     try {
@@ -69,14 +69,20 @@ export class BlobStore implements BlobStorePort {
     return digest;
   }
 
+  /** True when something is stored under the digest (even something that is not a regular file: get refuses that). */
   has(digest: string): boolean {
-    return existsSync(this.location(digest));
+    try {
+      lstatSync(this.location(digest));
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   get(digest: string): Buffer {
     const file = this.location(digest);
-    if (!existsSync(file)) throw missingBlob(digest);
-    const bytes = readFileSync(file);
+    if (!this.has(digest)) throw missingBlob(digest);
+    const bytes = readBlobFile(file, digest);
     const actual = sha256(bytes);
     if (actual !== digest) throw corruptBlob(file, digest, actual);
     return bytes;
@@ -91,8 +97,8 @@ export class BlobStore implements BlobStorePort {
   /** Verify one blob without loading the caller with its bytes; throws BLOB_MISSING / BLOB_CORRUPT. */
   async verify(digest: string): Promise<void> {
     const file = this.location(digest);
-    if (!existsSync(file)) throw missingBlob(digest);
-    const actual = await hashFile(file);
+    if (!this.has(digest)) throw missingBlob(digest);
+    const actual = await hashBlobFile(file, digest);
     if (actual !== digest) throw corruptBlob(file, digest, actual);
   }
 
@@ -114,11 +120,42 @@ export class BlobStore implements BlobStorePort {
 
   private intact(file: string, digest: Digest): boolean {
     try {
-      return sha256(readFileSync(file)) === digest;
+      return sha256(readBlobFile(file, digest)) === digest;
     } catch {
       return false;
     }
   }
+}
+
+/** A blob must be a regular file: a FIFO, directory, socket, device or link in its place is refused at once. */
+function notRegular(file: string, digest: string, why: string): StellaError {
+  return new StellaError('BLOB_CORRUPT', `blob ${digest} ${why}; remove it and restore the blob from its source`, { file });
+}
+
+function readBlobFile(file: string, digest: string): Buffer {
+  try {
+    return readRegular(file, { code: 'BLOB_CORRUPT' });
+  } catch (e) {
+    if (e instanceof StellaError && e.code === 'BLOB_CORRUPT') throw notRegular(file, digest, e.message);
+    throw e;
+  }
+}
+
+function hashBlobFile(file: string, digest: string): Promise<Digest> {
+  let fd: number;
+  try {
+    fd = openRegular(file, { code: 'BLOB_CORRUPT' }).fd;
+  } catch (e) {
+    if (e instanceof StellaError && e.code === 'BLOB_CORRUPT') return Promise.reject(notRegular(file, digest, e.message));
+    return Promise.reject(e);
+  }
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    const s = createReadStream('', { fd, autoClose: true });
+    s.on('error', (e) => reject(new StellaError('IO', `cannot read: ${(e as Error).message}`, { file })));
+    s.on('data', (chunk) => h.update(chunk));
+    s.on('end', () => resolve(`sha256:${h.digest('hex')}`));
+  });
 }
 
 export function hashFile(file: string): Promise<Digest> {
@@ -140,7 +177,7 @@ function missingBlob(digest: string): StellaError {
 }
 
 function corruptBlob(file: string, expected: string, actual: string): StellaError {
-  return new StellaError('BLOB_CORRUPT', `blob bytes no longer match their digest: expected ${expected}, found ${actual}; restore the blob from its source`, {
+  return new StellaError('BLOB_CORRUPT', `blob bytes no longer match their digest: expected ${expected}, found ${actual} (digest mismatch: the blob was altered); restore the blob from its source`, {
     file,
   });
 }

@@ -1,10 +1,11 @@
 // Filesystem edge: strict JSON reads, and writes that never leave a half-written file or directory.
-import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync, existsSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeSync, existsSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { StellaError } from '../core/errors.js';
 import { compareCodeUnits } from '../core/canonical/jcs.js';
 import { parseJsonBytes } from '../core/json/parse.js';
+import { checkRecordPath } from '../core/record-path.js';
 
 /** Default cap on any single JSON input (SPEC §7: oversized inputs are refused). */
 export const MAX_JSON_BYTES = 512 * 1024 * 1024;
@@ -105,4 +106,96 @@ export function regularFilesUnder(dir: string): string[] {
   };
   walk(dir, '');
   return out.sort(compareCodeUnits);
+}
+
+/** What a non-regular file is, for messages. */
+export function fileKind(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  return 'not a regular file';
+}
+
+export interface OpenRegularOptions {
+  /** Refuse a file with more than one hard link (a link could alias a file outside the tree). */
+  singleLink?: boolean;
+  maxBytes?: number;
+  /** Error code for a non-regular file (default IO). */
+  code?: 'IO' | 'BLOB_CORRUPT' | 'RECORD_INVALID';
+}
+
+/**
+ * Open a file that must be a regular file, without following a link and without blocking: O_NOFOLLOW
+ * refuses a symlink in the last component, O_NONBLOCK keeps a FIFO from hanging the open, and fstat on
+ * the open descriptor decides (no window between the check and the read). Returns the fd and its stats.
+ */
+export function openRegular(file: string, opts: OpenRegularOptions = {}): { fd: number; st: Stats } {
+  const code = opts.code ?? 'IO';
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    const c = (e as { code?: string }).code;
+    if (c === 'ENOENT') throw new StellaError('NOT_FOUND', 'no such file', { file });
+    if (c === 'ELOOP' || c === 'EMLINK') throw new StellaError(code, 'is a symbolic link; refusing to follow it', { file });
+    if (c === 'ENXIO') throw new StellaError(code, 'is a socket; refusing to read it', { file });
+    throw new StellaError(code, `cannot open: ${(e as Error).message}`, { file });
+  }
+  const st = fstatSync(fd);
+  const refuse = (why: string): never => {
+    closeSync(fd);
+    throw new StellaError(code, why, { file });
+  };
+  if (!st.isFile()) refuse(`is ${fileKind(st)}, not a regular file; refusing to read it`);
+  if (opts.singleLink && st.nlink !== 1) refuse(`has ${st.nlink} hard links; refusing a file that may alias another`);
+  if (opts.maxBytes !== undefined && st.size > opts.maxBytes) refuse(`file is ${st.size} bytes, over the ${opts.maxBytes}-byte limit`);
+  return { fd, st };
+}
+
+/** Read a whole regular file through openRegular (never more than its fstat size, or the cap). */
+export function readRegular(file: string, opts: OpenRegularOptions = {}): Buffer {
+  const { fd, st } = openRegular(file, opts);
+  try {
+    const cap = opts.maxBytes ?? st.size;
+    const buf = Buffer.allocUnsafe(Math.min(st.size, cap));
+    let off = 0;
+    while (off < buf.length) {
+      const n = readSync(fd, buf, off, buf.length - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return off === buf.length ? buf : buf.subarray(0, off);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The one safe way to read a file a record names (artifacts in diff, explain, index, workstation,
+ * repro): the relative path is checked by the pure rule (no absolute, escaping or odd paths), every
+ * directory between the record root and the file is checked not to be a link, and the file itself is
+ * opened with openRegular (no link, regular, one hard link).
+ */
+export function readRecordFile(recordDir: string, rel: string, opts: { maxBytes?: number; file?: string; path?: string } = {}): Buffer {
+  const segs = checkRecordPath(rel, { file: opts.file ?? path.join(recordDir, 'replay.json'), path: opts.path });
+  let cur = recordDir;
+  for (const seg of segs.slice(0, -1)) {
+    cur = path.join(cur, seg);
+    let st: Stats;
+    try {
+      st = lstatSync(cur);
+    } catch {
+      throw new StellaError('NOT_FOUND', 'no such file', { file: path.join(recordDir, ...segs) });
+    }
+    if (!st.isDirectory()) throw new StellaError('RECORD_INVALID', `artifact path '${rel}' passes through ${fileKind(st)}; refusing to follow it`, { file: cur });
+  }
+  return readRegular(path.join(recordDir, ...segs), { singleLink: true, code: 'RECORD_INVALID', maxBytes: opts.maxBytes ?? MAX_JSON_BYTES });
+}
+
+/** A record's own file (manifest.json, outputs.json, replay.json): regular, not a link, one hard link. */
+export function readRecordBytes(file: string, maxBytes = MAX_JSON_BYTES): Buffer {
+  return readRegular(file, { singleLink: true, code: 'RECORD_INVALID', maxBytes });
 }

@@ -3,7 +3,8 @@
 // else inherited), no network when `unshare -n` is permitted — but no read-only root, no user switch,
 // no resource limits, so its replays are recorded as lower assurance.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { makeTempDir } from './temp.js';
+import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { StellaError } from '../core/errors.js';
@@ -98,7 +99,7 @@ export class LocalExecutor implements Executor {
     if (job.signal?.aborted) return { exitCode: null, timedOut: false, stdout: '', stderr: '', environment, aborted: true };
     const env: Record<string, string> = { PATH: this.pathEnv, TZ: job.env.TZ, LANG: job.env.LANG, LC_ALL: job.env.LC_ALL };
     if (job.frozenClock !== null) Object.assign(env, faketimeEnv(job.frozenClock, this.faketimeLib));
-    const stage = mkdtempSync(path.join(os.tmpdir(), 'stella-local-'));
+    const stage = makeTempDir('stella-local-');
     for (const m of job.readOnlyMounts) {
       const link = path.join(stage, m.containerPath);
       mkdirSync(path.dirname(link), { recursive: true });

@@ -145,20 +145,108 @@ const ENTRY_KINDS: Record<string, string> = {
 
 /** Unpack a tar into memory, refusing anything that could escape or overwhelm the destination. */
 export function unpackTar(bytes: Uint8Array, opts: UnpackOptions): TarEntry[] {
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const { file } = opts;
   const out: TarEntry[] = [];
-  const seen = new Set<string>();
-  let total = 0;
-  let headers = 0;
-  let pax: Record<string, string> = {};
-  let longName: string | null = null;
-  let off = 0;
-  while (off + BLOCK <= buf.length) {
-    const h = buf.subarray(off, off + BLOCK);
-    if (h.every((b) => b === 0)) break;
-    if (++headers > opts.maxEntries) {
-      throw new StellaError('INPUT_TOO_LARGE', `tar has more than ${opts.maxEntries} entries; refusing to extract`, { file });
+  const r = new TarReader(opts, (e) => out.push(e));
+  r.push(bytes);
+  r.end();
+  return out;
+}
+
+/**
+ * The same checks as unpackTar, fed in chunks (from a streaming decompressor): each entry is judged at
+ * its header, before its data arrives, and handed to onEntry when complete. Memory: one entry.
+ */
+type Want =
+  | { kind: 'header' }
+  | { kind: 'meta'; type: string; size: number; at: number }
+  | { kind: 'data'; path: string; size: number }
+  | { kind: 'pad'; n: number; after: string }
+  | { kind: 'trailer' };
+
+export class TarReader {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** Absolute offset of the first pending byte. */
+  private off = 0;
+  private seen = new Set<string>();
+  private total = 0;
+  private headers = 0;
+  private pax: Record<string, string> = {};
+  private longName: string | null = null;
+  private ended = false;
+  /** What the next bytes are. */
+  private want: Want = { kind: 'header' };
+
+  constructor(
+    private readonly opts: UnpackOptions & { maxEntryBytes?: number },
+    private readonly onEntry: (e: TarEntry) => void,
+  ) {}
+
+  private take(n: number): Buffer | null {
+    if (this.pendingBytes < n) return null;
+    const all = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    const head = all.subarray(0, n);
+    const rest = all.subarray(n);
+    this.pending = rest.length ? [rest] : [];
+    this.pendingBytes = rest.length;
+    this.off += n;
+    return head;
+  }
+
+  push(chunk: Uint8Array): void {
+    const { file } = this.opts;
+    const b = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (this.want.kind === 'trailer') {
+      if (!isZero(b, 0, b.length)) throw nonZero('end of archive', file);
+      this.off += b.length;
+      return;
+    }
+    this.pending.push(b);
+    this.pendingBytes += b.length;
+    for (;;) {
+      const w: Want = this.want;
+      if (w.kind === 'trailer') {
+        const rest = this.take(this.pendingBytes)!;
+        if (!isZero(rest, 0, rest.length)) throw nonZero('end of archive', file);
+        return;
+      }
+      if (w.kind === 'pad') {
+        const pad = this.take(w.n);
+        if (!pad) return;
+        if (!isZero(pad, 0, pad.length)) throw nonZero(w.after, file);
+        this.want = { kind: 'header' };
+        continue;
+      }
+      if (w.kind === 'meta') {
+        const data = this.take(w.size);
+        if (!data) return;
+        if (w.type === 'x') this.pax = parsePax(data);
+        if (w.type === 'L') this.longName = data.toString('utf8').replace(/\0+$/, '');
+        this.want = { kind: 'pad', n: padLen(w.size), after: `metadata at byte ${w.at}` };
+        continue;
+      }
+      if (w.kind === 'data') {
+        const data = this.take(w.size);
+        if (!data) return;
+        this.onEntry({ path: w.path, data: Buffer.from(data) });
+        this.want = { kind: 'pad', n: padLen(w.size), after: w.path };
+        continue;
+      }
+      const at = this.off;
+      const h = this.take(BLOCK);
+      if (!h) return;
+      if (h.every((x) => x === 0)) {
+        this.want = { kind: 'trailer' };
+        continue;
+      }
+      this.header(h, at);
+    }
+  }
+
+  private header(h: Buffer, off: number): void {
+    const { file } = this.opts;
+    if (++this.headers > this.opts.maxEntries) {
+      throw new StellaError('INPUT_TOO_LARGE', `tar has more than ${this.opts.maxEntries} entries; refusing to extract`, { file });
     }
     let sum = 0;
     for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : h[i]!;
@@ -167,51 +255,54 @@ export function unpackTar(bytes: Uint8Array, opts: UnpackOptions): TarEntry[] {
     }
     const size = readOctal(h, 124, 12);
     const type = String.fromCharCode(h[156]!) === '\0' ? '0' : String.fromCharCode(h[156]!);
-    const dataStart = off + BLOCK;
-    const next = dataStart + Math.ceil(size / BLOCK) * BLOCK;
     const prefix = readString(h, 345, 155);
-    const rawName = longName ?? pax.path ?? (prefix ? `${prefix}/${readString(h, 0, 100)}` : readString(h, 0, 100));
-    const entrySize = pax.size !== undefined ? Number(pax.size) : size;
+    const rawName = this.longName ?? this.pax.path ?? (prefix ? `${prefix}/${readString(h, 0, 100)}` : readString(h, 0, 100));
+    const entrySize = this.pax.size !== undefined ? Number(this.pax.size) : size;
     if (type === 'x' || type === 'g' || type === 'L') {
       if (size > 1024 * 1024) throw new StellaError('BUNDLE_UNSAFE', `tar metadata entry at byte ${off} is implausibly large`, { file });
-      if (dataStart + size > buf.length) throw truncated(file);
-      const data = buf.subarray(dataStart, dataStart + size);
       // Global pax headers only carry defaults we do not use; per-entry ones apply to the next entry.
-      if (type === 'x') pax = parsePax(data);
-      if (type === 'L') longName = data.toString('utf8').replace(/\0+$/, '');
-      off = next;
-      continue;
+      this.want = { kind: 'meta', type, size, at: off };
+      return;
     }
     const why = ENTRY_KINDS[type];
     if (why) throw new StellaError('BUNDLE_UNSAFE', `tar entry '${rawName}' ${why}; refusing to extract`, { file });
     const entryPath = checkEntryPath(rawName, file, type === '5');
-    pax = {};
-    longName = null;
+    this.pax = {};
+    this.longName = null;
     if (type === '5') {
-      off = next;
-      continue;
+      this.want = { kind: 'pad', n: Math.ceil(size / BLOCK) * BLOCK, after: entryPath };
+      return;
     }
     if (type !== '0' && type !== '7') {
       throw new StellaError('BUNDLE_UNSAFE', `tar entry '${rawName}' has unsupported type '${type}'; refusing to extract`, { file });
     }
-    total += entrySize;
-    if (total > opts.maxBytes || !Number.isSafeInteger(entrySize)) {
-      throw new StellaError('INPUT_TOO_LARGE', `tar unpacks to more than ${opts.maxBytes} bytes (at entry '${entryPath}'); refusing to extract`, {
-        file,
-      });
+    this.total += entrySize;
+    if (this.total > this.opts.maxBytes || !Number.isSafeInteger(entrySize)) {
+      throw new StellaError('INPUT_TOO_LARGE', `tar unpacks to more than ${this.opts.maxBytes} bytes (at entry '${entryPath}'); refusing to extract`, { file });
     }
-    if (dataStart + entrySize > buf.length) throw truncated(file);
-    if (seen.has(entryPath)) throw new StellaError('BUNDLE_UNSAFE', `tar entry '${entryPath}' appears twice; refusing an ambiguous bundle`, { file });
-    seen.add(entryPath);
-    out.push({ path: entryPath, data: Buffer.from(buf.subarray(dataStart, dataStart + entrySize)) });
-    off = dataStart + Math.ceil(entrySize / BLOCK) * BLOCK;
-    // Padding must be zero: otherwise bytes could change without changing any entry, and a tampered
-    // bundle whose digest is not pinned would still open.
-    if (!isZero(buf, dataStart + entrySize, Math.min(off, buf.length))) throw nonZero(entryPath, file);
+    if (this.opts.maxEntryBytes !== undefined && entrySize > this.opts.maxEntryBytes) {
+      throw new StellaError('INPUT_TOO_LARGE', `tar entry '${entryPath}' is ${entrySize} bytes, over the ${this.opts.maxEntryBytes}-byte limit for one file; refusing to extract`, { file });
+    }
+    if (this.seen.has(entryPath)) throw new StellaError('BUNDLE_UNSAFE', `tar entry '${entryPath}' appears twice; refusing an ambiguous bundle`, { file });
+    this.seen.add(entryPath);
+    this.want = { kind: 'data', path: entryPath, size: entrySize };
   }
-  if (off < buf.length && off + BLOCK > buf.length) throw truncated(file);
-  if (!isZero(buf, off, buf.length)) throw nonZero('end of archive', file);
-  return out;
+
+  /** The input is over: anything but a clean end (between entries, or in the zero trailer) is truncation. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    const w = this.want;
+    if (w.kind === 'trailer') return;
+    if (w.kind === 'header' && this.pendingBytes === 0) return;
+    // Data that stops inside a header, an entry or its padding.
+    throw truncated(this.opts.file);
+  }
+}
+
+function padLen(size: number): number {
+  const rest = size % BLOCK;
+  return rest === 0 ? 0 : BLOCK - rest;
 }
 
 function isZero(buf: Buffer, from: number, to: number): boolean {

@@ -5,8 +5,8 @@
 // expected canonical hashes). The artifacts are not committed: they are regenerated on demand by running
 // the in-process scanner on the committed manifest, and a regeneration that does not reproduce the
 // committed hashes is refused — the goldens then no longer describe this checkout's scanner.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { makeTempDir } from '../adapters/temp.js';
 import path from 'node:path';
 import { StellaError } from '../core/errors.js';
 import {
@@ -57,7 +57,7 @@ export interface CanaryPins {
 
 /** Rebuild the canary feed bundle (deterministic: same records + generated_at → same digest) and the policy. */
 export async function storeCanaryPins(set: CanarySet, blobs: BlobStore): Promise<CanaryPins> {
-  const src = mkdtempSync(path.join(os.tmpdir(), 'stella-canary-feed-'));
+  const src = makeTempDir('stella-canary-feed-');
   let feed: Awaited<ReturnType<typeof buildFeedBundle>>;
   try {
     for (const d of set.feed.include) cpSync(path.join(thirdParty(), set.feed.source, d), path.join(src, d), { recursive: true });

@@ -3,8 +3,8 @@
 // changes is how the scanner process runs: TZ/LANG/LC_ALL and the CPU limit through the executor job,
 // and, through a small launcher that runs before the scanner in the same process, extra environment
 // variables, the umask, the CPU count the scanner sees and the order directory listings come back in.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, cpSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, cpSync } from 'node:fs';
+import { makeTempDir } from '../adapters/temp.js';
 import path from 'node:path';
 import { canonicalizeArtifact, normalizeArtifact, rawDigest } from '../core/canonical/normalize.js';
 import { StellaError, isStellaError } from '../core/errors.js';
@@ -181,7 +181,7 @@ export async function chaos(opts: ChaosOptions): Promise<ChaosResult> {
   const manifestBytes = readFileSync(opts.manifestPath);
   const original = originalHashes(opts.manifestPath);
   const plan = planChaos(manifest, opts.variations);
-  const work = mkdtempSync(path.join(os.tmpdir(), 'stella-chaos-'));
+  const work = makeTempDir('stella-chaos-');
   try {
     const launcher = path.join(work, 'launch.mjs');
     writeFileSync(launcher, LAUNCHER_SOURCE, { mode: 0o644 });

@@ -9,8 +9,8 @@
 // randomness (times of day, cadence phase, sampled replays, the ids a `random-ids` scanner would invent)
 // comes from a seeded generator, so two builds give the same history, byte for byte.
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { makeTempDir } from '../adapters/temp.js';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { canonicalDigest, compareCodeUnits } from '../core/canonical/index.js';
 import { StellaError, jsonPath } from '../core/errors.js';
@@ -360,7 +360,7 @@ export async function buildDemo(o: DemoOptions): Promise<DemoResult> {
   const records = osvRecords(osvDir);
   const cal = demoCalendar(spec, records);
   const feeds: Feed[] = [];
-  const work = mkdtempSync(path.join(os.tmpdir(), 'stella-demo-'));
+  const work = makeTempDir('stella-demo-');
   try {
     emit({ kind: 'start', id: 'demo-feeds', total: cal.snapshotDays.length, label: 'feed snapshots' });
     for (const day of cal.snapshotDays) {

@@ -1,7 +1,8 @@
 // One scanner run through an executor, with every input resolved from the blob store by digest: the
 // path replays take, and `stella scan --executor docker` for original scans.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { makeTempDir } from '../adapters/temp.js';
+import { readRecordFile } from '../adapters/fs.js';
 import path from 'node:path';
 import { StellaError, errorText, isStellaError } from '../core/errors.js';
 import { ARTIFACT_NAMES, ARTIFACT_PATHS, type ArtifactName, type Digest, type ExecutorEnvironment, type ScanManifest } from '../core/formats.js';
@@ -22,20 +23,25 @@ interface Resolved {
 /** Every pinned blob, by digest; the first one missing (or corrupt) is the replay's error. */
 function resolveBlobs(m: ScanManifest, blobs: BlobStore): Resolved {
   const inputName = safeName(path.posix.basename(m.input.ref.replace(/\\/g, '/')) || 'input');
-  const need: Array<[string, string, string]> = [
-    [m.input.archive_digest ?? m.input.digest, `${MOUNT.inputDir}/${inputName}`, `input ${m.input.ref}`],
-    [m.feeds.vuln_feed_bundle_digest, MOUNT.feed, 'vulnerability feed bundle'],
-    [m.policy.policy_bundle_digest, MOUNT.policy, 'policy bundle'],
+  const need: Array<[string, string, string, string]> = [
+    m.input.archive_digest
+      ? [m.input.archive_digest, `${MOUNT.inputDir}/${inputName}`, `input ${m.input.ref}`, '$.input.archive_digest']
+      : [m.input.digest, `${MOUNT.inputDir}/${inputName}`, `input ${m.input.ref}`, '$.input.digest'],
+    [m.feeds.vuln_feed_bundle_digest, MOUNT.feed, 'vulnerability feed bundle', '$.feeds.vuln_feed_bundle_digest'],
+    [m.policy.policy_bundle_digest, MOUNT.policy, 'policy bundle', '$.policy.policy_bundle_digest'],
   ];
   const mounts: ExecJob['readOnlyMounts'] = [];
-  for (const [digest, containerPath, what] of need) {
+  for (const [digest, containerPath, what, field] of need) {
+    const restore = `restore it with \`stella blob put FILE\`${what.startsWith('vuln') ? ' or `stella feed snapshot`' : what.startsWith('policy') ? ' or `stella policy bundle`' : ''}, or point STELLA_HOME at the store that has it`;
     if (!blobs.has(digest)) {
-      throw new StellaError(
-        'BLOB_MISSING',
-        `${what} ${digest} is not in the blob store (${blobs.root}); restore it with \`stella blob put FILE\`${what.startsWith('vuln') ? ' or `stella feed snapshot`' : what.startsWith('policy') ? ' or `stella policy bundle`' : ''}, or point STELLA_HOME at the store that has it`,
-      );
+      throw new StellaError('BLOB_MISSING', `${what} ${digest} (pinned by ${field}) is not in the blob store (${blobs.root}); ${restore}`, { path: field });
     }
-    mounts.push({ hostPath: blobs.pathOf(digest), containerPath });
+    try {
+      mounts.push({ hostPath: blobs.pathOf(digest), containerPath });
+    } catch (e) {
+      if (!isStellaError(e) || e.code !== 'BLOB_CORRUPT') throw e;
+      throw new StellaError('BLOB_CORRUPT', `${what} ${digest} (pinned by ${field}) is damaged in the blob store: ${e.message.replace(/;( remove it and)? restore the blob from its source$/, '')}; delete ${e.file ?? blobs.location(digest)} and ${restore}`, { path: field }, { cause: e });
+    }
   }
   return { mounts, inputName };
 }
@@ -63,6 +69,8 @@ export interface ExecuteOptions {
   blobs: BlobStore;
   timeoutMs?: number;
   memoryBytes?: number;
+  /** Size of the writable output mount (docker). */
+  outputCapBytes?: number;
   prepareImage?: (imageId: Digest) => Promise<unknown>;
   signal?: AbortSignal;
   onEvent?: OnEvent;
@@ -88,10 +96,11 @@ export async function executeScanner(o: ExecuteOptions): Promise<ScannerRun> {
     cpus: m.environment.cpus,
     memoryBytes: o.memoryBytes ?? DEFAULT_MEMORY_BYTES,
     timeoutMs,
+    ...(o.outputCapBytes ? { outputCapBytes: o.outputCapBytes } : {}),
     ...(o.executor.kind === 'docker' ? { imageId } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
   };
-  const work = mkdtempSync(path.join(os.tmpdir(), 'stella-run-'));
+  const work = makeTempDir('stella-run-');
   let environment: ExecutorEnvironment | null = null;
   let failure: string | null = null;
   let artifacts: Record<ArtifactName, Buffer> | null = null;
@@ -111,6 +120,8 @@ export async function executeScanner(o: ExecuteOptions): Promise<ScannerRun> {
     environment = res.environment;
     if (res.aborted) aborted = true;
     else if (res.timedOut) failure = `scanner did not finish within ${fmtSeconds(timeoutMs)} and was killed (REPLAY_TIMEOUT); raise --timeout if the scan is just slow`;
+    else if (res.outputRefused) failure = res.outputRefused;
+    else if (res.oomKilled) failure = `scanner was killed for running out of memory (OOM: the engine's limit is ${job.memoryBytes} bytes, ${Math.round(job.memoryBytes / 1048576)} MiB); the scan needs more memory than the replay allows`;
     else if (res.exitCode !== 0) failure = `scanner exited with ${res.exitCode}: ${lastLine(res.stderr) || lastLine(res.stdout) || 'no output'}`;
     else artifacts = readArtifacts(outDir);
   } catch (e) {
@@ -132,7 +143,8 @@ function readArtifacts(outDir: string): Record<ArtifactName, Buffer> {
   for (const n of ARTIFACT_NAMES) {
     const f = path.join(outDir, ARTIFACT_PATHS[n]);
     if (!existsSync(f)) throw new StellaError('RECORD_INVALID', `scanner exited 0 but did not write ${ARTIFACT_PATHS[n]}`, { file: f });
-    out[n] = readFileSync(f);
+    // Only a regular file with one link, opened without following links, is taken back.
+    out[n] = readRecordFile(outDir, ARTIFACT_PATHS[n], { file: f });
   }
   return out;
 }

@@ -66,9 +66,10 @@ export async function indexRecords(store: Pick<ReplayStore, 'ingest'>, roots: st
         if (r.kind === 'replay') replays.push(readReplayRecord(r.dir));
         else scans.push(readScanRecord(r.dir));
       } catch (e) {
-        if (!isStellaError(e)) throw e;
-        summary.skipped.push({ file: e.file ?? r.dir, path: e.path ?? null, reason: e.message });
-        onEvent?.({ kind: 'log', id: 'index', message: e.oneLine() });
+        // Any failure reading one record skips that record; the index never aborts for one bad file.
+        const err = isStellaError(e) ? e : new StellaError('RECORD_INVALID', `unreadable record: ${(e as Error)?.message ?? String(e)}`, { file: r.dir });
+        summary.skipped.push({ file: err.file ?? r.dir, path: err.path ?? null, reason: err.message });
+        onEvent?.({ kind: 'log', id: 'index', message: err.oneLine() });
       }
     }
     const res = await store.ingest({ scans, replays });

@@ -46,7 +46,20 @@ export function parseOsvYaml(text: string, file?: string): unknown {
   });
   const err = doc.errors[0];
   if (err) throw yamlSyntaxError(text, err, file);
-  return doc.toJS({ maxAliasCount: 100 });
+  return yamlToJs(doc, file);
+}
+
+/**
+ * A parsed YAML document as plain values; what the yaml package throws while resolving (an alias to
+ * an anchor defined later, too many aliases, nesting deep enough to exhaust the stack) becomes one line.
+ */
+export function yamlToJs(doc: { toJS(opts: { maxAliasCount: number }): unknown }, file?: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    const why = e instanceof RangeError ? 'the document nests too deeply' : String((e as Error)?.message ?? e).split('\n')[0];
+    throw new StellaError('JSON_INVALID', `YAML cannot be resolved: ${why}`, { file });
+  }
 }
 
 /** One-line YAML syntax error with the line and column of the problem. */

@@ -8,7 +8,7 @@ import type { BlobStorePort } from '../core/ports.js';
 import { decodeUtf8, parseJsonBytes } from '../core/json/parse.js';
 import { compilePolicy, policyBytes, policyDigest, type CompiledPolicy } from '../core/policy/policy.js';
 import { readBytes } from '../adapters/fs.js';
-import { yamlSyntaxError } from './osv-yaml.js';
+import { yamlSyntaxError, yamlToJs } from './osv-yaml.js';
 
 export * from '../core/policy/policy.js';
 
@@ -29,7 +29,7 @@ export function parsePolicyText(bytes: Uint8Array, file: string): unknown {
   const doc = parseDocument(text, { schema: 'core', uniqueKeys: true, prettyErrors: false });
   const err = doc.errors[0];
   if (err) throw yamlSyntaxError(text, err, file);
-  return doc.toJS({ maxAliasCount: 100 });
+  return yamlToJs(doc, file);
 }
 
 export function bundlePolicy(doc: unknown, file?: string): PolicyBundle {

@@ -9,7 +9,7 @@ import { ARTIFACT_NAMES, ARTIFACT_PATHS, ARTIFACT_SCHEMAS, DIGEST_RE, type Artif
 import { manifestFromValue } from '../core/manifest/index.js';
 import { parseJsonBytes } from '../core/json/parse.js';
 import type { RecordArtifact, ScanRecord } from '../core/diff/index.js';
-import { readBytes } from '../adapters/fs.js';
+import { readRecordBytes, readRecordFile } from '../adapters/fs.js';
 import { isObject as isObj } from '../core/guards.js';
 
 export type { ScanRecord };
@@ -24,7 +24,7 @@ const SCHEMA_MARKER: Record<ArtifactName, string> = {
 };
 
 function readJson(file: string): unknown {
-  return parseJsonBytes(readBytes(file), file);
+  return parseJsonBytes(readRecordBytes(file), file);
 }
 
 function requireFile(dir: string, rel: string, what: string): string {
@@ -33,7 +33,7 @@ function requireFile(dir: string, rel: string, what: string): string {
   return file;
 }
 
-function readOutputs(file: string): Outputs {
+export function readOutputs(file: string): Outputs {
   const value = readJson(file);
   if (!isObj(value)) throw new StellaError('RECORD_INVALID', 'outputs.json must be an object of artifact name → entry', { file, path: '$' });
   for (const name of ARTIFACT_NAMES) {
@@ -81,7 +81,8 @@ export function effectiveManifest(m: ScanManifest, replay: ReplayRecord | null):
 function loadArtifact(dir: string, name: ArtifactName, entry: Outputs[ArtifactName]): RecordArtifact {
   const rel = ARTIFACT_PATHS[name];
   const file = requireFile(dir, rel, `the ${name} artifact`);
-  const bytes = readBytes(file);
+  // No link, regular, one hard link, inside the record: the rule every record reader shares.
+  const bytes = readRecordFile(dir, rel, { file });
   const doc = parseJsonBytes(bytes, file);
   const schema = ARTIFACT_SCHEMAS[name];
   if (detectSchema(doc) !== schema) {

@@ -15,6 +15,7 @@ import { manifestSha256 } from '../core/manifest/index.js';
 import type { Executor, OnEvent } from '../core/ports.js';
 import type { BlobStore } from '../adapters/blob-store.js';
 import { writeDirAtomic, readJsonFile } from '../adapters/fs.js';
+import { parseOutCap } from '../adapters/docker/confined-output.js';
 import { readVerifiedManifest } from './manifest-file.js';
 import { classifiedFields, compareDirs } from './compare.js';
 import { DEFAULT_TIMEOUT_MS, executeScanner } from './execute-scanner.js';
@@ -165,6 +166,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
     blobs: opts.blobs,
     timeoutMs,
     memoryBytes: opts.memoryBytes,
+    outputCapBytes: parseOutCap(opts.env?.STELLA_OUT_CAP, 'STELLA_OUT_CAP'),
     prepareImage: opts.prepareImage,
     signal: opts.signal,
     onEvent: opts.onEvent,

@@ -3,8 +3,8 @@
 //   exit 0 green, 3 warn, 1 fail (as `stella gate`), 2 on bad input.
 // `stella canary --rebuild [--canaries DIR]` rescans the set and rewrites the committed goldens.
 // `stella canary --verify [--canaries DIR]` checks in process that this checkout reproduces the goldens.
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
+import { makeTempDir } from '../adapters/temp.js';
 import path from 'node:path';
 import type { Command } from './command.js';
 import { EXIT } from './command.js';
@@ -51,7 +51,7 @@ const command: Command = {
     if (modes !== 1) throw usageError('give exactly one of --scanner IMAGE_ID, --verify or --rebuild');
 
     if (v.rebuild === true) {
-      const work = mkdtempSync(path.join(os.tmpdir(), 'stella-canary-'));
+      const work = makeTempDir('stella-canary-');
       try {
         const rows = await rebuildCanaries({ dir, blobs, now: ctx.now, workDir: work });
         for (const r of rows) ctx.stdout.write(`${r.id.padEnd(22)} ${r.scan_id} ${r.ecosystem.padEnd(10)} ${String(r.findings).padStart(4)} findings  ${r.decision}\n`);

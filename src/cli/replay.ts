@@ -2,6 +2,7 @@
 // and `stella replay --batch PATH… --out-dir D [--concurrency N]` (SPEC §3).
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { parseOutCap } from '../adapters/docker/confined-output.js';
 import type { CliContext, Command } from './command.js';
 import { EXIT } from './command.js';
 import { usageError } from './command.js';
@@ -82,6 +83,7 @@ const command: Command = {
     batch: { type: 'boolean' },
     concurrency: { type: 'string' },
     bisect: { type: 'string' },
+    'out-cap': { type: 'string' },
   },
   optionHelp: {
     from: 'the scan manifest to replay (its record directory holds the original outputs)',
@@ -92,6 +94,7 @@ const command: Command = {
     json: 'print the replay record(s) as JSON',
     batch: 'replay every manifest named (files, or directories searched for scan records)',
     concurrency: 'batch: replays running at once (default 2)',
+    'out-cap': 'size of the scanner\'s writable /out mount, a tmpfs (default 256M; env STELLA_OUT_CAP); more fails the replay',
     bisect: 'B_DIR: replay --from with each of B\'s differing pins swapped in (feed, policy, scanner) and name the swap that reproduces B',
   },
   async run(args, ctx) {
@@ -100,6 +103,9 @@ const command: Command = {
     if (!outDir) throw usageError('--out-dir DIR is required');
     const whatIf = parseWhatIf((v['what-if'] as string[] | undefined) ?? []);
     const timeoutMs = parseTimeout(v.timeout);
+    // --out-cap travels as STELLA_OUT_CAP, checked here so a bad value is a usage error before any run.
+    const replayEnv = typeof v['out-cap'] === 'string' ? { ...ctx.env, STELLA_OUT_CAP: v['out-cap'] } : ctx.env;
+    parseOutCap(replayEnv.STELLA_OUT_CAP, typeof v['out-cap'] === 'string' ? '--out-cap' : 'STELLA_OUT_CAP');
     const kind = typeof v.executor === 'string' ? v.executor : 'docker';
     const batch = v.batch === true;
     if (batch && typeof v.from === 'string') throw usageError('use either --from MANIFEST or --batch PATH…');
@@ -132,7 +138,7 @@ const command: Command = {
           timeoutMs,
           blobs,
           now: ctx.now,
-          env: ctx.env,
+          env: replayEnv,
           signal: controller.signal,
           ...(setup.prepareImage ? { prepareImage: setup.prepareImage } : {}),
         };
@@ -148,7 +154,7 @@ const command: Command = {
           timeoutMs,
           blobs,
           now: ctx.now,
-          env: ctx.env,
+          env: replayEnv,
           signal: controller.signal,
           ...(setup.prepareImage ? { prepareImage: setup.prepareImage } : {}),
         });

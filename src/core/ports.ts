@@ -50,6 +50,8 @@ export interface ExecJob {
   entrypoint?: string[];
   /** Abort (Ctrl-C during a batch): the executor kills the run, cleans up and resolves with `aborted`. */
   signal?: AbortSignal;
+  /** Size cap of the writable output mount (docker: a tmpfs volume of this size). */
+  outputCapBytes?: number;
 }
 
 export interface ExecResult {
@@ -60,6 +62,10 @@ export interface ExecResult {
   environment: ExecutorEnvironment;
   /** Set when job.signal stopped the run; no outputs should be trusted or kept. */
   aborted?: boolean;
+  /** The engine killed the run for exceeding its memory limit (Docker's State.OOMKilled). */
+  oomKilled?: boolean;
+  /** Why the output directory was not taken back (a link, a device, over the byte cap), naming the entry. */
+  outputRefused?: string;
 }
 
 export interface Executor {

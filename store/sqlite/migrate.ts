@@ -30,20 +30,16 @@ export function openDatabase(dbPath: string, opts: { readonly?: boolean } = {}):
     db = new Database(dbPath, { fileMustExist: true });
     db.pragma('busy_timeout = 5000');
     db.pragma('cache_size = -65536');
-    // Version 0 is a database no stella ever wrote: a reader must not turn it into an index.
-    if (db.pragma('user_version', { simple: true }) === 0) {
-      db.close();
-      throw new StellaError('IO', 'not a stella index (schema version 0): `stella index DIR` builds one', { file: dbPath });
-    }
     // An index from an older stella is migrated on first use by any command, readers included: the
     // migrations are forward-only transactions, and an upgrade should not need a manual step.
-    migrate(db, dbPath);
+    migrate(db, dbPath, true);
     db.pragma('query_only = ON');
   } else {
     mkdirSync(path.dirname(path.resolve(dbPath)), { recursive: true });
     db = new Database(dbPath);
-    db.pragma('journal_mode = WAL');
+    // busy_timeout first: switching a new file to WAL takes a lock another process may hold.
     db.pragma('busy_timeout = 5000');
+    db.pragma('journal_mode = WAL');
     // WAL + NORMAL: a crash loses at most the last transactions, never consistency.
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
@@ -54,19 +50,36 @@ export function openDatabase(dbPath: string, opts: { readonly?: boolean } = {}):
   return db;
 }
 
-function migrate(db: Database.Database, dbPath: string): void {
-  const have = db.pragma('user_version', { simple: true }) as number;
+/**
+ * Bring the schema to the newest migration. The schema version is read under the write lock (BEGIN
+ * IMMEDIATE), so of any number of processes started together on a new or an older index exactly one
+ * migrates and the others wait for it and then see the new version. A reader never turns a database
+ * some other program wrote (version 0 with tables) into an index; an empty file is one a concurrent
+ * `stella index` has just created.
+ */
+function migrate(db: Database.Database, dbPath: string, reader = false): void {
   const migrations = loadMigrations();
   const known = migrations[migrations.length - 1].version;
-  if (have > known) {
-    db.close();
-    throw new StellaError('IO', `index schema is version ${have}, newer than this stella knows (${known}): upgrade stella`, { file: dbPath });
-  }
-  for (const m of migrations) {
-    if (m.version <= have) continue;
-    db.transaction(() => {
+  // Fast path, no lock: the common case is an index already at the newest version.
+  if (db.pragma('user_version', { simple: true }) === known) return;
+  try {
+    db.exec('BEGIN IMMEDIATE');
+    const have = db.pragma('user_version', { simple: true }) as number;
+    if (have > known) {
+      throw new StellaError('IO', `index schema is version ${have}, newer than this stella knows (${known}): upgrade stella`, { file: dbPath });
+    }
+    if (have === 0 && reader && (db.prepare('SELECT count(*) AS n FROM sqlite_master').get() as { n: number }).n > 0) {
+      throw new StellaError('IO', 'not a stella index (schema version 0): `stella index DIR` builds one', { file: dbPath });
+    }
+    for (const m of migrations) {
+      if (m.version <= have) continue;
       db.exec(m.sql);
       db.pragma(`user_version = ${m.version}`);
-    }).immediate();
+    }
+    db.exec('COMMIT');
+  } catch (e) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    db.close();
+    throw e;
   }
 }

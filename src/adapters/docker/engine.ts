@@ -5,8 +5,9 @@ import Docker from 'dockerode';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { StellaError } from '../../core/errors.js';
+import { isStellaError, StellaError } from '../../core/errors.js';
 import type { Digest } from '../../core/formats.js';
+import { parseJsonText } from '../../core/json/parse.js';
 
 export const DEFAULT_SOCKET = '/var/run/docker.sock';
 
@@ -84,8 +85,29 @@ export async function call<T>(engine: Engine, fn: () => Promise<T>): Promise<T> 
   }
 }
 
+/** The one line for an endpoint that speaks HTTP but is not the Docker Engine API. */
+export function notAnEngine(engine: Engine, detail: string): StellaError {
+  const where = engine.fromEnv ? `DOCKER_HOST=${engine.host}` : `DOCKER_HOST=${engine.host} (the default socket)`;
+  return new StellaError('ENGINE_UNREACHABLE', `${where} answers, but is not a Docker engine (${detail}); point DOCKER_HOST at a Docker Engine API`);
+}
+
+/**
+ * Reach the engine and check it is one: the Engine API answers `GET /_ping` with 200 and the body `OK`.
+ * Anything else that answers HTTP (a web server, a proxy's error page) gets one line, never its body.
+ */
 export async function ping(engine: Engine): Promise<void> {
-  await call(engine, () => engine.docker.ping());
+  let body: unknown;
+  try {
+    body = await call(engine, () => engine.docker.ping());
+  } catch (e) {
+    const status = (e as { statusCode?: unknown })?.statusCode;
+    if (typeof status === 'number') throw notAnEngine(engine, `GET /_ping gave HTTP ${status}`);
+    if (isStellaError(e)) throw e;
+    // A reply that is not HTTP at all, or a parse failure of one.
+    throw notAnEngine(engine, `GET /_ping failed: ${String((e as Error)?.message ?? e).split('\n')[0]!.slice(0, 80)}`);
+  }
+  const text = Buffer.isBuffer(body) ? body.toString('utf8') : typeof body === 'string' ? body : JSON.stringify(body);
+  if (text.trim() !== 'OK') throw notAnEngine(engine, 'GET /_ping did not answer OK');
 }
 
 export async function hasImage(engine: Engine, imageId: string): Promise<boolean> {
@@ -111,7 +133,7 @@ export async function loadArchive(engine: Engine, chunks: readonly Uint8Array[],
     if (!line.trim()) continue;
     let msg: { error?: string; errorDetail?: { message?: string } };
     try {
-      msg = JSON.parse(line) as typeof msg;
+      msg = parseJsonText(line, 'docker load output') as typeof msg;
     } catch {
       continue;
     }

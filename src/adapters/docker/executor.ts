@@ -2,7 +2,6 @@
 // the run: it is created without AutoRemove and removed in `finally` on every path (exit, crash,
 // timeout, abort), and it carries labels naming its owner so a later start can reap what a killed
 // process left behind.
-import { chmodSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type Docker from 'dockerode';
 import { StellaError } from '../../core/errors.js';
@@ -11,12 +10,15 @@ import type { ExecJob, ExecResult, Executor, OnEvent } from '../../core/ports.js
 import { faketimeEnv } from './clock-env.js';
 import { call, engineFacts, ping, type Engine, type EngineFacts } from './engine.js';
 import { IMAGE_PATHS, IMAGE_USER } from './image-archive.js';
+import { createConfinedOutput, DEFAULT_OUT_CAP_BYTES, removeConfinedOutput, takeBackOutput, type ConfinedOutput } from './confined-output.js';
 
 export const LABEL = 'stella.replay';
 export const LABEL_RUN = 'stella.run';
 export const LABEL_PID = 'stella.pid';
 export const LABEL_HOST = 'stella.host';
 export const LABEL_DEADLINE = 'stella.deadline';
+/** Owner pid of an output holder (not LABEL_PID, so counting a process's scanner containers stays exact). */
+export const LABEL_HOLDER_PID = 'stella.holder-pid';
 
 const MAX_LOG_BYTES = 1 << 20;
 /** After this long past its deadline a container is an orphan whoever started it (remote engines). */
@@ -31,7 +33,7 @@ export interface DockerExecutorOptions {
 }
 
 /** The HostConfig every run gets; probes assert on exactly this. */
-export function hostConfig(job: ExecJob, engineCpus: number, pidsLimit = DEFAULT_PIDS_LIMIT): Docker.HostConfig {
+export function hostConfig(job: ExecJob, engineCpus: number, pidsLimit = DEFAULT_PIDS_LIMIT, outputVolume?: string): Docker.HostConfig {
   const cpus = Math.max(0.01, Math.min(job.cpus, engineCpus));
   return {
     NetworkMode: 'none',
@@ -48,7 +50,10 @@ export function hostConfig(job: ExecJob, engineCpus: number, pidsLimit = DEFAULT
     // create an empty root-owned directory on the host and mount that.
     Mounts: [
       ...job.readOnlyMounts.map((m) => ({ Type: 'bind' as const, Source: m.hostPath, Target: m.containerPath, ReadOnly: true })),
-      { Type: 'bind' as const, Source: job.outputDir, Target: IMAGE_PATHS.output, ReadOnly: false },
+      // The writable mount: a size-capped tmpfs volume (confined-output.ts) in real runs.
+      outputVolume
+        ? { Type: 'volume' as const, Source: outputVolume, Target: IMAGE_PATHS.output, ReadOnly: false }
+        : { Type: 'bind' as const, Source: job.outputDir, Target: IMAGE_PATHS.output, ReadOnly: false },
     ],
     AutoRemove: false,
     IpcMode: 'private',
@@ -95,13 +100,24 @@ export class DockerExecutor implements Executor {
     const me = hostname();
     for (const c of list) {
       const labels = c.Labels ?? {};
-      const pid = Number(labels[LABEL_PID]);
+      const pid = Number(labels[LABEL_PID] ?? labels[LABEL_HOLDER_PID]);
       const deadline = Date.parse(labels[LABEL_DEADLINE] ?? '');
       const ownerGone = labels[LABEL_HOST] === me && Number.isInteger(pid) && !processAlive(pid);
       const overdue = !Number.isNaN(deadline) && this.wallNow() > deadline + ORPHAN_GRACE_MS;
       if (!ownerGone && !overdue) continue;
       await removeQuietly(this.engine.docker.getContainer(c.Id));
       reaped++;
+    }
+    // Output volumes of a killed stella (their holders are gone by now).
+    const vols = ((await call(this.engine, () => this.engine.docker.listVolumes({ filters: { label: [`${LABEL}=1`] } }))) as { Volumes?: Array<{ Name: string; Labels?: Record<string, string> }> }).Volumes ?? [];
+    for (const v of vols) {
+      const labels = v.Labels ?? {};
+      const pid = Number(labels[LABEL_HOLDER_PID]);
+      const deadline = Date.parse(labels[LABEL_DEADLINE] ?? '');
+      const ownerGone = labels[LABEL_HOST] === me && Number.isInteger(pid) && !processAlive(pid);
+      const overdue = !Number.isNaN(deadline) && this.wallNow() > deadline + ORPHAN_GRACE_MS;
+      if (!ownerGone && !overdue) continue;
+      await this.engine.docker.getVolume(v.Name).remove({ force: true }).catch(() => undefined);
     }
     return reaped;
   }
@@ -130,13 +146,35 @@ export class DockerExecutor implements Executor {
     if (!job.imageId) throw new StellaError('USAGE', 'docker executor needs an image ID');
     const environment = this.environment(job);
     if (job.signal?.aborted) return { exitCode: null, timedOut: false, stdout: '', stderr: '', environment, aborted: true };
-    // The container user (65534) must be able to write the one writable mount.
-    chmodSync(job.outputDir, 0o777);
+    const deadline = new Date(this.wallNow() + job.timeoutMs).toISOString();
+    const capBytes = job.outputCapBytes ?? DEFAULT_OUT_CAP_BYTES;
+    let confined: ConfinedOutput;
+    try {
+      confined = await createConfinedOutput(this.engine, job.imageId, capBytes, {
+        [LABEL]: '1',
+        [LABEL_HOLDER_PID]: String(process.pid),
+        [LABEL_HOST]: hostname(),
+        [LABEL_DEADLINE]: deadline,
+        'stella.run-holder': job.id,
+      });
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) throw imageMissing(job.imageId);
+      throw e;
+    }
+    try {
+      return await this.runConfined(job, environment, confined, capBytes, deadline, onEvent);
+    } finally {
+      await removeConfinedOutput(this.engine, confined);
+    }
+  }
+
+  private async runConfined(job: ExecJob, environment: ExecutorEnvironment, confined: ConfinedOutput, capBytes: number, deadline: string, onEvent?: OnEvent): Promise<ExecResult> {
+    const imageId = job.imageId!;
     let container: Docker.Container;
     try {
       container = await call(this.engine, () =>
         this.engine.docker.createContainer({
-          Image: job.imageId,
+          Image: imageId,
           ...(job.entrypoint ? { Entrypoint: job.entrypoint } : {}),
           Cmd: job.args,
           Env: containerEnv(job),
@@ -152,18 +190,13 @@ export class DockerExecutor implements Executor {
             [LABEL_RUN]: job.id,
             [LABEL_PID]: String(process.pid),
             [LABEL_HOST]: hostname(),
-            [LABEL_DEADLINE]: new Date(this.wallNow() + job.timeoutMs).toISOString(),
+            [LABEL_DEADLINE]: deadline,
           },
-          HostConfig: hostConfig(job, this.facts.cpus, this.opts.pidsLimit),
+          HostConfig: hostConfig(job, this.facts.cpus, this.opts.pidsLimit, confined.volume),
         }),
       );
     } catch (e) {
-      if ((e as { statusCode?: number }).statusCode === 404) {
-        throw new StellaError(
-          'IMAGE_MISSING',
-          `scanner image ${job.imageId} is not loaded in the engine; run \`stella image load ${job.imageId}\` (or \`stella image build\` from the same dist)`,
-        );
-      }
+      if ((e as { statusCode?: number }).statusCode === 404) throw imageMissing(imageId);
       throw e;
     }
     onEvent?.({ kind: 'log', id: job.id, message: `container ${container.id.slice(0, 12)} created` });
@@ -190,14 +223,19 @@ export class DockerExecutor implements Executor {
         await container.kill({ signal: 'SIGKILL' }).catch(() => undefined);
       }
       const waited = (await waiting.catch(() => ({ StatusCode: null }))) as { StatusCode: number | null };
+      const state = ((await container.inspect().catch(() => null)) as { State?: { OOMKilled?: boolean } } | null)?.State;
       const { stdout, stderr } = await readLogs(container);
+      // Take /out back only from a run that finished by itself; what it left is judged entry by entry.
+      const outputRefused = !timedOut && !aborted ? await takeBackOutput(this.engine, confined, job.outputDir, capBytes) : null;
       return {
+        ...(outputRefused ? { outputRefused } : {}),
         exitCode: timedOut || aborted ? null : waited.StatusCode,
         timedOut,
         stdout,
         stderr,
         environment,
         ...(aborted ? { aborted } : {}),
+        ...(state?.OOMKilled ? { oomKilled: true } : {}),
       };
     } finally {
       if (timer) clearTimeout(timer);
@@ -206,6 +244,10 @@ export class DockerExecutor implements Executor {
       onEvent?.({ kind: 'log', id: job.id, message: `container ${container.id.slice(0, 12)} removed` });
     }
   }
+}
+
+function imageMissing(imageId: string): StellaError {
+  return new StellaError('IMAGE_MISSING', `scanner image ${imageId} is not loaded in the engine; run \`stella image load ${imageId}\` (or \`stella image build\` from the same dist)`);
 }
 
 function processAlive(pid: number): boolean {

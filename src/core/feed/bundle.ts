@@ -183,32 +183,90 @@ export function readFeedEntries(
 ): FeedBundle {
   const manifestEntry = entries.find((e) => e.path === FEED_MANIFEST_PATH);
   if (!manifestEntry) throw new StellaError('BUNDLE_UNSAFE', `bundle has no ${FEED_MANIFEST_PATH}; not a feed bundle`, { file });
-  const where = `${file ?? digest}!${FEED_MANIFEST_PATH}`;
-  const manifest = parseFeedManifest(parseJsonBytes(manifestEntry.data, where), where);
-  const listed = new Set(Object.keys(manifest.files));
-  const records: OsvRecordEntry[] = [];
-  for (const e of entries) {
-    if (e.path === FEED_MANIFEST_PATH) continue;
-    const expected = manifest.files[e.path];
-    if (!listed.has(e.path) || expected === undefined) {
+  const c = new FeedEntryChecker(digest, file);
+  c.add(manifestEntry);
+  for (const e of entries) if (e !== manifestEntry) c.add(e);
+  return c.finish();
+}
+
+/** Entries that may arrive before the manifest (a stella bundle has it first: it sorts first). */
+const EARLY_ENTRIES_MAX = 64;
+const EARLY_BYTES_MAX = 64 * 1024 * 1024;
+
+/**
+ * The same checks one entry at a time, as a stream hands them over: each entry is checked (listed,
+ * sha256, OSV JSON) and parsed as it arrives and its bytes dropped, so a bundle of junk fails at its
+ * first bad entry and memory holds records, not the unpacked tar.
+ */
+export class FeedEntryChecker {
+  private manifest: FeedBundleManifest | null = null;
+  private listed = new Set<string>();
+  private early: Array<{ path: string; data: Uint8Array }> = [];
+  private earlyBytes = 0;
+  private records: OsvRecordEntry[] = [];
+  private manifestBytes: Uint8Array | null = null;
+
+  constructor(
+    private readonly digest: Digest,
+    private readonly file?: string,
+  ) {}
+
+  add(e: { path: string; data: Uint8Array }): void {
+    const { file, digest } = this;
+    if (e.path === FEED_MANIFEST_PATH) {
+      // Parsed when the next entry arrives (or at the end), so the tar's own checks of that entry's
+      // header come first, as when the whole tar was unpacked before the manifest was read.
+      this.manifestBytes = e.data;
+      return;
+    }
+    this.readManifest();
+    if (!this.manifest) {
+      this.earlyBytes += e.data.length;
+      if (this.early.length >= EARLY_ENTRIES_MAX || this.earlyBytes > EARLY_BYTES_MAX) {
+        throw new StellaError('BUNDLE_UNSAFE', `bundle holds more than ${EARLY_ENTRIES_MAX} entries or ${EARLY_BYTES_MAX} bytes before ${FEED_MANIFEST_PATH}; not a feed bundle stella wrote`, { file });
+      }
+      this.early.push(e);
+      return;
+    }
+    const expected = this.manifest.files[e.path];
+    if (!this.listed.has(e.path) || expected === undefined) {
       throw new StellaError('BUNDLE_DIGEST_MISMATCH', `bundle entry '${e.path}' is not listed in ${FEED_MANIFEST_PATH}`, { file });
     }
-    listed.delete(e.path);
+    this.listed.delete(e.path);
     const actual = sha256Digest(e.data);
     if (actual !== expected) {
-      throw new StellaError('BUNDLE_DIGEST_MISMATCH', `bundle entry '${e.path}' has sha256 ${actual} but the manifest says ${expected}`, { file });
+      throw new StellaError('BUNDLE_DIGEST_MISMATCH', `bundle entry '${e.path}' has sha256 ${actual} but the manifest says ${expected} (digest mismatch)`, { file });
     }
     const entryFile = `${file ?? digest}!${e.path}`;
     const record = parseJsonBytes(e.data, entryFile);
     if (!isOsvRecord(record)) fail(entryFile, ['id'], 'not an OSV record (needs string id and modified)');
-    records.push({ path: e.path, sha256: actual, record });
+    this.records.push({ path: e.path, sha256: actual, record });
   }
-  const missing = [...listed].sort(compareCodeUnits)[0];
-  if (missing !== undefined) {
-    throw new StellaError('BUNDLE_DIGEST_MISMATCH', `${FEED_MANIFEST_PATH} lists '${missing}' but the bundle does not contain it`, { file });
+
+  private readManifest(): void {
+    if (this.manifestBytes === null) return;
+    const { file, digest } = this;
+    const where = `${file ?? digest}!${FEED_MANIFEST_PATH}`;
+    const bytes = this.manifestBytes;
+    this.manifestBytes = null;
+    this.manifest = parseFeedManifest(parseJsonBytes(bytes, where), where);
+    this.listed = new Set(Object.keys(this.manifest.files));
+    const early = this.early;
+    this.early = [];
+    for (const x of early) this.add(x);
   }
-  records.sort((a, b) => compareCodeUnits(a.path, b.path));
-  return { digest, manifest, records };
+
+  finish(): FeedBundle {
+    this.readManifest();
+    const { file } = this;
+    if (!this.manifest) throw new StellaError('BUNDLE_UNSAFE', `bundle has no ${FEED_MANIFEST_PATH}; not a feed bundle`, { file });
+    const missing = [...this.listed].sort(compareCodeUnits)[0];
+    if (missing !== undefined) {
+      throw new StellaError('BUNDLE_DIGEST_MISMATCH', `${FEED_MANIFEST_PATH} lists '${missing}' but the bundle does not contain it`, { file });
+    }
+    const records = this.records.sort((a, b) => compareCodeUnits(a.path, b.path));
+    return { digest: this.digest, manifest: this.manifest, records };
+  }
 }
 
 export interface FeedDiff {

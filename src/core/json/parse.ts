@@ -1,6 +1,19 @@
-// Strict JSON parsing for untrusted files: invalid UTF-8 and syntax errors become one-line errors
-// naming the file and the JSON path where parsing stopped.
+// The one JSON reader for everything Stella reads (manifests, records, SBOMs, OSV, lockfiles, bundle
+// manifests). Untrusted bytes, so it must hold for any input:
+// - linear time: UTF-8 is validated natively and an invalid byte is located in one pass; the syntax
+//   check below visits each character once;
+// - bounded stack: the check is a loop over an explicit stack, and nesting deeper than MAX_JSON_DEPTH
+//   is refused (with the file, the JSON path prefix and the depth) before JSON.parse sees the text, so
+//   neither this reader nor any recursive consumer of its values can overflow;
+// - I-JSON (RFC 7493, which RFC 8785 canonicalizes): a duplicate object key is refused with its JSON
+//   path, so bytes that say two things (a signed manifest with a second `project`) never get through.
+// Valid text is then built by the native JSON.parse, which is the fast part.
+// Why hand-written: no maintained npm parser gives all of duplicate-key rejection, a depth limit and an
+// iterative (non-recursive) scanner with JSON-path error locations; this is ~150 lines with a fuzz suite.
 import { StellaError, jsonPath } from '../errors.js';
+
+/** Deepest array/object nesting any input may have. Real SBOMs and OSV records stay under 20. */
+export const MAX_JSON_DEPTH = 1000;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
@@ -15,126 +28,239 @@ export function decodeUtf8(bytes: Uint8Array, file?: string): string {
   }
 }
 
-export function parseJsonText(text: string, file?: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    // JSON.parse's messages differ between Node versions and often carry no position: locate the
-    // error with our own scanner, only on this slow path.
-    const { pos, message } = locateSyntaxError(text);
-    const { line, col } = lineCol(text, pos);
-    const what = pos >= text.length ? 'truncated JSON (unexpected end of input)' : `malformed JSON: ${message}`;
-    throw new StellaError('JSON_INVALID', `${what} at line ${line} column ${col}`, {
+export interface ParseOptions {
+  /** Nesting limit (default MAX_JSON_DEPTH). */
+  maxDepth?: number;
+}
+
+export function parseJsonText(text: string, file?: string, opts: ParseOptions = {}): unknown {
+  const fail = checkJson(text, opts.maxDepth ?? MAX_JSON_DEPTH);
+  if (fail === null) return JSON.parse(text);
+  if (fail.kind === 'depth') {
+    throw new StellaError('JSON_INVALID', `JSON nests deeper than ${opts.maxDepth ?? MAX_JSON_DEPTH} levels (depth ${fail.depth} reached); refusing it`, {
       file,
-      path: pathAtOffset(text, pos),
+      path: fail.path,
     });
   }
+  if (fail.kind === 'duplicate') {
+    throw new StellaError('JSON_INVALID', `duplicate key ${JSON.stringify(fail.key)} (I-JSON, RFC 7493, forbids duplicate names: the document would say two things)`, {
+      file,
+      path: fail.path,
+    });
+  }
+  const { line, col } = lineCol(text, fail.pos);
+  const what = fail.pos >= text.length ? 'truncated JSON (unexpected end of input)' : `malformed JSON: ${fail.message}`;
+  throw new StellaError('JSON_INVALID', `${what} at line ${line} column ${col}`, { file, path: pathAtOffset(text, fail.pos) });
 }
 
-/** Offset and reason of the first syntax error in text (a validating scanner that builds nothing). */
+export function parseJsonBytes(bytes: Uint8Array, file?: string, opts: ParseOptions = {}): unknown {
+  return parseJsonText(decodeUtf8(bytes, file), file, opts);
+}
+
+type Failure =
+  | { kind: 'syntax'; pos: number; message: string }
+  | { kind: 'depth'; depth: number; path: string }
+  | { kind: 'duplicate'; key: string; path: string };
+
+/** Offset and reason of the first syntax error in text (kept for callers that only want the position). */
 export function locateSyntaxError(text: string): { pos: number; message: string } {
-  let i = 0;
-  const n = text.length;
-  class Fail {
-    constructor(
-      readonly pos: number,
-      readonly message: string,
-    ) {}
-  }
-  const ws = () => {
-    while (i < n && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
-  };
-  const fail = (message: string): never => {
-    throw new Fail(i, i >= n ? 'unexpected end of input' : message);
-  };
-  const str = () => {
-    i++; // opening quote
-    while (i < n && text[i] !== '"') {
-      const c = text.charCodeAt(i);
-      if (c < 0x20) fail('control character in string');
-      if (text[i] === '\\') {
-        i++;
-        if (i >= n) fail('');
-        if (text[i] === 'u') {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail('bad \\u escape');
-          i += 4;
-        } else if (!'"\\/bfnrt'.includes(text[i])) fail(`bad escape \\${text[i]}`);
-      }
-      i++;
-    }
-    if (i >= n) fail('');
-    i++;
-  };
-  const value = (): void => {
-    ws();
-    if (i >= n) fail('');
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return;
-      }
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail(`expected a property name, found ${JSON.stringify(text[i])}`);
-        str();
-        ws();
-        if (text[i] !== ':') fail(`expected ':' after property name, found ${JSON.stringify(text[i])}`);
-        i++;
-        value();
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === '}') {
-          i++;
-          return;
-        }
-        fail(`expected ',' or '}' after property value, found ${JSON.stringify(text[i])}`);
-      }
-    }
-    if (c === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return;
-      }
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === ']') {
-          i++;
-          return;
-        }
-        fail(`expected ',' or ']' after array element, found ${JSON.stringify(text[i])}`);
-      }
-    }
-    if (c === '"') return str();
-    const m = /^(-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i, i + 400));
-    if (!m) fail(`unexpected ${JSON.stringify(c)}`);
-    i += m![0].length;
-  };
-  try {
-    value();
-    ws();
-    if (i < n) fail(`unexpected ${JSON.stringify(text[i])} after the JSON value`);
-    return { pos: n, message: 'unexpected end of input' };
-  } catch (e) {
-    if (e instanceof Fail) return { pos: e.pos, message: e.message };
-    throw e;
-  }
+  const f = checkJson(text, Number.MAX_SAFE_INTEGER);
+  return f?.kind === 'syntax' ? { pos: f.pos, message: f.message } : { pos: text.length, message: 'unexpected end of input' };
 }
 
-export function parseJsonBytes(bytes: Uint8Array, file?: string): unknown {
-  return parseJsonText(decodeUtf8(bytes, file), file);
+interface Frame {
+  obj: boolean;
+  /** Current key (objects) — for paths. */
+  key: string | null;
+  index: number;
+  /** Keys seen so far: a short array (most objects have a handful), a Set past SMALL_OBJECT. */
+  list: string[] | null;
+  keys: Set<string> | null;
+}
+
+const PATH_PREFIX_SEGMENTS = 8;
+const SMALL_OBJECT = 16;
+
+function framesPath(stack: Frame[], limit = Infinity): string {
+  const segs: Array<string | number> = [];
+  for (const f of stack) {
+    if (segs.length >= limit) break;
+    if (!f.obj) segs.push(f.index);
+    else if (f.key !== null) segs.push(f.key);
+  }
+  const p = jsonPath(segs);
+  return stack.length > limit ? `${p}…` : p;
+}
+
+const STRING_BODY_RE = /[^"\\\x00-\x1f]*/y;
+const NUMBER_RE = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+
+/**
+ * One pass, no recursion: syntax, nesting depth, duplicate keys. Returns null for a valid document.
+ */
+function checkJson(text: string, maxDepth: number): Failure | null {
+  const n = text.length;
+  let i = 0;
+  const stack: Frame[] = [];
+  const syntax = (message: string): Failure => ({ kind: 'syntax', pos: i, message: i >= n ? 'unexpected end of input' : message });
+  const ws = () => {
+    for (;;) {
+      const c = text.charCodeAt(i);
+      if (c === 32 || c === 10 || c === 13 || c === 9) i++;
+      else return;
+    }
+  };
+  const found = () => (i >= n ? 'end of input' : JSON.stringify(text[i]));
+  // Reads a string at i (at the opening quote); returns null on success, a failure otherwise.
+  let strHadEscape = false;
+  const str = (): Failure | null => {
+    i++;
+    strHadEscape = false;
+    for (;;) {
+      STRING_BODY_RE.lastIndex = i;
+      STRING_BODY_RE.exec(text);
+      i = STRING_BODY_RE.lastIndex;
+      if (i >= n) return syntax('');
+      const c = text.charCodeAt(i);
+      if (c === 34) {
+        i++;
+        return null;
+      }
+      if (c === 92) {
+        strHadEscape = true;
+        i++;
+        if (i >= n) return syntax('');
+        const e = text[i]!;
+        if (e === 'u') {
+          for (let k = 1; k <= 4; k++) {
+            const h = text.charCodeAt(i + k);
+            if (!((h >= 48 && h <= 57) || (h >= 65 && h <= 70) || (h >= 97 && h <= 102))) {
+              if (i + k >= n) {
+                i = n;
+                return syntax('');
+              }
+              return syntax('bad \\u escape');
+            }
+          }
+          i += 5;
+        } else if ('"\\/bfnrt'.includes(e)) i++;
+        else return syntax(`bad escape \\${e}`);
+        continue;
+      }
+      return syntax('control character in string');
+    }
+  };
+  // State machine: after a value, close containers / move to the next element.
+  ws();
+  for (;;) {
+    // --- expect a value at i
+    ws();
+    if (i >= n) return syntax('');
+    const c = text.charCodeAt(i);
+    let scalar = true;
+    if (c === 123 || c === 91) {
+      const obj = c === 123;
+      if (stack.length >= maxDepth) return { kind: 'depth', depth: stack.length + 1, path: framesPath(stack, PATH_PREFIX_SEGMENTS) };
+      i++;
+      ws();
+      if (text.charCodeAt(i) === (obj ? 125 : 93)) {
+        i++;
+      } else {
+        const f: Frame = { obj, key: null, index: 0, list: null, keys: null };
+        stack.push(f);
+        if (obj) {
+          const bad = objectKey(f);
+          if (bad) return bad;
+        }
+        scalar = false;
+      }
+    } else if (c === 34) {
+      const bad = str();
+      if (bad) return bad;
+    } else if (c === 116 /* t */ && text.startsWith('true', i)) i += 4;
+    else if (c === 102 /* f */ && text.startsWith('false', i)) i += 5;
+    else if (c === 110 /* n */ && text.startsWith('null', i)) i += 4;
+    else {
+      NUMBER_RE.lastIndex = i;
+      if (!NUMBER_RE.exec(text)) {
+        if ('tfn'.includes(text[i]!) && ('true'.startsWith(text.slice(i, n)) || 'false'.startsWith(text.slice(i, n)) || 'null'.startsWith(text.slice(i, n)))) {
+          i = n;
+          return syntax('');
+        }
+        return syntax(`unexpected ${found()}`);
+      }
+      i = NUMBER_RE.lastIndex;
+      // A number running into the end of input may be cut off ("1." / "1e"): name it truncated.
+      if (i < n && (text[i] === '.' || text[i] === 'e' || text[i] === 'E') && i + 1 >= n) {
+        i = n;
+        return syntax('');
+      }
+    }
+    if (!scalar) continue;
+    // --- after a value: close or continue containers
+    for (;;) {
+      ws();
+      const top = stack[stack.length - 1];
+      if (!top) {
+        if (i < n) return syntax(`unexpected ${found()} after the JSON value`);
+        return null;
+      }
+      const d = text.charCodeAt(i);
+      if (d === 44 /* , */) {
+        i++;
+        if (top.obj) {
+          ws();
+          const bad = objectKey(top);
+          if (bad) return bad;
+        } else top.index++;
+        break;
+      }
+      if (d === (top.obj ? 125 : 93)) {
+        i++;
+        stack.pop();
+        continue;
+      }
+      return syntax(top.obj ? `expected ',' or '}' after property value, found ${found()}` : `expected ',' or ']' after array element, found ${found()}`);
+    }
+  }
+
+  // Reads `"key" :` at i into frame f, checking for duplicates.
+  function objectKey(f: Frame): Failure | null {
+    ws();
+    if (text.charCodeAt(i) !== 34) return syntax(`expected a property name, found ${found()}`);
+    const start = i;
+    const bad = str();
+    if (bad) return bad;
+    const key = strHadEscape ? (JSON.parse(text.slice(start, i)) as string) : text.slice(start + 1, i - 1);
+    let dup = false;
+    if (f.keys !== null) {
+      dup = f.keys.has(key);
+      f.keys.add(key);
+    } else if (f.list === null) f.list = [key];
+    else {
+      const list = f.list;
+      for (let k = 0; k < list.length; k++) {
+        if (list[k] === key) {
+          dup = true;
+          break;
+        }
+      }
+      list.push(key);
+      if (list.length > SMALL_OBJECT) {
+        f.keys = new Set(list);
+        f.list = null;
+      }
+    }
+    if (dup) {
+      f.key = key;
+      return { kind: 'duplicate', key, path: framesPath(stack) };
+    }
+    f.key = key;
+    ws();
+    if (text.charCodeAt(i) !== 58) return syntax(`expected ':' after property name, found ${found()}`);
+    i++;
+    return null;
+  }
 }
 
 function lineCol(text: string, pos: number): { line: number; col: number } {
@@ -149,29 +275,42 @@ function lineCol(text: string, pos: number): { line: number; col: number } {
   return { line, col: pos - last };
 }
 
-function firstInvalidUtf8(bytes: Uint8Array): number {
-  for (let i = 0; i < bytes.length; i++) {
-    try {
-      utf8.decode(bytes.subarray(0, i + 1));
-    } catch {
-      // A truncated multi-byte sequence at i is only invalid if later bytes don't complete it.
-      let ok = false;
-      for (let j = i + 1; j < Math.min(bytes.length, i + 4); j++) {
-        try {
-          utf8.decode(bytes.subarray(0, j + 1));
-          ok = true;
-          i = j;
-          break;
-        } catch {
-          /* keep looking */
-        }
-      }
-      if (!ok) return i;
+/**
+ * Offset of the first byte that cannot be part of valid UTF-8 (one pass, RFC 3629 table): the start of
+ * a bad sequence, or of a sequence the input ends in the middle of.
+ */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  const n = bytes.length;
+  let i = 0;
+  // A leading BOM is allowed (TextDecoder strips it).
+  while (i < n) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      i++;
+      continue;
     }
+    let need: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) need = 1;
+    else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      if (b === 0xe0) lo = 0xa0;
+      if (b === 0xed) hi = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      if (b === 0xf0) lo = 0x90;
+      if (b === 0xf4) hi = 0x8f;
+    } else return i;
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k];
+      if (c === undefined) return i;
+      if (k === 1 ? c < lo || c > hi : c < 0x80 || c > 0xbf) return i;
+    }
+    i += need + 1;
   }
-  return bytes.length;
+  return n;
 }
-
 /**
  * The JSON path of the value being read at `offset`: a small tokenizer over the prefix that tracks
  * object keys and array indices. Used only on the error path.

@@ -101,7 +101,7 @@ class Budget {
 }
 
 /** The outer archive's files by cleaned path, with in-archive symlinks resolved (docker save links repeated layers). */
-function readOuter(bytes: Uint8Array, file: string, budget: Budget): Map<string, Uint8Array> {
+function readOuter(bytes: Uint8Array, file: string): Map<string, Uint8Array> {
   const files = new Map<string, Uint8Array>();
   const links = new Map<string, string>();
   for (const e of walkTar(bytes, file)) {
@@ -372,7 +372,7 @@ function layerBytes(raw: Uint8Array, compression: Plan['layers'][number]['compre
 export function parseImageArchive(bytes: Uint8Array, file: string, lockfiles: (files: InputFile[]) => { packages: ScanPackage[]; notes: string[]; files: Array<{ name: string; kind: string }> }): ImageScan {
   const budget = new Budget(file);
   const outerBytes = isGzip(bytes) ? budget.gunzip(bytes, '(gzip)') : bytes;
-  const files = readOuter(outerBytes, file, budget);
+  const files = readOuter(outerBytes, file);
   let plan: Plan;
   if (files.has('oci-layout') && files.has('index.json')) plan = planOci(files, file);
   else if (files.has('manifest.json')) plan = planDocker(files, file);
