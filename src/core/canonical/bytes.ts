@@ -89,7 +89,6 @@ class Frame {
   order: number[] = [];
 }
 
-const utf8Decoder = new TextDecoder('utf-8');
 
 class Writer {
   readonly inp: Buffer;
@@ -102,21 +101,34 @@ class Writer {
   readonly setFrames: SetFrame[] = [];
   readonly rules: FastRules;
 
+  /** Text of the last escaped string written (a key's value as a JS string). */
+  lastString = '';
+
   constructor(inp: Buffer, rules: FastRules, writes = true) {
-    this.inp = inp;
+    // The output is written over a private copy of the input, behind the read position: canonical
+    // bytes never outrun the bytes they come from (whitespace goes, escapes shrink), so unread input
+    // stays intact and most strings need no copy at all until the first byte is dropped — then one
+    // native memmove each. The only growth, a rewritten number (`1e3` → `1000`) that would overtake
+    // the read position, gives up to the slow path.
+    this.inp = writes ? Buffer.from(inp) : inp;
+    this.out = writes ? this.inp : Buffer.allocUnsafe(0);
     this.n = inp.length;
     this.rules = rules;
-    // Canonical output never outgrows its input except where a number is rewritten (`1e3` → `1000`):
-    // `ensure` is called there only.
-    this.out = Buffer.allocUnsafe(writes ? inp.length + 64 : 0);
   }
 
-  ensure(extra: number): void {
-    const need = this.o + extra + (this.n - this.p) + 64;
-    if (need <= this.out.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(need, this.out.length * 2));
-    this.out.copy(bigger, 0, 0, this.o);
-    this.out = bigger;
+  /**
+   * A copy of out[start, start+len) to permute from: the consumed input between the write and read
+   * positions when it is big enough (same buffer, so native memmoves), else a separate buffer.
+   */
+  scratch(start: number, len: number): [Buffer, number] {
+    const out = this.out;
+    if (this.p - this.o >= len) {
+      out.copyWithin(this.o, start, start + len);
+      return [out, this.o];
+    }
+    if (this.tmp.length < len) this.tmp = Buffer.allocUnsafe(Math.max(len, this.tmp.length * 2, 4096));
+    out.copy(this.tmp, 0, start, start + len);
+    return [this.tmp, 0];
   }
 
   frame(depth: number): Frame {
@@ -168,8 +180,14 @@ class Writer {
     const inp = this.inp;
     const p = this.p;
     if (p + 5 > this.n || inp[p + 1] !== 0x61 || inp[p + 2] !== 0x6c || inp[p + 3] !== 0x73 || inp[p + 4] !== 0x65) throw GIVE_UP;
-    this.out.write('false', this.o, 'latin1');
-    this.o += 5;
+    const out = this.out;
+    const o = this.o;
+    out[o] = 0x66;
+    out[o + 1] = 0x61;
+    out[o + 2] = 0x6c;
+    out[o + 3] = 0x73;
+    out[o + 4] = 0x65;
+    this.o = o + 5;
     this.p = p + 5;
   }
 
@@ -216,33 +234,36 @@ class Writer {
     if (!Number.isFinite(v)) throw GIVE_UP;
     // ES Number.prototype.toString is the JCS number form; -0 prints as 0.
     const text = v === 0 ? '0' : String(v);
-    this.ensure(text.length);
+    if (this.o + text.length > p) throw GIVE_UP;
     this.o += this.out.write(text, this.o, 'latin1');
   }
 
   /** A string value or key at this.p (the opening quote); true when it held an escape. */
   string(): boolean {
-    const inp = this.inp;
+    const buf = this.inp;
     const n = this.n;
-    const out = this.out;
-    let p = this.p + 1;
-    let o = this.o;
-    out[o++] = 0x22;
+    const start = this.p;
+    let p = start + 1;
     for (;;) {
       if (p >= n) throw GIVE_UP;
-      const c = inp[p];
+      const c = buf[p];
       if (c === 0x22) break;
       if (c === 0x5c) {
         this.escapedString();
         return true;
       }
       if (c < 0x20) throw GIVE_UP;
-      out[o++] = c;
       p++;
     }
-    out[o++] = 0x22;
-    this.o = o;
-    this.p = p + 1;
+    // Unescaped valid UTF-8 is already canonical: move it down to the write position.
+    const end = p + 1;
+    const o = this.o;
+    if (o !== start) {
+      if (end - start <= 16) for (let i = start; i < end; i++) buf[o + i - start] = buf[i];
+      else buf.copyWithin(o, start, end);
+    }
+    this.o = o + end - start;
+    this.p = end;
     return false;
   }
 
@@ -265,7 +286,7 @@ class Writer {
   decodeEscaped(start: number, end: number): string {
     let s: unknown;
     try {
-      s = JSON.parse(utf8Decoder.decode(this.inp.subarray(start, end + 1)));
+      s = JSON.parse(this.inp.toString('utf8', start, end + 1));
     } catch {
       throw GIVE_UP;
     }
@@ -277,15 +298,17 @@ class Writer {
     const start = this.p;
     const end = this.stringEnd(start);
     const s = this.decodeEscaped(start, end);
+    this.lastString = s;
     // JSON.stringify escapes exactly what JCS escapes; the result is never longer than the input form.
     this.o += this.out.write(JSON.stringify(s), this.o, 'utf8');
     this.p = end + 1;
   }
 
+  /** Key m of a frame as a string (escaped and removed keys carry theirs; others are read as UTF-8). */
   keyString(f: Frame, m: number): string {
     let k = f.kStr[m];
     if (k === undefined) {
-      k = f.esc[m] ? this.decodeEscaped(f.kS[m] - 1, f.kE[m]) : this.inp.toString('utf8', f.kS[m], f.kE[m]);
+      k = this.inp.toString('utf8', f.kS[m], f.kE[m]);
       f.kStr[m] = k;
     }
     return k;
@@ -341,9 +364,10 @@ class Writer {
       const before = this.o;
       if (written > 0) this.out[this.o++] = 0x2c;
       const mS = this.o;
-      const kS = this.p + 1;
       const hadEscape = this.string();
-      const kE = this.p - 1;
+      // The key's canonical bytes, in the output: without escapes, its UTF-8 content.
+      const kS = mS + 1;
+      const kE = this.o - 1;
       this.ws();
       if (this.p >= this.n || inp[this.p] !== 0x3a) throw GIVE_UP;
       this.p++;
@@ -355,7 +379,7 @@ class Writer {
       f.kS[m] = kS;
       f.kE[m] = kE;
       f.esc[m] = hadEscape;
-      f.kStr[m] = undefined;
+      f.kStr[m] = hadEscape ? this.lastString : undefined;
       const len = kE - kS;
       let k: string | undefined;
       if (hadEscape || len >= 256) k = this.keyString(f, m);
@@ -378,8 +402,12 @@ class Writer {
       }
       const vS = this.o;
       this.value(depth + 1, childTrie, childSet);
-      if (removed) this.o = before;
-      else written++;
+      if (removed) {
+        // Its bytes are overwritten next; it still takes part in the duplicate-key check, by name.
+        this.o = before;
+        f.esc[m] = true;
+        f.kStr[m] = k;
+      } else written++;
       f.removed[m] = removed;
       f.mS[m] = mS;
       f.vS[m] = vS;
@@ -426,10 +454,8 @@ class Writer {
     } else order.sort((a, b) => this.compareKeys(f, a, b));
     for (let i = 1; i < m; i++) if (this.compareKeys(f, order[i - 1], order[i]) === 0) throw GIVE_UP;
     const len = this.o - bodyStart;
-    if (this.tmp.length < len) this.tmp = Buffer.allocUnsafe(Math.max(len, this.tmp.length * 2, 4096));
-    const tmp = this.tmp;
     const out = this.out;
-    copyBytes(out, bodyStart, tmp, 0, len);
+    const [tmp, at] = this.scratch(bodyStart, len);
     // New offsets, member by member (a set's sort reads fields through them; order does not matter).
     const mS = f.mS;
     const vS = f.vS;
@@ -446,7 +472,9 @@ class Writer {
       const from = mS[x] - bodyStart;
       const size = mE[x] - mS[x];
       const valueAt = vS[x] - mS[x];
-      copyBytes(tmp, from, out, o, size);
+      copyBytes(tmp, at + from, out, o, size);
+      f.kE[x] = o + 1 + (f.kE[x] - f.kS[x]);
+      f.kS[x] = o + 1;
       mS[x] = o;
       vS[x] = o + valueAt;
       o += size;
@@ -714,10 +742,8 @@ class Writer {
     order.sort(sf.cmp);
     sf.useKeys = false;
     const len = this.o - bodyStart;
-    if (this.tmp.length < len) this.tmp = Buffer.allocUnsafe(Math.max(len, this.tmp.length * 2, 4096));
-    const tmp = this.tmp;
     const out = this.out;
-    copyBytes(out, bodyStart, tmp, 0, len);
+    const [tmp, at] = this.scratch(bodyStart, len);
     let o = bodyStart;
     const starts = sf.starts;
     const ends = sf.ends;
@@ -725,7 +751,7 @@ class Writer {
       if (j > 0) out[o++] = 0x2c;
       const x = order[j];
       const size = ends[x] - starts[x];
-      copyBytes(tmp, starts[x] - bodyStart, out, o, size);
+      copyBytes(tmp, at + starts[x] - bodyStart, out, o, size);
       o += size;
     }
     this.o = o;
@@ -804,11 +830,12 @@ function skipCanonical(b: Buffer, p: number): number {
   return p;
 }
 
-/** Small copies in a loop (a native call costs more than it saves below a few dozen bytes). */
+/** Small copies in a loop (a native call costs more than it saves on a few bytes). */
 function copyBytes(src: Buffer, from: number, dst: Buffer, to: number, len: number): void {
-  if (len < 48) {
+  if (len <= 16) {
     for (let i = 0; i < len; i++) dst[to + i] = src[from + i];
-  } else src.copy(dst, to, from, from + len);
+  } else if (src === dst) src.copyWithin(to, from, from + len);
+  else src.copy(dst, to, from, from + len);
 }
 
 /**
