@@ -1,0 +1,55 @@
+// `npm run build` (after tsc, which type-checks and emits dist/ for the benches): esbuild writes one
+// ESM bundle per entry point over tsc's file at the same path, so every path that names a dist file
+// (package.json bin, bin/link-local.mjs, test/helpers/cli.ts, the scanner image, the query worker)
+// keeps working. Why: loading ~400 small modules (ours, Ink, React) cost most of the workstation's
+// first frame and half of `stella --help`; one file each is read and compiled in one go.
+//
+// - dist/bin/stella.js: the CLI. Commands stay lazy (`import()` in src/cli/registry.ts becomes a
+//   chunk under dist/chunks/), so `--help` loads neither Ink nor the store; the workstation's chunk
+//   carries Ink and React.
+// - dist/src/app/query-worker.js: the workstation's query thread (a Worker needs a file of its own).
+// - dist/src/scanner/entry.js: the scanner that runs in the container. Its packages stay imports
+//   (packages: 'external'), so the image builder (src/adapters/docker/image-archive.ts) still ships
+//   exactly this file plus the node_modules packages it names.
+//
+// Native or file-loading packages stay external everywhere: better-sqlite3 (a .node addon), dockerode
+// (loads .proto files beside itself), @bokuweb/zstd-wasm (reads zstd.wasm beside itself).
+import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = path.join(root, 'dist');
+
+// CommonJS packages bundled into ESM call require() for Node built-ins: give them one.
+const banner = "import { createRequire as __stellaCreateRequire } from 'node:module'; const require = __stellaCreateRequire(import.meta.url);";
+
+const common = {
+  absWorkingDir: root,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  outdir: dist,
+  outbase: root,
+  banner: { js: banner },
+  legalComments: 'none',
+  logLevel: 'warning',
+  // React and Ink pick their production builds (no dev-only checks in the shipped CLI).
+  define: { 'process.env.NODE_ENV': '"production"' },
+  external: ['better-sqlite3', 'dockerode', '@bokuweb/zstd-wasm', 'react-devtools-core'],
+};
+
+rmSync(path.join(dist, 'chunks'), { recursive: true, force: true });
+await build({
+  ...common,
+  entryPoints: ['bin/stella.ts', 'src/app/query-worker.ts'],
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+});
+await build({
+  ...common,
+  entryPoints: ['src/scanner/entry.ts'],
+  packages: 'external',
+});
