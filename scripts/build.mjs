@@ -15,7 +15,7 @@
 // Native or file-loading packages stay external everywhere: better-sqlite3 (a .node addon), dockerode
 // (loads .proto files beside itself), @bokuweb/zstd-wasm (reads zstd.wasm beside itself).
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,6 +24,22 @@ const dist = path.join(root, 'dist');
 
 // CommonJS packages bundled into ESM call require() for Node built-ins: give them one.
 const banner = "import { createRequire as __stellaCreateRequire } from 'node:module'; const require = __stellaCreateRequire(import.meta.url);";
+
+// yoga-layout (Ink's layout engine) ships its WebAssembly as a data: URI and, finding `fetch`, fetches
+// it: on Node 20 that loads undici and web streams (~100 ms of CPU before the first frame, on a busy
+// box). Emscripten's own synchronous branch decodes the same data: URI; take that one. The build fails
+// if a yoga-layout upgrade changes the code, so the patch cannot silently stop applying.
+const YOGA_FETCH = '"function"!=typeof fetch?Promise.resolve().then(function(){return wa()})';
+const yogaWithoutFetch = {
+  name: 'yoga-without-fetch',
+  setup(b) {
+    b.onLoad({ filter: /yoga-layout[\\/]dist[\\/]binaries[\\/]yoga-wasm-base64-esm\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (text.split(YOGA_FETCH).length !== 2) throw new Error(`${args.path}: the wasm loader changed; revisit the yoga-without-fetch patch in scripts/build.mjs`);
+      return { contents: text.replace(YOGA_FETCH, '!0?Promise.resolve().then(function(){return wa()})'), loader: 'js' };
+    });
+  },
+};
 
 const common = {
   absWorkingDir: root,
@@ -39,6 +55,7 @@ const common = {
   // React and Ink pick their production builds (no dev-only checks in the shipped CLI).
   define: { 'process.env.NODE_ENV': '"production"' },
   external: ['better-sqlite3', 'dockerode', '@bokuweb/zstd-wasm', 'react-devtools-core'],
+  plugins: [yogaWithoutFetch],
 };
 
 rmSync(path.join(dist, 'chunks'), { recursive: true, force: true });
