@@ -1,19 +1,25 @@
-// `npm run build` (after tsc, which type-checks and emits dist/ for the benches): esbuild writes one
-// ESM bundle per entry point over tsc's file at the same path, so every path that names a dist file
-// (package.json bin, bin/link-local.mjs, test/helpers/cli.ts, the scanner image, the query worker)
-// keeps working. Why: loading ~400 small modules (ours, Ink, React) cost most of the workstation's
-// first frame and half of `stella --help`; one file each is read and compiled in one go.
+// `npm run build` (after tsc, which type-checks and emits dist/ for the benches and the scanner image):
+// esbuild writes one ESM bundle per entry point over tsc's file at the same path, so every path that
+// names a dist file (package.json bin and start, bin/link-local.mjs, test/helpers/cli.ts STELLA_BIN,
+// the query worker) keeps working. Why: loading ~400 small modules (ours, Ink, React) cost most of the
+// workstation's first frame; one file each is read and compiled in one go.
 //
 // - dist/bin/stella.js: the CLI. Commands stay lazy (`import()` in src/cli/registry.ts becomes a
-//   chunk under dist/chunks/), so `--help` loads neither Ink nor the store; the workstation's chunk
-//   carries Ink and React.
-// - dist/src/app/query-worker.js: the workstation's query thread (a Worker needs a file of its own).
-// - dist/src/scanner/entry.js: the scanner that runs in the container. Its packages stay imports
-//   (packages: 'external'), so the image builder (src/adapters/docker/image-archive.ts) still ships
-//   exactly this file plus the node_modules packages it names.
+//   chunk under dist/chunks/), so `--help` loads neither Ink nor the store; Ink and React come with
+//   the workstation's chunk only.
+// - dist/src/app/query-worker.js: the workstation's query thread (a Worker needs a file of its own;
+//   src/app/workstation.ts finds it from dist/chunks/ too).
 //
-// Native or file-loading packages stay external everywhere: better-sqlite3 (a .node addon), dockerode
-// (loads .proto files beside itself), @bokuweb/zstd-wasm (reads zstd.wasm beside itself).
+// Not bundled: the scanner entry (dist/src/scanner/entry.js). The image ships the compiled files
+// reachable from it (src/adapters/docker/image-archive.ts moduleGraph), and a candidate scanner is a
+// copy of dist/ with one compiled module changed (test/canary/canary-docker.test.ts patches
+// dist/src/scanner/match.js): a bundle would hide that change from the image.
+//
+// A bare `npx tsc -p .` writes tsc's files back over the bundles: the CLI then runs unbundled (same
+// behaviour, slower start) until the next `npm run build`.
+//
+// Native or file-loading packages stay external: better-sqlite3 (a .node addon), dockerode (loads
+// .proto files beside itself), @bokuweb/zstd-wasm (reads zstd.wasm beside itself).
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -64,9 +70,4 @@ await build({
   entryPoints: ['bin/stella.ts', 'src/app/query-worker.ts'],
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
-});
-await build({
-  ...common,
-  entryPoints: ['src/scanner/entry.ts'],
-  packages: 'external',
 });
