@@ -19,7 +19,7 @@ import {
   type VerdictDoc,
 } from '../core/formats.js';
 import type { Executor, OnEvent } from '../core/ports.js';
-import { CANONICALIZER_VERSION, canonicalDigest, canonicalizeArtifact, compareCodeUnits, rawDigest } from '../core/canonical/index.js';
+import { CANONICALIZER_VERSION, canonicalDigest, canonicalizeArtifactBytes, compareCodeUnits, rawDigest } from '../core/canonical/index.js';
 import { parseJsonBytes } from '../core/json/parse.js';
 import { manifestFromValue } from '../core/manifest/validate.js';
 import { BlobStore } from '../adapters/blob-store.js';
@@ -191,10 +191,10 @@ export function computeOutputs(artifactBytes: Record<ArtifactName, Uint8Array>):
   const out = {} as Outputs;
   for (const n of ARTIFACT_NAMES) {
     const file = ARTIFACT_PATHS[n];
-    const doc = parseJsonBytes(artifactBytes[n], file);
     const entry: OutputEntry = {
       path: file,
-      canonical_sha256: canonicalizeArtifact(ARTIFACT_SCHEMAS[n], doc).digest,
+      // One pass over the bytes (no parse → objects → stringify); bad bytes fail naming file and path.
+      canonical_sha256: canonicalizeArtifactBytes(ARTIFACT_SCHEMAS[n], artifactBytes[n], file).digest,
       raw_sha256: rawDigest(artifactBytes[n]),
       schema: ARTIFACT_SCHEMAS[n],
       bytes: artifactBytes[n].byteLength,
