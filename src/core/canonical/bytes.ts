@@ -615,15 +615,9 @@ class Writer {
    * normalize.ts sortSet's order: fields in code-unit order one by one (the same order as its
    * U+0000-joined keys), then the items' canonical text.
    */
-  compareItems(sf: SetFrame, a: number, b: number): number {
-    if (sf.useKeys) {
-      const ka = sf.keys[a];
-      const kb = sf.keys[b];
-      if (ka !== kb) return ka < kb ? -1 : 1;
-      return this.compareRanges(sf.starts[a], sf.ends[a], sf.starts[b], sf.ends[b]);
-    }
+  compareItems(sf: SetFrame, a: number, b: number, from = 0): number {
     const nf = sf.nf;
-    for (let g = 0; g < nf; g++) {
+    for (let g = from; g < nf; g++) {
       const sa = a * nf + g;
       const sb = b * nf + g;
       let c: number;
@@ -722,25 +716,20 @@ class Writer {
     order.length = n;
     for (let j = 0; j < n; j++) order[j] = j;
     if (n > 32) {
-      // Long sets (components, dependencies): compare fields as JS strings, natively — their byte
-      // ranges share long prefixes (`pkg:deb/…`) that a byte loop would walk on every comparison.
+      // Long sets (components, dependencies): the first field as a JS string, compared natively —
+      // byte ranges share long prefixes (`pkg:deb/…`) a byte loop would walk on every comparison.
+      // Fields one by one is the tuple order normalize.ts's joined keys give.
       const nf = sf.nf;
-      const keys = sf.keys;
-      keys.length = 0;
-      let joinable = true;
-      for (let j = 0; j < n; j++) {
-        let key = '';
-        for (let g = 0; g < nf; g++) {
-          const f = this.fieldString(sf, j * nf + g);
-          if (joinable && f.includes('\u0000')) joinable = false;
-          key = g === 0 ? f : `${key}\u0000${f}`;
-        }
-        keys.push(key);
-      }
-      sf.useKeys = joinable;
-    }
-    order.sort(sf.cmp);
-    sf.useKeys = false;
+      const first = sf.keys;
+      first.length = 0;
+      for (let j = 0; j < n; j++) first.push(this.fieldString(sf, j * nf));
+      order.sort((a, b) => {
+        const x = first[a];
+        const y = first[b];
+        if (x !== y) return x < y ? -1 : 1;
+        return this.compareItems(sf, a, b, 1);
+      });
+    } else order.sort(sf.cmp);
     const len = this.o - bodyStart;
     const out = this.out;
     const [tmp, at] = this.scratch(bodyStart, len);
@@ -769,9 +758,8 @@ class SetFrame {
   fE = new Int32Array(64);
   fStr: Array<string | undefined> = [];
   order: number[] = [];
-  /** Joined field strings, while a long set sorts (normalize.ts sortSet's keys). */
+  /** First sort field of each item as a string, while a long set sorts. */
   keys: string[] = [];
-  useKeys = false;
   cmp: (a: number, b: number) => number = () => 0;
 
   reserve(items: number): void {
