@@ -7,8 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { hasTool, median, report, shellMs, timeMs } from './lib.js';
 import { readBytes } from '../src/adapters/fs.js';
-import { parseJsonBytes } from '../src/core/json/parse.js';
-import { canonicalizeArtifact, detectSchema } from '../src/core/canonical/index.js';
+import { canonicalizeArtifactBytes, canonicalizeArtifactBytesViaParse } from '../src/core/canonical/index.js';
 import { mulberry32 as prng } from '../src/core/seeded-random.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -63,10 +62,16 @@ export default async function (): Promise<void> {
     process.stdout.write(`  input: ${path.basename(file)} ${mb.toFixed(1)} MiB (MB/s below = MiB/s), median of ${RUNS} runs\n`);
 
     let digest = '';
+    let viaParseDigest = '';
+    // `stella canon`'s path: the one-pass writer over the bytes (src/core/canonical/bytes.ts).
     const ours = await sample(() => {
-      const doc = parseJsonBytes(readBytes(file), file);
-      digest = canonicalizeArtifact(detectSchema(doc), doc).digest;
+      digest = canonicalizeArtifactBytes('auto', readBytes(file), file).digest;
     });
+    // The previous path, still the oracle and the error path: parse → normalize → JSON.stringify.
+    const viaParse = await sample(() => {
+      viaParseDigest = canonicalizeArtifactBytesViaParse('auto', readBytes(file), file).digest;
+    });
+    if (digest !== viaParseDigest) throw new Error(`one-pass digest ${digest} differs from the parse path's ${viaParseDigest}`);
     const floor = await sample(() => {
       JSON.stringify(JSON.parse(readFileSync(file, 'utf8')));
     });
@@ -74,7 +79,8 @@ export default async function (): Promise<void> {
       createHash('sha256').update(readFileSync(file)).digest('hex');
     });
     process.stdout.write(`  canonical hash ${digest}\n`);
-    report({ bench: 'canon', what: 'canonicalize+hash (read, parse, normalize, JCS, sha256)', value: mb / (ours / 1000), unit: 'MB/s', better: 'higher', baseline: { tool: 'JSON.parse+stringify floor', value: mb / (floor / 1000) }, target: '≥ 0.5× (within 2× of the floor)' });
+    report({ bench: 'canon', what: 'canonicalize+hash (read, one pass, sha256)', value: mb / (ours / 1000), unit: 'MB/s', better: 'higher', baseline: { tool: 'JSON.parse+stringify floor', value: mb / (floor / 1000) } });
+    report({ bench: 'canon', what: 'canonicalize+hash', value: mb / (ours / 1000), unit: 'MB/s', better: 'higher', baseline: { tool: 'parse → normalize → stringify (oracle)', value: mb / (viaParse / 1000) } });
     if (!hasTool('jq')) throw new Error('jq is not installed: the jq baseline cannot be measured');
     const jq = median(Array.from({ length: 3 }, () => shellMs(`jq -S -c . '${file}' | sha256sum`)));
     report({ bench: 'canon', what: 'canonicalize+hash', value: mb / (ours / 1000), unit: 'MB/s', better: 'higher', baseline: { tool: 'jq -S -c . | sha256sum', value: mb / (jq / 1000) }, target: '≥ 3×' });

@@ -1,7 +1,9 @@
-// `stella diff` on two ≥ 50,000-component scans derived deterministically from the real SBOMs in
-// fixtures/ (1% of versions changed, 0.5% of components removed and 0.5% added, every object's keys
-// shuffled, component order shuffled), beside diffoscope on the same pair and beside merely reading +
-// parsing both scans. Also checks that the text report names every changed package.
+// `stella diff` on pairs of 10,000-, 50,000- and 200,000-component scans derived deterministically from
+// the real SBOMs in fixtures/ (1% of versions changed, 0.5% of components removed and 0.5% added,
+// every object's keys shuffled, component order shuffled), beside diffoscope on the same pair and
+// beside merely reading + parsing both scans, with the cost per component of each so the scaling
+// shows. diffoscope is stopped after STELLA_BENCH_DIFFOSCOPE_TIMEOUT_S (default 240 s) and then
+// printed as a lower bound ("> N"); STELLA_BENCH_DIFF_SIZES=10000 runs one size. Also checks that the text report names every changed package.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,24 +20,25 @@ import { mulberry32 as prng, shuffled as shuffle } from '../src/core/seeded-rand
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SBOM_DIR = path.join(REPO, 'fixtures/third_party/sboms/cyclonedx');
 const STELLA = path.join(REPO, 'dist/bin/stella.js');
-const TARGET_COMPONENTS = 50_000;
-const RUNS = 5;
+const SIZES = (process.env.STELLA_BENCH_DIFF_SIZES ?? '10000,50000,200000').split(',').map(Number);
+const DIFFOSCOPE_TIMEOUT_S = Number(process.env.STELLA_BENCH_DIFFOSCOPE_TIMEOUT_S ?? 240);
 
 type Obj = Record<string, unknown>;
 
 const shuffleKeys = (v: unknown, rnd: () => number): unknown =>
   Array.isArray(v) ? v.map((x) => shuffleKeys(x, rnd)) : v && typeof v === 'object' ? Object.fromEntries(shuffle(Object.keys(v), rnd).map((k) => [k, shuffleKeys((v as Obj)[k], rnd)])) : v;
 
-/** Copies of every real component under a generation suffix (so identities stay unique) until ≥ 50k. */
-function baseComponents(): Obj[] {
+/** Copies of every real component under a generation suffix (so identities stay unique): `count` of them. */
+function baseComponents(count: number): Obj[] {
   const seed = readdirSync(SBOM_DIR)
     .filter((f) => f.endsWith('.json'))
     .sort()
     .flatMap((f) => ((JSON.parse(readFileSync(path.join(SBOM_DIR, f), 'utf8')) as Obj).components as Obj[] | undefined) ?? [])
     .filter((c) => typeof c.purl === 'string' && typeof c.name === 'string');
   const out: Obj[] = [];
-  for (let g = 0; out.length < TARGET_COMPONENTS; g++) {
+  for (let g = 0; out.length < count; g++) {
     for (const c of seed) {
+      if (out.length >= count) break;
       const purl = String(c.purl).split(/[?#]/)[0];
       const at = purl.lastIndexOf('@');
       const base = at > purl.lastIndexOf('/') ? purl.slice(0, at) : purl;
@@ -86,9 +89,9 @@ function writeRecord(dir: string, scanId: string, sbom: Obj, sbomText: string, r
   }
 }
 
-export function generatePair(root: string): Pair {
+export function generatePair(root: string, count = 50_000): Pair {
   const rnd = prng(20251212);
-  const base = baseComponents();
+  const base = baseComponents(count);
   const header = JSON.parse(readFileSync(path.join(SBOM_DIR, 'juice-shop-14.1.1.npm.cdx-1.6.json'), 'utf8')) as Obj;
   const sbomA: Obj = { bomFormat: 'CycloneDX', specVersion: '1.6', version: 1, metadata: header.metadata, components: base };
   const changedKeys = new Set<string>();
@@ -121,41 +124,51 @@ export function generatePair(root: string): Pair {
   return { a, b, changedKeys: [...changedKeys].sort(), components: base.length };
 }
 
-function run(cmd: string, args: string[], okCodes: number[]): { ms: number; stdout: string } {
+function run(cmd: string, args: string[], okCodes: number[], timeoutMs?: number): { ms: number; stdout: string; timedOut: boolean } {
   const t0 = performance.now();
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, NO_COLOR: '1' }, ...(timeoutMs ? { timeout: timeoutMs, killSignal: 'SIGKILL' as const } : {}) });
   const ms = performance.now() - t0;
+  const timedOut = timeoutMs !== undefined && r.status === null && r.signal === 'SIGKILL' && ms >= timeoutMs * 0.99;
+  if (timedOut) return { ms: timeoutMs, stdout: '', timedOut };
   if (r.status === null || !okCodes.includes(r.status)) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr?.slice(0, 400)}`);
-  return { ms, stdout: r.stdout };
+  return { ms, stdout: r.stdout, timedOut };
 }
 
 export default async function (): Promise<void> {
+  if (!hasTool('diffoscope')) throw new Error('diffoscope is not installed (apt-get install -y diffoscope-minimal): the baseline cannot be measured');
+  for (const size of SIZES) await benchSize(size);
+}
+
+async function benchSize(size: number): Promise<void> {
   const root = mkdtempSync(path.join(tmpdir(), 'stella-bench-diff-'));
+  const k = `${size / 1000}k`;
   try {
-    const pair = generatePair(root);
+    const pair = generatePair(root, size);
     process.stdout.write(`  input: two scans of ${pair.components} components, ${pair.changedKeys.length} packages changed/added/removed, keys + order shuffled\n`);
 
     // Correctness first: the text report names every changed package.
     const text = run(process.execPath, [STELLA, 'diff', '--a', pair.a, '--b', pair.b, '--mode', 'sf'], [1]).stdout;
     const named = new Set(text.split('\n').map((l) => /^ {2}[+~-] (\S+)/.exec(l)?.[1]).filter(Boolean));
-    const missing = pair.changedKeys.filter((k) => !named.has(k));
+    const missing = pair.changedKeys.filter((key) => !named.has(key));
     if (missing.length) throw new Error(`report misses ${missing.length} changed packages, e.g. ${missing.slice(0, 3).join(', ')}`);
     process.stdout.write(`  check: the report names all ${pair.changedKeys.length} changed packages\n`);
 
-    const cli = median(Array.from({ length: RUNS }, () => run(process.execPath, [STELLA, 'diff', '--a', pair.a, '--b', pair.b, '--mode', 'sf', '--json'], [1]).ms));
+    const runs = size >= 200_000 ? 1 : 3;
+    const cli = median(Array.from({ length: runs }, () => run(process.execPath, [STELLA, 'diff', '--a', pair.a, '--b', pair.b, '--mode', 'sf', '--json'], [1]).ms));
     await timeMs(() => compareDirs(pair.a, pair.b)); // warm-up
     const inProc: number[] = [];
-    for (let i = 0; i < RUNS; i++) inProc.push(await timeMs(() => compareDirs(pair.a, pair.b)));
+    for (let i = 0; i < runs; i++) inProc.push(await timeMs(() => compareDirs(pair.a, pair.b)));
     const parse: number[] = [];
     // Both scans parsed and held at once, as any comparison must hold them.
     const parseBoth = () => [pair.a, pair.b].map((dir) => ARTIFACT_NAMES.map((n) => JSON.parse(readFileSync(path.join(dir, ARTIFACT_PATHS[n]), 'utf8')) as unknown));
     parseBoth();
-    for (let i = 0; i < RUNS; i++) parse.push(await timeMs(parseBoth));
+    for (let i = 0; i < runs; i++) parse.push(await timeMs(parseBoth));
 
-    report({ bench: 'diff', what: 'compare two 50k scans in-process (load+BF+SF+PF+classify)', value: median(inProc), unit: 'ms', better: 'lower', baseline: { tool: 'read+JSON.parse both scans', value: median(parse) }, target: '≥ 0.5× (within 2× of parsing)' });
-    if (!hasTool('diffoscope')) throw new Error('diffoscope is not installed (apt-get install -y diffoscope-minimal): the baseline cannot be measured');
-    const diffoscope = run('diffoscope', ['--text', '/dev/null', '--no-progress', pair.a, pair.b], [0, 1]).ms;
-    report({ bench: 'diff', what: '`stella diff --mode sf --json` (CLI, wall)', value: cli, unit: 'ms', better: 'lower', baseline: { tool: 'diffoscope (same pair)', value: diffoscope }, target: '≥ 20×' });
+    report({ bench: 'diff', what: `compare two ${k} scans in-process (load+BF+SF+PF+classify)`, value: median(inProc), unit: 'ms', better: 'lower', baseline: { tool: 'read+JSON.parse both scans', value: median(parse) }, ...(size === 50_000 ? { target: '≥ 0.5× (within 2× of parsing)' } : {}) });
+    const d = run('diffoscope', ['--text', '/dev/null', '--no-progress', pair.a, pair.b], [0, 1], DIFFOSCOPE_TIMEOUT_S * 1000);
+    const diffoscope = { tool: d.timedOut ? `diffoscope (stopped at ${DIFFOSCOPE_TIMEOUT_S} s)` : 'diffoscope (same pair)', value: d.ms, atLeast: d.timedOut };
+    report({ bench: 'diff', what: `\`stella diff --mode sf --json\` ${k} (CLI, wall)`, value: cli, unit: 'ms', better: 'lower', baseline: diffoscope, target: '≥ 20×' });
+    report({ bench: 'diff', what: `  per component (${k})`, value: (cli * 1000) / size, unit: 'µs', better: 'lower', baseline: { ...diffoscope, value: (d.ms * 1000) / size } });
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -1,6 +1,6 @@
 // Benchmark helpers: every figure is printed beside the tool a user would otherwise use, measured in
 // the same run, as a ratio.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 
 export interface Figure {
@@ -8,8 +8,11 @@ export interface Figure {
   what: string;
   value: number;
   unit: string;
-  /** What the same work costs with the usual tool; omitted only for absolute targets. */
-  baseline?: { tool: string; value: number };
+  /**
+   * What the same work costs with the usual tool; omitted only for absolute targets. `atLeast`: the
+   * tool was stopped at a timeout, so its figure (and the ratio) is a lower bound.
+   */
+  baseline?: { tool: string; value: number; atLeast?: boolean };
   /** Higher is better (throughput) or lower is better (time)? Decides how the ratio reads. */
   better: 'higher' | 'lower';
   target?: string;
@@ -20,7 +23,8 @@ export function report(f: Figure): void {
   let line = `${f.bench.padEnd(10)} ${f.what.padEnd(44)} ${v.padStart(16)}`;
   if (f.baseline) {
     const ratio = f.better === 'higher' ? f.value / f.baseline.value : f.baseline.value / f.value;
-    line += `   vs ${f.baseline.tool}: ${fmt(f.baseline.value)} ${f.unit}  → ${ratio.toFixed(2)}× ${ratio >= 1 ? 'better' : 'worse'}`;
+    const bound = f.baseline.atLeast ? '> ' : '';
+    line += `   vs ${f.baseline.tool}: ${bound}${fmt(f.baseline.value)} ${f.unit}  → ${f.baseline.atLeast ? '≥ ' : ''}${ratio.toFixed(2)}× ${ratio >= 1 ? 'better' : 'worse'}`;
   }
   if (f.target) line += `   [target ${f.target}]`;
   process.stdout.write(line + '\n');
@@ -62,4 +66,52 @@ export function shellMs(cmd: string): number {
 
 export function hasTool(name: string): boolean {
   return spawnSync('bash', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
+}
+
+export interface PtyTimes {
+  /** ms from spawning the command to the first output matching each mark (absent: never seen). */
+  marks: Record<string, number>;
+  /** ms from spawning the command to its exit. */
+  exitMs: number;
+}
+
+/**
+ * Run `argv` in a pseudo-terminal of `cols`×`rows` (util-linux `script`, so the program sees a real
+ * tty exactly as in a terminal) and time, from exec, the first output that matches each mark (escape
+ * sequences stripped) and the exit. Once every mark was seen, `quit` is typed.
+ */
+export function ptyTimes(
+  argv: string[],
+  opts: { marks?: Record<string, RegExp>; quit?: string; env?: NodeJS.ProcessEnv; cols?: number; rows?: number; timeoutMs?: number } = {},
+): Promise<PtyTimes> {
+  const marks = opts.marks ?? {};
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const inner = `stty cols ${opts.cols ?? 80} rows ${opts.rows ?? 24}; exec ${argv.map(quote).join(' ')}`;
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn('script', ['-q', '-f', '-e', '-c', inner, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
+    const seen: Record<string, number> = {};
+    let text = '';
+    let quitSent = false;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${argv.join(' ')}: no ${Object.keys(marks).filter((m) => !(m in seen)).join(', ') || 'exit'} within ${opts.timeoutMs ?? 60_000} ms; screen: ${text.slice(-600)}`));
+    }, opts.timeoutMs ?? 60_000);
+    child.stdout.on('data', (b: Buffer) => {
+      const now = performance.now() - t0;
+      text += b.toString('utf8').replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '');
+      for (const [name, re] of Object.entries(marks)) if (!(name in seen) && re.test(text)) seen[name] = now;
+      if (!quitSent && opts.quit !== undefined && Object.keys(marks).every((m) => m in seen)) {
+        quitSent = true;
+        child.stdin.write(opts.quit);
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const exitMs = performance.now() - t0;
+      if (code !== 0) reject(new Error(`${argv.join(' ')} exited ${code} in the pty: ${text.slice(-600)}`));
+      else resolve({ marks: seen, exitMs });
+    });
+  });
 }

@@ -201,8 +201,9 @@ export interface QueryWorker {
 
 /** Whole-filter queries on a worker thread; null when the compiled worker is not there (running from sources). */
 export function queryWorker(dbPath: string): QueryWorker | null {
-  const file = fileURLToPath(new URL('./query-worker.js', import.meta.url));
-  if (!existsSync(file)) return null;
+  // Beside this module (tsc's dist/src/app), or from the bundle's chunk directory (dist/chunks).
+  const file = ['./query-worker.js', '../src/app/query-worker.js'].map((rel) => fileURLToPath(new URL(rel, import.meta.url))).find((f) => existsSync(f));
+  if (file === undefined) return null;
   const worker = new Worker(file, { workerData: { dbPath } });
   worker.unref();
   let seq = 0;

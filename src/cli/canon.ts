@@ -4,9 +4,8 @@ import path from 'node:path';
 import type { Command } from './command.js';
 import { EXIT } from './command.js';
 import { StellaError, isStellaError } from '../core/errors.js';
-import { parseJsonBytes } from '../core/json/parse.js';
 import { readBytes } from '../adapters/fs.js';
-import { SCHEMA_ALIASES, canonicalArtifactDigest, canonicalizeArtifact, resolveSchema } from '../core/canonical/index.js';
+import { SCHEMA_ALIASES, canonicalizeArtifactBytes } from '../core/canonical/index.js';
 
 const SCHEMA_NAMES = ['auto', 'cyclonedx', 'openvex', 'findings', 'verdict', 'none'];
 
@@ -38,19 +37,16 @@ const command: Command = {
       if (isStellaError(e)) throw new StellaError(e.code, e.message, { file, path: e.path ?? '$' }, { cause: e });
       throw e;
     }
-    const doc = parseJsonBytes(bytes, file);
-    const schema = resolveSchema(choice, doc, file);
-    try {
-      if (values.hash) {
-        ctx.stdout.write(`${canonicalArtifactDigest(schema, doc)}  ${file}\n`);
-      } else {
-        // Exactly the canonical bytes when piped (so `| sha256sum` gives the canonical hash); a newline
-        // only for a terminal, where the prompt would otherwise land on the same line.
-        ctx.stdout.write(canonicalizeArtifact(schema, doc).bytes);
-        if (ctx.stdout.isTTY) ctx.stdout.write('\n');
-      }
-    } catch (e) {
-      throw isStellaError(e) ? e.withFile(file) : e;
+    // One pass over the bytes; a document it cannot take goes through parse → normalize, which names
+    // the file and JSON path of what is wrong.
+    const canonical = canonicalizeArtifactBytes(choice, bytes, file);
+    if (values.hash) {
+      ctx.stdout.write(`${canonical.digest}  ${file}\n`);
+    } else {
+      // Exactly the canonical bytes when piped (so `| sha256sum` gives the canonical hash); a newline
+      // only for a terminal, where the prompt would otherwise land on the same line.
+      ctx.stdout.write(canonical.bytes);
+      if (ctx.stdout.isTTY) ctx.stdout.write('\n');
     }
     return EXIT.OK;
   },

@@ -5,6 +5,9 @@ export {
   normalizeArtifact,
   canonicalizeArtifact,
   canonicalArtifactDigest,
+  canonicalizeArtifactBytes,
+  canonicalizeArtifactBytesViaParse,
+  type CanonicalOfBytes,
   detectSchema,
   resolveSchema,
   rawDigest,
@@ -12,3 +15,4 @@ export {
   type Canonical,
   type SchemaChoice,
 } from './normalize.js';
+export { canonicalFromBytes, type FastCanonical, type FastSchema } from './bytes.js';

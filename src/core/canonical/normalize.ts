@@ -1,6 +1,8 @@
 // Normalize (pure: a new sorted plain value, volatile fields removed) then serialize (RFC 8785 bytes):
 // two steps, so callers can inspect the normalized value and the hash always comes from one path.
-import { StellaError, jsonPath } from '../errors.js';
+import { StellaError, isStellaError, jsonPath } from '../errors.js';
+import { parseJsonBytes } from '../json/parse.js';
+import { canonicalFromBytes } from './bytes.js';
 import type { ArtifactSchema, Digest } from '../formats.js';
 import {
   Unserializable,
@@ -301,4 +303,31 @@ export function resolveSchema(choice: SchemaChoice | 'auto', doc: unknown, file?
     throw new StellaError('SCHEMA_INVALID', `expected a JSON object for schema ${choice}`, { file, path: jsonPath([]) });
   }
   return choice;
+}
+
+export interface CanonicalOfBytes extends Canonical {
+  /** The rules that were applied (the detected ones for 'auto'). */
+  schema: SchemaChoice;
+}
+
+/**
+ * Canonical bytes and hash of an artifact given as JSON bytes: the one-pass writer (bytes.ts) when it
+ * can, else parse → normalize → serialize, which also produces every error (file and JSON path).
+ * Both give the same bytes; the property test in test/canonical keeps them equal.
+ */
+export function canonicalizeArtifactBytes(choice: SchemaChoice | 'auto', bytes: Uint8Array, file?: string): CanonicalOfBytes {
+  const fast = canonicalFromBytes(choice, bytes);
+  if (fast) return { schema: fast.schema, bytes: fast.bytes, digest: sha256Digest(fast.bytes) };
+  return canonicalizeArtifactBytesViaParse(choice, bytes, file);
+}
+
+/** The parse → normalize → serialize path (the oracle of the one-pass writer). */
+export function canonicalizeArtifactBytesViaParse(choice: SchemaChoice | 'auto', bytes: Uint8Array, file?: string): CanonicalOfBytes {
+  const doc = parseJsonBytes(bytes, file);
+  const schema = resolveSchema(choice, doc, file);
+  try {
+    return { schema, ...canonicalizeArtifact(schema, doc) };
+  } catch (e) {
+    throw isStellaError(e) && file !== undefined ? e.withFile(file) : e;
+  }
 }
