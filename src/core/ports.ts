@@ -224,3 +224,9 @@ export interface ReplayStore {
   integrityCheck(): Promise<string>;
   close(): Promise<void>;
 }
+
+/** The file writes a record directory needs (node:fs by default); the only way records reach disk. */
+export interface RecordFs {
+  mkdir(dir: string): void;
+  writeFile(file: string, data: string | Uint8Array): void;
+}
