@@ -10,20 +10,11 @@
 // comes from a seeded generator, so two builds give the same history, byte for byte.
 import { createHash } from 'node:crypto';
 import { makeTempDir } from '../adapters/temp.js';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { canonicalDigest, compareCodeUnits } from '../core/canonical/index.js';
 import { StellaError, jsonPath } from '../core/errors.js';
-import {
-  ARTIFACT_NAMES,
-  ARTIFACT_PATHS,
-  type ArtifactName,
-  type Digest,
-  type ExecutorEnvironment,
-  type Outputs,
-  type ReplayRecord,
-  type ScanManifest,
-} from '../core/formats.js';
+import { ARTIFACT_NAMES, type ArtifactName, type Digest, type ExecutorEnvironment, type Outputs, type ReplayRecord, type ScanManifest } from '../core/formats.js';
 import type { OnEvent } from '../core/ports.js';
 import { manifestSha256 } from '../core/manifest/index.js';
 import { parseJsonBytes, decodeUtf8 } from '../core/json/parse.js';
@@ -38,8 +29,9 @@ import { runScan, serializeArtifacts } from '../scanner/run.js';
 import { buildFeedBundle, FIXTURE_SOURCES, openFeedBundle } from './feed.js';
 import { readPolicyFile, type PolicyBundle } from './policy.js';
 import { buildManifest, computeOutputs, dominantEcosystem } from './scan.js';
-import { replayId, type WhatIf } from './replay.js';
-import { classifiedFields, compareDirs } from './compare.js';
+import { classifiedFields, compareLoaded } from './compare.js';
+import { loadRecord, recordFromMemory, writeRecordDir } from './record.js';
+import { compareOutputs, effectiveManifest, modeOf, replayIdOf as replayId, scanIdOf, type WhatIf } from '../core/record/index.js';
 import { repoRoot } from './image.js';
 import { mulberry32 } from '../core/seeded-random.js';
 import { isObject as isObj } from '../core/guards.js';
@@ -462,7 +454,8 @@ export async function buildDemo(o: DemoOptions): Promise<DemoResult> {
       const bytes = serializeArtifacts(docs) as Record<ArtifactName, Buffer>;
       const dir = path.join(scansDir, manifest.scan_id);
       const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 2) + '\n', 'utf8');
-      const outputs = writeRecordFiles(dir, manifestBytes, bytes);
+      const outputs = computeOutputs(bytes);
+      await writeRecordDir(dir, { manifest: manifestBytes, artifacts: bytes, outputs });
       const done: ScanDone = { project: p, dir, manifest, manifestBytes, outputs, faults, day: d, feed, policy, version };
       scans.push(done);
       dayScans.push(done);
@@ -579,14 +572,9 @@ async function replayOne(
   const startedAt = new Date(startMs).toISOString();
   const finishedAt = new Date(startMs + 8_000 + Math.floor(rnd() * 40_000)).toISOString();
   const m = s.manifest;
-  const effective: ScanManifest = JSON.parse(JSON.stringify(m)) as ScanManifest;
-  if (plan.whatIf.feed) effective.feeds.vuln_feed_bundle_digest = plan.whatIf.feed;
-  if (plan.whatIf.policy) effective.policy.policy_bundle_digest = plan.whatIf.policy;
-  if (plan.whatIf.scanner) {
-    effective.scanner.scanner_image_digest = plan.whatIf.scanner;
-    // The version is the image's own: the new release reports itself.
-    effective.scanner.scanner_version = plan.version;
-  }
+  const effective = effectiveManifest(m, plan.whatIf);
+  // The version is the image's own: the new release reports itself.
+  if (plan.whatIf.scanner) effective.scanner.scanner_version = plan.version;
   const faults = faultsFromFlags(m.scanner.flags);
   const docs = runScan({
     packages: parseInputFile({ name: path.posix.basename(m.input.ref), bytes: blobs.get(m.input.digest) }).packages,
@@ -603,10 +591,6 @@ async function replayOne(
   const outputs = computeOutputs(bytes);
   const mSha = manifestSha256(m);
   const id = replayId(mSha, 'docker', plan.whatIf, startedAt);
-  const whatIfText = (Object.keys(plan.whatIf) as Array<keyof WhatIf>)
-    .sort()
-    .map((k) => `${k}=${plan.whatIf[k]}`)
-    .join(',');
   const executor: ExecutorEnvironment = {
     kind: 'docker',
     image_digest: plan.whatIf.scanner ?? m.scanner.scanner_image_digest,
@@ -624,15 +608,15 @@ async function replayOne(
     engine_version: 'demo',
     assurance: 'high',
   };
-  const bf = ARTIFACT_NAMES.every((n) => outputs[n].canonical_sha256 === s.outputs[n].canonical_sha256);
-  const rawDiffers = bf && ARTIFACT_NAMES.some((n) => outputs[n].raw_sha256 !== s.outputs[n].raw_sha256);
+  const cmp = compareOutputs(s.outputs, outputs);
+  const bf = cmp.bf_match === true;
   const artifacts: ReplayRecord['artifacts'] = {};
   for (const n of ARTIFACT_NAMES) artifacts[n] = { canonical_sha256: outputs[n].canonical_sha256 };
   let record: ReplayRecord = {
     replay_id: id,
     original_scan_id: m.scan_id,
     manifest_sha256: mSha,
-    mode: whatIfText ? `what-if:${whatIfText}` : 'pinned',
+    mode: modeOf(plan.whatIf),
     executor,
     started_at: startedAt,
     finished_at: finishedAt,
@@ -644,36 +628,23 @@ async function replayOne(
     mismatch_reason: null,
     subtags: [],
     diff_summary: null,
-    ...(rawDiffers ? { warnings: ['unstable_raw_order'] } : {}),
+    ...(cmp.warnings.length ? { warnings: cmp.warnings } : {}),
   };
   const dir = path.join(replaysDir, id);
-  writeRecordFiles(dir, s.manifestBytes, bytes, outputs);
-  writeFileSync(path.join(dir, 'replay.json'), JSON.stringify(record, null, 2) + '\n');
-  {
-    if (!bf) {
-      const cmp = await compareDirs(s.dir, dir, { blobs, resolveFeed: async (digest) => feeds.get(digest)?.records ?? null });
-      record = { ...record, ...classifiedFields(cmp) };
-      writeFileSync(path.join(dir, 'replay.json'), JSON.stringify(record, null, 2) + '\n');
-    }
+  if (!bf) {
+    // Classified in memory, as `stella replay` does, then written once.
+    const replayed = recordFromMemory(dir, effective, outputs, bytes, record);
+    const full = await compareLoaded(loadRecord(s.dir), replayed, { blobs, force: true, resolveFeed: async (digest) => feeds.get(digest)?.records ?? null });
+    record = { ...record, ...classifiedFields(full) };
   }
+  await writeRecordDir(dir, { manifest: s.manifestBytes, artifacts: bytes, outputs, replay: record });
   return record;
-}
-
-/** manifest.json, outputs.json and the artifacts of a record (inside the staging directory). */
-function writeRecordFiles(dir: string, manifestBytes: Buffer, artifacts: Record<ArtifactName, Buffer>, known?: Outputs): Outputs {
-  const outputs = known ?? computeOutputs(artifacts);
-  mkdirSync(path.join(dir, 'artifacts'), { recursive: true });
-  for (const n of ARTIFACT_NAMES) writeFileSync(path.join(dir, ARTIFACT_PATHS[n]), artifacts[n]);
-  writeFileSync(path.join(dir, 'manifest.json'), manifestBytes);
-  writeFileSync(path.join(dir, 'outputs.json'), JSON.stringify(outputs, null, 2) + '\n');
-  return outputs;
 }
 
 /** A scan that ran with the network on: its id is re-derived so it still names what it pinned. */
 function withNetwork(m: ScanManifest): ScanManifest {
   const copy = JSON.parse(JSON.stringify(m)) as ScanManifest;
   copy.environment.network = 'enabled';
-  const { scan_id: _old, ...rest } = copy;
-  copy.scan_id = `scan_${canonicalDigest(rest).slice('sha256:'.length, 'sha256:'.length + 16)}`;
+  copy.scan_id = scanIdOf(copy);
   return copy;
 }

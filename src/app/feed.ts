@@ -2,8 +2,8 @@
 // resolve a manifest's feed reference (digest or file) through the blob store.
 import { lstatSync } from 'node:fs';
 import path from 'node:path';
-import { StellaError, isStellaError } from '../core/errors.js';
-import { DIGEST_RE, type Digest } from '../core/formats.js';
+import { StellaError } from '../core/errors.js';
+import { type Digest } from '../core/formats.js';
 import type { BlobStorePort } from '../core/ports.js';
 import { sha256Digest } from '../core/canonical/jcs.js';
 import { parseJsonBytes, decodeUtf8 } from '../core/json/parse.js';
@@ -20,6 +20,7 @@ export { diffFeedRecords } from '../core/feed/bundle.js';
 export { FEED_MAX_ENTRIES, FEED_MAX_UNPACKED_BYTES, openFeedBundle } from '../adapters/feed-bundle.js';
 import { FEED_MAX_UNPACKED_BYTES } from '../adapters/feed-bundle.js';
 import { scannerVersion } from './version.js';
+import { readBlobRef } from './blob-ref.js';
 const SOURCE_FILE_MAX_BYTES = 64 * 1024 * 1024;
 
 /** The upstream snapshots the fixtures were taken from (fixtures/third_party/README.md §4). */
@@ -75,19 +76,7 @@ function isDigestRef(ref: string): boolean {
  */
 export async function resolveFeedRef(ref: string, blobs: BlobStorePort, opts: { cwd?: string } = {}): Promise<FeedBundle> {
   if (isDigestRef(ref)) {
-    if (!DIGEST_RE.test(ref)) throw new StellaError('DIGEST_INVALID', `'${ref}' is not a digest (expected sha256: followed by 64 lowercase hex)`);
-    let bytes: Buffer;
-    try {
-      bytes = blobs.get(ref);
-    } catch (e) {
-      if (isStellaError(e) && e.code === 'BLOB_MISSING') {
-        throw new StellaError(
-          'BLOB_MISSING',
-          `feed bundle ${ref} is not in the blob store; restore it with \`stella feed snapshot DIR --out FILE\` from the same source tree, or \`stella blob put BUNDLE.tar.zst\``,
-        );
-      }
-      throw e;
-    }
+    const bytes = readBlobRef(ref, blobs, 'feed bundle');
     return openFeedBundle(bytes, { file: ref, expectedDigest: ref });
   }
   const file = path.resolve(opts.cwd ?? process.cwd(), ref);

@@ -2,13 +2,14 @@
 // and resolve a manifest's policy reference (digest or file) back into a CompiledPolicy.
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import { StellaError, isStellaError } from '../core/errors.js';
-import { DIGEST_RE, type Digest } from '../core/formats.js';
+import { StellaError } from '../core/errors.js';
+import { type Digest } from '../core/formats.js';
 import type { BlobStorePort } from '../core/ports.js';
 import { decodeUtf8, parseJsonBytes } from '../core/json/parse.js';
 import { compilePolicy, policyBytes, policyDigest, type CompiledPolicy } from '../core/policy/policy.js';
 import { readBytes } from '../adapters/fs.js';
 import { yamlSyntaxError, yamlToJs } from './osv-yaml.js';
+import { readBlobRef } from './blob-ref.js';
 
 export * from '../core/policy/policy.js';
 
@@ -44,16 +45,7 @@ export function readPolicyFile(file: string): PolicyBundle {
 /** A policy reference is a digest in the blob store or a path to a policy file (then it is stored). */
 export function resolvePolicyRef(ref: string, blobs: BlobStorePort, opts: { cwd?: string } = {}): PolicyBundle {
   if (ref.startsWith('sha256:')) {
-    if (!DIGEST_RE.test(ref)) throw new StellaError('DIGEST_INVALID', `'${ref}' is not a digest (expected sha256: followed by 64 lowercase hex)`);
-    let bytes: Buffer;
-    try {
-      bytes = blobs.get(ref);
-    } catch (e) {
-      if (isStellaError(e) && e.code === 'BLOB_MISSING') {
-        throw new StellaError('BLOB_MISSING', `policy bundle ${ref} is not in the blob store; restore it with \`stella policy bundle POLICY.yaml --out FILE\` from the same policy file`);
-      }
-      throw e;
-    }
+    const bytes = readBlobRef(ref, blobs, 'policy bundle');
     const bundle = bundlePolicy(parseJsonBytes(bytes, ref), ref);
     // A stored bundle must already be compiled: recompiling it must give the very same bytes.
     if (bundle.digest !== ref) {

@@ -10,6 +10,10 @@ import { manifestFromValue } from '../core/manifest/index.js';
 import { parseJsonBytes } from '../core/json/parse.js';
 import type { RecordArtifact, ScanRecord } from '../core/diff/index.js';
 import { readRecordBytes, readRecordFile } from '../adapters/fs.js';
+import { writeDirAtomic } from '../adapters/fs.js';
+import { effectiveManifest, whatIfOfMode } from '../core/record/index.js';
+import type { RecordFs } from '../core/ports.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { isObject as isObj } from '../core/guards.js';
 
 export type { ScanRecord };
@@ -63,19 +67,14 @@ export function readReplayFile(file: string): ReplayRecord {
   return value as unknown as ReplayRecord;
 }
 
-/** A what-if replay keeps the original manifest; the scanner saw these overrides (`what-if:feed=…,policy=…`). */
-export function effectiveManifest(m: ScanManifest, replay: ReplayRecord | null): ScanManifest {
-  if (!replay || !replay.mode.startsWith('what-if:')) return m;
-  const copy = JSON.parse(JSON.stringify(m)) as ScanManifest;
-  for (const part of replay.mode.slice('what-if:'.length).split(',')) {
-    const eq = part.indexOf('=');
-    const key = part.slice(0, eq);
-    const value = part.slice(eq + 1);
-    if (key === 'feed') copy.feeds.vuln_feed_bundle_digest = value;
-    else if (key === 'policy') copy.policy.policy_bundle_digest = value;
-    else if (key === 'scanner') copy.scanner.scanner_image_digest = value as Digest;
+/** The manifest the scanner of a replay saw: the pinned one under the overrides its `mode` names. */
+function manifestUnderMode(m: ScanManifest, replay: ReplayRecord | null, file: string): ScanManifest {
+  if (!replay) return m;
+  try {
+    return effectiveManifest(m, whatIfOfMode(replay.mode));
+  } catch (e) {
+    throw new StellaError('RECORD_INVALID', `unreadable replay mode: ${isStellaError(e) ? e.message : String(e)}`, { file, path: '$.mode' });
   }
-  return copy;
 }
 
 function loadArtifact(dir: string, name: ArtifactName, entry: Outputs[ArtifactName]): RecordArtifact {
@@ -118,7 +117,7 @@ export function loadRecord(dir: string): ScanRecord {
   const outputs = readOutputs(requireFile(dir, 'outputs.json', 'the artifact hashes'));
   const artifacts = {} as Record<ArtifactName, RecordArtifact>;
   for (const name of ARTIFACT_NAMES) artifacts[name] = loadArtifact(dir, name, outputs[name]);
-  return { dir, manifest: effectiveManifest(pinned, replay), outputs, artifacts, replay };
+  return { dir, manifest: manifestUnderMode(pinned, replay, replayFile), outputs, artifacts, replay };
 }
 
 /** The scan ids a record stands for: its own, and the original's when it is a replay. */
@@ -135,4 +134,55 @@ export function assertRelated(a: ScanRecord, b: ScanRecord): void {
     `records of different scans: ${a.manifest.scan_id} and ${b.manifest.scan_id} (neither is a replay of the other); pass --force to compare anyway`,
     { file: path.join(b.dir, 'manifest.json'), path: '$.scan_id' },
   );
+}
+
+/**
+ * A record this process holds in memory (a replay that just ran), in the shape `loadRecord` gives:
+ * the comparison runs on it without writing it and reading it back.
+ */
+export function recordFromMemory(
+  dir: string,
+  manifest: ScanManifest,
+  outputs: Outputs,
+  artifactBytes: Record<ArtifactName, Uint8Array>,
+  replay: ReplayRecord | null,
+): ScanRecord {
+  const artifacts = {} as Record<ArtifactName, RecordArtifact>;
+  for (const name of ARTIFACT_NAMES) {
+    const rel = ARTIFACT_PATHS[name];
+    const doc = parseJsonBytes(artifactBytes[name], path.join(dir, rel));
+    artifacts[name] = { name, schema: ARTIFACT_SCHEMAS[name], path: rel, doc, canonical_sha256: outputs[name].canonical_sha256, raw_sha256: outputs[name].raw_sha256 };
+  }
+  return { dir, manifest, outputs, artifacts, replay };
+}
+
+const nodeFs: RecordFs = {
+  mkdir: (dir) => mkdirSync(dir, { recursive: true }),
+  writeFile: (file, data) => writeFileSync(file, data),
+};
+
+const jsonText = (v: unknown): string => JSON.stringify(v, null, 2) + '\n';
+
+/** What a record directory holds (SPEC §1.1); a scan record has no replay.json. */
+export interface RecordFiles {
+  /** manifest.json: the exact bytes (a replay keeps the original's, signature and all) or a manifest to write. */
+  manifest: Uint8Array | ScanManifest;
+  signature?: Uint8Array;
+  artifacts?: Record<ArtifactName, Uint8Array>;
+  outputs?: Outputs;
+  replay?: ReplayRecord;
+}
+
+/** Write a record directory atomically, each file once: the one writer scan, replay, demo and canary share. */
+export async function writeRecordDir(target: string, files: RecordFiles, fs: RecordFs = nodeFs): Promise<void> {
+  await writeDirAtomic(target, (tmp) => {
+    fs.writeFile(path.join(tmp, 'manifest.json'), files.manifest instanceof Uint8Array ? files.manifest : jsonText(files.manifest));
+    if (files.signature) fs.writeFile(path.join(tmp, 'manifest.sig'), files.signature);
+    if (files.artifacts) {
+      fs.mkdir(path.join(tmp, 'artifacts'));
+      for (const n of ARTIFACT_NAMES) fs.writeFile(path.join(tmp, ARTIFACT_PATHS[n]), files.artifacts[n]);
+    }
+    if (files.outputs) fs.writeFile(path.join(tmp, 'outputs.json'), jsonText(files.outputs));
+    if (files.replay) fs.writeFile(path.join(tmp, 'replay.json'), jsonText(files.replay));
+  });
 }

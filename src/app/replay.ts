@@ -6,24 +6,27 @@
 // replay (a pinned blob or image that cannot be found, a scanner that crashes or hangs) produce a
 // record with status `error` and a message naming the digest and how to restore it — a batch keeps
 // going, and the index counts them.
-import { existsSync, mkdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { canonicalDigest } from '../core/canonical/jcs.js';
+
 import { StellaError, isStellaError } from '../core/errors.js';
-import { ARTIFACT_NAMES, ARTIFACT_PATHS, DIGEST_RE, type Digest, type Outputs, type ReplayRecord, type ScanManifest } from '../core/formats.js';
+import { DIGEST_RE, type Digest, type Outputs, type ReplayRecord, type ScanManifest } from '../core/formats.js';
 import { manifestSha256 } from '../core/manifest/index.js';
 import type { Executor, OnEvent } from '../core/ports.js';
 import type { BlobStore } from '../adapters/blob-store.js';
-import { writeDirAtomic, readJsonFile } from '../adapters/fs.js';
+import { readJsonFile } from '../adapters/fs.js';
 import { parseOutCap } from '../adapters/docker/confined-output.js';
 import { readVerifiedManifest } from './manifest-file.js';
-import { classifiedFields, compareDirs } from './compare.js';
+import { classifiedFields, compareLoaded } from './compare.js';
+import { loadRecord, recordFromMemory, writeRecordDir, type ScanRecord } from './record.js';
+import { buildReplayRecord, effectiveManifest, modeOf, replayIdOf, type ClassifiedFields, type WhatIf, type WhatIfKey } from '../core/record/index.js';
+import type { RecordFs } from '../core/ports.js';
 import { DEFAULT_TIMEOUT_MS, executeScanner } from './execute-scanner.js';
 import { computeOutputs } from '../core/record/outputs.js';
 import { errorText } from '../core/errors.js';
 
-export type WhatIfKey = 'feed' | 'policy' | 'scanner';
-export type WhatIf = Partial<Record<WhatIfKey, Digest>>;
+export { parseWhatIf, effectiveManifest, compareOutputs, type WhatIf, type WhatIfKey } from '../core/record/index.js';
+export { replayIdOf as replayId } from '../core/record/index.js';
 
 export interface ReplayOptions {
   manifestPath: string;
@@ -41,6 +44,8 @@ export interface ReplayOptions {
   /** Docker: make the image available in the engine (load from the store); throws IMAGE_MISSING. */
   prepareImage?: (imageId: Digest) => Promise<unknown>;
   signal?: AbortSignal;
+  /** Where the record's files are written (default: node:fs); tests count writes through it. */
+  fs?: RecordFs;
 }
 
 export interface ReplayResult {
@@ -50,46 +55,6 @@ export interface ReplayResult {
 }
 
 export { DEFAULT_MEMORY_BYTES, DEFAULT_TIMEOUT_MS, executeScanner, type ExecuteOptions, type ScannerRun } from './execute-scanner.js';
-
-/** `feed=sha256:…` / `policy=…` / `scanner=…` → overrides; anything else is a usage error. */
-export function parseWhatIf(values: readonly string[]): WhatIf {
-  const out: WhatIf = {};
-  for (const v of values) {
-    const m = /^(feed|policy|scanner)=(.*)$/.exec(v);
-    if (!m) throw new StellaError('USAGE', `--what-if ${v}: expected feed=DIGEST, policy=DIGEST or scanner=IMAGE_ID`);
-    const key = m[1] as WhatIfKey;
-    if (!DIGEST_RE.test(m[2])) throw new StellaError('DIGEST_INVALID', `--what-if ${key}=${m[2]}: not a digest (sha256: followed by 64 lowercase hex)`);
-    if (out[key] && out[key] !== m[2]) throw new StellaError('USAGE', `--what-if ${key} given twice with different digests`);
-    out[key] = m[2] as Digest;
-  }
-  return out;
-}
-
-function whatIfText(w: WhatIf): string {
-  return (Object.keys(w) as WhatIfKey[])
-    .sort()
-    .map((k) => `${k}=${w[k]}`)
-    .join(',');
-}
-
-/**
- * replay_id = rpl_ + 16 hex of sha256 over the identity tuple (manifest, executor kind, overrides,
- * start time). Left out on purpose: the output directory and the host — the same replay written to
- * two places is the same replay.
- */
-export function replayId(manifestSha: Digest, kind: string, whatIf: WhatIf, startedAt: string): string {
-  const d = canonicalDigest({ manifest_sha256: manifestSha, executor: kind, what_if: whatIfText(whatIf), started_at: startedAt });
-  return `rpl_${d.slice('sha256:'.length, 'sha256:'.length + 16)}`;
-}
-
-/** The manifest the scanner sees: the original with the what-if overrides applied. */
-export function effectiveManifest(m: ScanManifest, w: WhatIf): ScanManifest {
-  const copy = JSON.parse(JSON.stringify(m)) as ScanManifest;
-  if (w.feed) copy.feeds.vuln_feed_bundle_digest = w.feed;
-  if (w.policy) copy.policy.policy_bundle_digest = w.policy;
-  if (w.scanner) copy.scanner.scanner_image_digest = w.scanner;
-  return copy;
-}
 
 /** Refuse to replay what the manifest does not pin, unless the user named the replacement. */
 function requirePinned(m: ScanManifest, w: WhatIf, kind: string, file: string): void {
@@ -108,25 +73,6 @@ function requirePinned(m: ScanManifest, w: WhatIf, kind: string, file: string): 
   }
 }
 
-export interface Comparison {
-  bf_match: boolean | null;
-  warnings: string[];
-}
-
-/** BF = every artifact's canonical hash equal; raw-only differences become a warning (SPEC §1.3). */
-export function compareOutputs(original: Outputs | null, replayed: Outputs): Comparison {
-  if (!original) return { bf_match: null, warnings: [] };
-  let bf = true;
-  let rawDiffers = false;
-  for (const name of ARTIFACT_NAMES) {
-    const a = original[name];
-    const b = replayed[name];
-    if (!a || !b || a.canonical_sha256 !== b.canonical_sha256) bf = false;
-    else if (a.raw_sha256 && b.raw_sha256 && a.raw_sha256 !== b.raw_sha256) rawDiffers = true;
-  }
-  return { bf_match: bf, warnings: bf && rawDiffers ? ['unstable_raw_order'] : [] };
-}
-
 function readOriginalOutputs(manifestPath: string): Outputs | null {
   const file = path.join(path.dirname(manifestPath), 'outputs.json');
   if (!existsSync(file)) return null;
@@ -142,23 +88,12 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
   const original = readOriginalOutputs(opts.manifestPath);
   const mSha = manifestSha256(manifest);
   const startedAt = opts.now().toISOString();
-  const id = replayId(mSha, opts.executor.kind, whatIf, startedAt);
+  const id = replayIdOf(mSha, opts.executor.kind, whatIf, startedAt);
   const effective = effectiveManifest(manifest, whatIf);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   opts.onEvent?.({ kind: 'start', id, label: manifest.scan_id });
+  const identity = { replay_id: id, original_scan_id: manifest.scan_id, manifest_sha256: mSha, mode: modeOf(whatIf), started_at: startedAt };
 
-  const base: Omit<ReplayRecord, 'executor' | 'finished_at' | 'status' | 'bf_match' | 'artifacts'> = {
-    replay_id: id,
-    original_scan_id: manifest.scan_id,
-    manifest_sha256: mSha,
-    mode: Object.keys(whatIf).length ? `what-if:${whatIfText(whatIf)}` : 'pinned',
-    started_at: startedAt,
-    sf_match: null,
-    pf_match: null,
-    mismatch_reason: null,
-    subtags: [],
-    diff_summary: null,
-  };
   const run = await executeScanner({
     id,
     manifest: effective,
@@ -173,7 +108,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
   });
   if (run.aborted) {
     opts.onEvent?.({ kind: 'finish', id, status: 'error', label: 'aborted' });
-    return { record: { ...base, executor: run.environment, finished_at: opts.now().toISOString(), status: 'error', bf_match: null, artifacts: {}, error: 'aborted' }, dir: null };
+    const record = buildReplayRecord({ ...identity, finished_at: opts.now().toISOString(), executor: run.environment, outputs: null, original, failure: 'aborted' });
+    return { record, dir: null };
   }
   const artifacts = run.artifacts;
   let outputs: Outputs | null = null;
@@ -185,81 +121,54 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
       failure = errorText(e);
     }
   }
-  const env = { ...run.environment };
   // The executor freezes the clock; the manifest says how the original got it.
-  env.clock_mode = manifest.environment.clock_mode;
-  env.clock_value = manifest.environment.clock_value;
-  const finishedAt = opts.now().toISOString();
-  let record: ReplayRecord = { ...base, executor: env, finished_at: finishedAt, status: 'error', bf_match: null, artifacts: {}, error: failure ?? 'no outputs' };
-  if (failure === null && outputs) {
-    const cmp = compareOutputs(original, outputs);
-    const arts: ReplayRecord['artifacts'] = {};
-    for (const n of ARTIFACT_NAMES) arts[n] = { canonical_sha256: outputs[n].canonical_sha256 };
-    record = {
-      ...base,
-      executor: env,
-      finished_at: finishedAt,
-      status: cmp.bf_match === null ? 'error' : cmp.bf_match ? 'passed' : 'failed',
-      bf_match: cmp.bf_match,
-      artifacts: arts,
-      ...(cmp.warnings.length ? { warnings: cmp.warnings } : {}),
-      ...(cmp.bf_match === null
-        ? { error: `no original outputs.json next to ${opts.manifestPath}: the replay's artifacts are kept but there is nothing to compare them with` }
-        : {}),
-    };
-  }
+  const executor = { ...run.environment, clock_mode: manifest.environment.clock_mode, clock_value: manifest.environment.clock_value };
+  const input = {
+    ...identity,
+    finished_at: opts.now().toISOString(),
+    executor,
+    outputs,
+    original,
+    failure,
+    noOriginal: `no original outputs.json next to ${opts.manifestPath}: the replay's artifacts are kept but there is nothing to compare them with`,
+  };
+  let record = buildReplayRecord(input);
   const target = path.join(opts.outDir, id);
-  await writeDirAtomic(target, async (tmp) => {
-    writeFileSync(path.join(tmp, 'manifest.json'), manifestBytes);
-    if (existsSync(signature)) copyFileSync(signature, path.join(tmp, 'manifest.sig'));
-    const writeRecord = () => writeFileSync(path.join(tmp, 'replay.json'), JSON.stringify(specOrder(record), null, 2) + '\n');
-    if (artifacts && outputs) {
-      mkdirSync(path.join(tmp, 'artifacts'));
-      for (const n of ARTIFACT_NAMES) writeFileSync(path.join(tmp, ARTIFACT_PATHS[n]), artifacts[n]);
-      writeFileSync(path.join(tmp, 'outputs.json'), JSON.stringify(outputs, null, 2) + '\n');
-    }
-    writeRecord();
-    if (record.bf_match !== null) {
-      // The full comparison reads both records from disk (the replay one still in its temp dir), then
-      // replay.json is rewritten with SF/PF, the cause and the diff summary before the dir goes live.
-      record = await classifyAgainstOriginal(record, path.dirname(opts.manifestPath), tmp, opts.blobs);
-      writeRecord();
-    }
-  });
-  record = specOrder(record);
+  if (record.bf_match !== null && artifacts && outputs) {
+    // The full comparison runs on what this replay holds in memory, against the original on disk.
+    const replayed = recordFromMemory(target, effective, outputs, artifacts, record);
+    record = buildReplayRecord({ ...input, classified: await classifyAgainstOriginal(path.dirname(opts.manifestPath), replayed, opts.blobs) });
+  }
+  // Written once: every file of the record, then the directory goes live.
+  await writeRecordDir(
+    target,
+    {
+      manifest: manifestBytes,
+      ...(existsSync(signature) ? { signature: readFileSync(signature) } : {}),
+      ...(artifacts && outputs ? { artifacts, outputs } : {}),
+      replay: record,
+    },
+    opts.fs,
+  );
   opts.onEvent?.({ kind: 'finish', id, status: record.status, label: manifest.scan_id });
   return { record, dir: target };
 }
 
 /**
- * SF/PF, mismatch reason, subtags, evidence summary from the diff + classifier core. The BF verdict
- * stays the one computed from outputs.json; a comparison that cannot be made (an original record with
- * unreadable artifacts) leaves the rest null and says why in a warning.
+ * SF/PF, mismatch reason, subtags, evidence summary from the diff + classifier core. A comparison that
+ * cannot be made (an original record with unreadable artifacts) says why instead.
  */
-async function classifyAgainstOriginal(record: ReplayRecord, originalDir: string, replayDir: string, blobs: BlobStore): Promise<ReplayRecord> {
+async function classifyAgainstOriginal(
+  originalDir: string,
+  replayed: ScanRecord,
+  blobs: BlobStore,
+): Promise<{ fields: ClassifiedFields; warnings: string[] } | { error: string }> {
   try {
-    const r = await compareDirs(originalDir, replayDir, { blobs, force: true });
-    const warnings = [...new Set([...(record.warnings ?? []).filter((w) => w !== 'unstable_raw_order'), ...r.comparison.warnings])].sort();
-    return {
-      ...record,
-      ...classifiedFields(r),
-      status: r.comparison.bf.match ? 'passed' : 'failed',
-      ...(warnings.length ? { warnings } : { warnings: undefined }),
-    };
+    const r = await compareLoaded(loadRecord(originalDir), replayed, { blobs, force: true });
+    return { fields: classifiedFields(r), warnings: r.comparison.warnings };
   } catch (e) {
-    return { ...record, warnings: [...(record.warnings ?? []), `not classified: ${errorText(e)}`] };
+    return { error: errorText(e) };
   }
-}
-
-/** replay.json keys in the order SPEC §4 lists them, so records read the same everywhere. */
-function specOrder(r: ReplayRecord): ReplayRecord {
-  const keys: Array<keyof ReplayRecord> = [
-    'replay_id', 'original_scan_id', 'manifest_sha256', 'mode', 'executor', 'started_at', 'finished_at', 'status',
-    'bf_match', 'sf_match', 'pf_match', 'artifacts', 'mismatch_reason', 'subtags', 'diff_summary', 'classifier_version', 'warnings', 'error',
-  ];
-  const out: Record<string, unknown> = {};
-  for (const k of keys) if (r[k] !== undefined) out[k] = r[k];
-  return out as unknown as ReplayRecord;
 }
 
 export interface BatchItem {

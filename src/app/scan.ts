@@ -2,20 +2,21 @@
 // pin everything in a ScanManifest, run the scanner (in process by default, or through an Executor),
 // and write the record directory atomically. Also the record writer replays reuse.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { StellaError } from '../core/errors.js';
 import { scannerVersion } from './version.js';
-import { ARTIFACT_NAMES, ARTIFACT_PATHS, type ArtifactName, type Digest, type InputType, type Outputs, type ScanManifest, type VerdictDoc } from '../core/formats.js';
+import { ARTIFACT_PATHS, type ArtifactName, type Digest, type InputType, type Outputs, type ScanManifest, type VerdictDoc } from '../core/formats.js';
 import type { Executor, OnEvent } from '../core/ports.js';
 import { CANONICALIZER_VERSION, canonicalDigest, compareCodeUnits } from '../core/canonical/index.js';
 import { parseJsonBytes } from '../core/json/parse.js';
 import { manifestFromValue } from '../core/manifest/validate.js';
 import { BlobStore } from '../adapters/blob-store.js';
-import { writeDirAtomic } from '../adapters/fs.js';
 import { resolveFeedRef } from './feed.js';
 import { executeScanner } from './execute-scanner.js';
+import { writeRecordDir } from './record.js';
+import { scanIdOf } from '../core/record/identity.js';
 import { computeOutputs } from '../core/record/outputs.js';
 import { resolvePolicyRef } from './policy.js';
 import { readScanInputAt } from '../scanner/inputs/load.js';
@@ -144,7 +145,7 @@ export function buildManifest(a: {
     normalization: { canonicalizer_version: CANONICALIZER_VERSION, sbom_schema: 'cyclonedx-1.6', vex_schema: 'openvex-0.2.0' },
   };
   // The id names what was pinned (not where the input lived or how it is labelled): same inputs, same id.
-  const scanId = `scan_${canonicalDigest(pinned).slice('sha256:'.length, 'sha256:'.length + 16)}`;
+  const scanId = scanIdOf(pinned);
   return {
     manifest_version: '1.0',
     scan_id: scanId,
@@ -168,18 +169,11 @@ export function buildManifest(a: {
 
 export { computeOutputs } from '../core/record/outputs.js';
 
-const json = (v: unknown) => JSON.stringify(v, null, 2) + '\n';
-
 /** Write a scan record directory (manifest.json, outputs.json, artifacts/) atomically; returns outputs. */
 export async function writeScanRecord(dir: string, manifest: ScanManifest, artifactBytes: Record<ArtifactName, Uint8Array>): Promise<Outputs> {
   manifestFromValue(manifest, path.join(dir, 'manifest.json'));
   const outputs = computeOutputs(artifactBytes);
-  await writeDirAtomic(dir, (tmp) => {
-    mkdirSync(path.join(tmp, 'artifacts'), { recursive: true });
-    for (const n of ARTIFACT_NAMES) writeFileSync(path.join(tmp, ARTIFACT_PATHS[n]), artifactBytes[n]);
-    writeFileSync(path.join(tmp, 'manifest.json'), json(manifest));
-    writeFileSync(path.join(tmp, 'outputs.json'), json(outputs));
-  });
+  await writeRecordDir(dir, { manifest, artifacts: artifactBytes, outputs });
   return outputs;
 }
 

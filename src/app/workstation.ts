@@ -16,7 +16,8 @@ import { cursorOf } from '../core/filter/sort.js';
 import { dashboardOf } from './dashboard.js';
 import type { WorkerQuery } from './query-worker.js';
 import { openStore, type SqliteStore } from '../../store/sqlite-store.js';
-import { effectiveManifest, loadRecord, readReplayFile } from './record.js';
+import { loadRecord, readReplayFile } from './record.js';
+import { effectiveManifest, whatIfOfMode } from '../core/record/index.js';
 import { storePath } from './store-path.js';
 import { WorkstationController, type EngineStatus, type RerunFn, type WorkstationDeps } from '../../components/workstation/use-workstation.js';
 import { Workstation } from '../../components/workstation/workstation.js';
@@ -94,7 +95,7 @@ export async function manifestDiffOf(store: Pick<ReplayStore, 'getScan'>, detail
   const original = scan ? (scan.manifest as Record<string, unknown>) : null;
   const record = replayRecordOf(detail);
   const pinned = (detail.manifest ?? null) as ScanManifest | null;
-  const replayed = (pinned && record ? effectiveManifest(pinned, record) : pinned) as Record<string, unknown> | null;
+  const replayed = (pinned && record ? effectiveManifest(pinned, whatIfOfMode(record.mode)) : pinned) as Record<string, unknown> | null;
   const out: string[] = [];
   if (record) out.push(`replay mode: ${record.mode}`);
   out.push(createTwoFilesPatch('original/manifest.json', 'replay/manifest.json', sortedJson(original), sortedJson(replayed), undefined, undefined, { context: 2 }));
@@ -117,7 +118,7 @@ export async function manifestDiffOf(store: Pick<ReplayStore, 'getScan'>, detail
 /** Re-run replays through the Docker executor, index each new record, report per replay. */
 export function dockerRerun(store: ReplayStore, opts: { env: NodeJS.ProcessEnv; cwd: string; now: () => Date; home: string }): RerunFn {
   return async (ids, onEvent) => {
-    const [{ makeExecutor }, { BlobStore }, { replay, parseWhatIf }, { indexRecords }] = await Promise.all([
+    const [{ makeExecutor }, { BlobStore }, { replay }, { indexRecords }] = await Promise.all([
       import('./executors.js'),
       import('../adapters/blob-store.js'),
       import('./replay.js'),
@@ -136,7 +137,7 @@ export function dockerRerun(store: ReplayStore, opts: { env: NodeJS.ProcessEnv; 
         // not with the replay being re-run, and keeps that replay's what-if overrides: re-running a
         // what-if replay asks the same question again.
         const record = replayRecordOf({ ...detail, record_dir: replayDir(detail) });
-        const whatIf = record && record.mode.startsWith('what-if:') ? parseWhatIf(record.mode.slice('what-if:'.length).split(',')) : {};
+        const whatIf = record ? whatIfOfMode(record.mode) : {};
         const manifestPath = path.join(await originalDir(store, detail), 'manifest.json');
         const r = await replay({
           manifestPath,

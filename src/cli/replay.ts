@@ -129,19 +129,19 @@ const command: Command = {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     try {
+      // What every replay of this command shares (a batch item, a bisect trial).
+      const common = {
+        outDir,
+        executor: setup.executor,
+        timeoutMs,
+        blobs,
+        now: ctx.now,
+        env: replayEnv,
+        signal: controller.signal,
+        ...(setup.prepareImage ? { prepareImage: setup.prepareImage } : {}),
+      };
       const one = (manifestPath: string) => {
-        const o: ReplayOptions = {
-          manifestPath,
-          outDir,
-          executor: setup.executor,
-          whatIf,
-          timeoutMs,
-          blobs,
-          now: ctx.now,
-          env: replayEnv,
-          signal: controller.signal,
-          ...(setup.prepareImage ? { prepareImage: setup.prepareImage } : {}),
-        };
+        const o: ReplayOptions = { ...common, manifestPath, whatIf };
         return replay(o);
       };
       if (typeof v.bisect === 'string') {
@@ -149,14 +149,7 @@ const command: Command = {
         const r = await bisect({
           manifestPath: manifests[0],
           targetDir: path.resolve(ctx.cwd, v.bisect),
-          outDir,
-          executor: setup.executor,
-          timeoutMs,
-          blobs,
-          now: ctx.now,
-          env: replayEnv,
-          signal: controller.signal,
-          ...(setup.prepareImage ? { prepareImage: setup.prepareImage } : {}),
+          ...common,
         });
         ctx.stdout.write(v.json === true ? JSON.stringify(r, null, 2) + '\n' : renderBisect(r));
         if (r.verdict.trials.length > 0 && r.verdict.trials.every((t) => t.remaining === null)) return EXIT.ERROR;

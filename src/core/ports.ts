@@ -1,6 +1,6 @@
 // Interfaces the pure core and the use cases depend on; adapters implement them at the edge.
-import type { Digest, ExecutorEnvironment, ExecutorKind, MismatchReason, ReplayStatus } from './formats.js';
-import type { BucketCounts, DayRange, RollupCell, RollupDim } from './fidelity/index.js';
+import type { Digest, ExecutorEnvironment, ExecutorKind, MismatchReason } from './formats.js';
+import type { BucketCounts, DayRange, ReplayFacts, RollupCell, RollupDim } from './fidelity/index.js';
 import type { ReplayFilter } from './filter/index.js';
 import type { Cursor, ReplaySort } from './filter/sort.js';
 
@@ -82,30 +82,17 @@ export interface Executor {
 // store does its work synchronously inside them. Names are a contract with the workstation: add,
 // never rename. Nothing outside store/ issues SQL.
 
-export interface ReplayRow {
+/** A replay in the index: the facts the rollups count, plus who tagged it and where its record lives. */
+export interface ReplayRow extends ReplayFacts {
   replay_id: string;
   original_scan_id: string;
-  status: ReplayStatus;
-  bf_match: boolean | null;
-  sf_match: boolean | null;
-  pf_match: boolean | null;
   /** The classifier's tag, never overwritten by humans. */
   auto_reason: MismatchReason | null;
   /** The latest human override, or null. */
   human_tag: MismatchReason | null;
-  /** Effective tag = human_tag ?? auto_reason. */
-  tag: MismatchReason | null;
+  // `tag` (from ReplayFacts) is the effective tag: human_tag ?? auto_reason.
   subtags: string[];
   started_at: string;
-  finished_at: string;
-  duration_ms: number | null;
-  scanner_version: string;
-  ecosystem: string;
-  policy_set: string;
-  base_os: string;
-  project: string;
-  feed_digest: string;
-  regulated: boolean;
   executor_kind: string;
   record_dir: string | null;
 }
@@ -229,4 +216,10 @@ export interface ReplayStore {
   rollupCells(range: DayRange, dim: RollupDim): Promise<RollupCell[]>;
   integrityCheck(): Promise<string>;
   close(): Promise<void>;
+}
+
+/** The file writes a record directory needs (node:fs by default); the only way records reach disk. */
+export interface RecordFs {
+  mkdir(dir: string): void;
+  writeFile(file: string, data: string | Uint8Array): void;
 }

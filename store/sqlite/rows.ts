@@ -97,24 +97,7 @@ export function toDetail(r: RawDetail): ReplayDetail {
   };
 }
 
-const asBool = (v: number | boolean | null): boolean | null => (typeof v === 'number' ? v === 1 : v);
-
 /** The facts the rollup counts, from a stored row or an incoming one, under a given effective tag. */
 export function factsOf(r: RawRow | ReplayIn, tag: MismatchReason | null): ReplayFacts {
-  return {
-    status: r.status,
-    bf_match: asBool(r.bf_match),
-    sf_match: asBool(r.sf_match),
-    pf_match: asBool(r.pf_match),
-    finished_at: r.finished_at,
-    duration_ms: r.duration_ms,
-    scanner_version: r.scanner_version,
-    ecosystem: r.ecosystem,
-    policy_set: r.policy_set,
-    base_os: r.base_os,
-    feed_digest: r.feed_digest,
-    project: r.project,
-    regulated: asBool(r.regulated) === true,
-    tag,
-  };
+  return { ...('failing' in r ? toRow(r) : r), tag };
 }

@@ -1,26 +1,11 @@
 // A markdown ticket for one replay: enough for a developer to reproduce it with one command.
-export interface TicketInput {
-  replay_id: string;
-  original_scan_id: string;
-  status: string;
-  auto_reason: string | null;
-  human_tag: string | null;
-  subtags: string[];
-  record_dir: string | null;
-  manifest_sha256: string | null;
-  bf_match: boolean | null;
-  sf_match: boolean | null;
-  pf_match: boolean | null;
-  scanner_version: string;
-  ecosystem: string;
-  policy_set: string;
-  base_os: string;
-  project: string;
-  feed_digest: string;
-  finished_at: string;
-  error: string | null;
-  diff_summary: unknown | null;
-}
+import type { ReplayDetail } from '../ports.js';
+/** What a ticket reads of an indexed replay. */
+export type TicketInput = Pick<
+  ReplayDetail,
+  | 'replay_id' | 'original_scan_id' | 'status' | 'auto_reason' | 'human_tag' | 'subtags' | 'record_dir' | 'manifest_sha256' | 'bf_match' | 'sf_match'
+  | 'pf_match' | 'scanner_version' | 'ecosystem' | 'policy_set' | 'base_os' | 'project' | 'feed_digest' | 'finished_at' | 'error' | 'diff_summary'
+>;
 
 /** The exact command that replays the original scan again (the replay dir keeps the original manifest). */
 export function reproductionCommand(t: Pick<TicketInput, 'replay_id' | 'record_dir'>): string {
