@@ -30,8 +30,10 @@ export interface MigrateResult {
 
 function migrationsDir(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  // Source tree (vitest) or compiled tree (dist/store/postgres → store/postgres/migrations).
-  for (const dir of [path.join(here, 'migrations'), path.join(here, '../../../store/postgres/migrations')]) if (existsSync(dir)) return dir;
+  // Source tree (vitest), compiled tree (dist/store/postgres) or bundle chunk (dist/chunks).
+  for (const dir of [path.join(here, 'migrations'), path.join(here, '../../../store/postgres/migrations'), path.join(here, '../../store/postgres/migrations')]) {
+    if (existsSync(dir)) return dir;
+  }
   throw new StellaError('IO', `PostgreSQL migrations not found next to ${here}`);
 }
 

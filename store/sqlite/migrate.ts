@@ -8,8 +8,10 @@ import { StellaError } from '../../src/core/errors.js';
 
 function migrationsDir(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  // Source tree (vitest, tsx) or compiled tree (dist/store/sqlite → store).
-  for (const dir of [path.join(here, '../migrations'), path.join(here, '../../../store/migrations')]) if (existsSync(dir)) return dir;
+  // Source tree (vitest, tsx), compiled tree (dist/store/sqlite → store) or bundle chunk (dist/chunks → store).
+  for (const dir of [path.join(here, '../migrations'), path.join(here, '../../../store/migrations'), path.join(here, '../../store/migrations')]) {
+    if (existsSync(dir)) return dir;
+  }
   throw new StellaError('IO', `store migrations not found next to ${here}`);
 }
 
