@@ -12,14 +12,14 @@ import { parseManifest } from '../../src/core/manifest/validate.js';
 import { readOutputs, readReplayFile } from '../../src/app/record.js';
 import { parseInputFile } from '../../src/scanner/inputs/index.js';
 import { isOsvRecord } from '../../src/core/feed/bundle.js';
-import { parseOsvYaml } from '../../src/core/feed/osv-yaml.js';
+import { parseOsvYaml } from '../../src/app/osv-yaml.js';
 import { parsePolicyText } from '../../src/app/policy.js';
 import { compilePolicy } from '../../src/core/policy/policy.js';
 import { packTar, unpackTar } from '../../src/adapters/tar.js';
 import { zstdCompress, zstdDecompress } from '../../src/adapters/zstd.js';
 import { REPO } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
-import { makeRecord } from '../store/helpers/generate.js';
+import { makeRecord } from '../../bench/gen-records.js';
 
 export const FUZZ_SEED = 1414;
 export const RUNS = 2000;

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MAX_JSON_DEPTH, parseJsonBytes, parseJsonText } from '../../src/core/json/parse.js';
-import { makeRecord, writeRecord } from '../store/helpers/generate.js';
+import { makeRecord, writeRecord } from '../../bench/gen-records.js';
 import { tempDir } from '../helpers/tmp.js';
 import { REPO, runStella } from '../helpers/cli.js';
 import { openStore } from '../../store/sqlite-store.js';
@@ -71,8 +71,8 @@ describe('B3: nesting is bounded', () => {
     expect(r.stderr.trim()).toMatch(new RegExp(`^stella index: ${f.replace(/[.+]/g, '\\$&')}: \\$\\.x_deep(\\[0\\])+…: JSON nests deeper than ${MAX_JSON_DEPTH} levels`));
     expect(r.stdout).toContain('1 skipped');
     const store = openStore(db, { readonly: true });
-    expect(store.countReplays({}).total).toBe(3);
-    store.close();
+    expect((await store.countReplays({})).total).toBe(3);
+    await store.close();
   });
 });
 

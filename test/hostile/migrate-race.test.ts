@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { makeRecord, writeRecord } from '../store/helpers/generate.js';
+import { makeRecord, writeRecord } from '../../bench/gen-records.js';
 import { tempDir } from '../helpers/tmp.js';
 import { REPO, STELLA_BIN } from '../helpers/cli.js';
 import { openStore } from '../../store/sqlite-store.js';
@@ -41,8 +41,8 @@ async function crowd(db: string): Promise<void> {
     else expect(got).toEqual({ ...got, code: 0, stderr: '' });
   }
   const store = openStore(db, { readonly: true });
-  expect(store.countReplays({}).total).toBe(RECORDS);
-  store.close();
+  expect((await store.countReplays({})).total).toBe(RECORDS);
+  await store.close();
   const raw = new Database(db, { readonly: true });
   expect(raw.pragma('integrity_check', { simple: true })).toBe('ok');
   expect(raw.pragma('user_version', { simple: true })).toBe(2);
