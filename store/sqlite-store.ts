@@ -12,6 +12,7 @@ import { ingest } from './sqlite/ingest.js';
 import { countReplays, getReplay, getScan, idsMatching, pageReplays } from './sqlite/page.js';
 import { retag, tagEvents, undoLastRetag } from './sqlite/retag.js';
 import { rollup, rollupCells } from './sqlite/rollup.js';
+import { recordDirs, referencedDigests, sampleCandidates } from './sqlite/sample.js';
 
 export type { IngestOutcome, ReplayIn, ReplayStore, ScanIn } from '../src/core/ports.js';
 
@@ -86,5 +87,17 @@ class Store implements SqliteStore {
 
   tagEvents(replayId?: string) {
     return later(() => tagEvents(this.c, replayId));
+  }
+
+  sampleCandidates(createdFrom: string, alsoIds?: readonly string[]) {
+    return later(() => sampleCandidates(this.c, createdFrom, alsoIds));
+  }
+
+  recordDirs() {
+    return later(() => recordDirs(this.c));
+  }
+
+  referencedDigests() {
+    return later(() => referencedDigests(this.c));
   }
 }

@@ -3,6 +3,7 @@ import type { Digest, ExecutorEnvironment, ExecutorKind, MismatchReason, ReplayS
 import type { BucketCounts, DayRange, RollupCell, RollupDim } from './fidelity/index.js';
 import type { ReplayFilter } from './filter/index.js';
 import type { Cursor, ReplaySort } from './filter/sort.js';
+import type { SampleCandidate } from './sample/index.js';
 
 export type { ReplayFilter } from './filter/index.js';
 export type { Cursor, ReplaySort } from './filter/sort.js';
@@ -221,6 +222,16 @@ export interface ReplayStore {
   rollup(range: DayRange | null, dims?: readonly RollupDim[]): Promise<BucketCounts[]>;
   /** Rollup cells of one dimension per day over a range. */
   rollupCells(range: DayRange, dim: RollupDim): Promise<RollupCell[]>;
+  /**
+   * The sampler's candidates: scans created at or after `createdFrom` (RFC 3339 text order; the sampler
+   * decides the exact window) plus the scans named in `alsoIds` (canaries), each with the finished_at of
+   * its newest replay. Sorted by scan_id. `canary` is left unset: the caller knows its canary set.
+   */
+  sampleCandidates(createdFrom: string, alsoIds?: readonly string[]): Promise<SampleCandidate[]>;
+  /** Record directories of every indexed scan and replay (for `stella gc`), sorted, without nulls. */
+  recordDirs(): Promise<string[]>;
+  /** Every digest the index references (feeds, policies, manifests, artifacts; for `stella gc`), sorted. */
+  referencedDigests(): Promise<string[]>;
   integrityCheck(): Promise<string>;
   close(): Promise<void>;
 }

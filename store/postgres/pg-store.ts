@@ -13,6 +13,7 @@ import { StellaError } from '../../src/core/errors.js';
 import { type BucketCounts, type DayRange, type RollupCell, type RollupDim, cellsOf } from '../../src/core/fidelity/index.js';
 import { SORTS, failingOf, tagKeyOf } from '../../src/core/filter/sort.js';
 import { MISMATCH_REASONS, type MismatchReason } from '../../src/core/formats.js';
+import type { SampleCandidate } from '../../src/core/sample/index.js';
 import type {
   Cursor,
   IngestOutcome,
@@ -479,6 +480,40 @@ class Store implements PgStore {
       await flush(c, delta);
       return { batch_id: batch, restored: events.length };
     });
+  }
+
+  async sampleCandidates(createdFrom: string, alsoIds: readonly string[] = []): Promise<SampleCandidate[]> {
+    // Newest replay per scan from the (original_scan_id, finished_at) index: one backward index probe each.
+    return (
+      await this.pool.query<SampleCandidate>(
+        `SELECT s.scan_id, s.created_at, s.ecosystem, s.base_os, s.regulated, s.scanner_version AS scanner,
+           (SELECT max(r.finished_at) FROM replay_runs r WHERE r.original_scan_id = s.scan_id) AS last_replayed_at
+         FROM scan_manifests s WHERE s.created_at >= $1 OR s.scan_id = ANY($2::text[]) ORDER BY s.scan_id`,
+        [createdFrom, [...new Set(alsoIds)]],
+      )
+    ).rows;
+  }
+
+  async recordDirs(): Promise<string[]> {
+    return (
+      await this.pool.query<{ d: string }>(
+        `SELECT record_dir AS d FROM scan_manifests WHERE record_dir IS NOT NULL UNION SELECT record_dir FROM replay_runs WHERE record_dir IS NOT NULL
+         ORDER BY 1`,
+      )
+    ).rows.map((r) => r.d);
+  }
+
+  async referencedDigests(): Promise<string[]> {
+    return (
+      await this.pool.query<{ d: string }>(
+        `SELECT feed_digest AS d FROM scan_manifests UNION SELECT policy_digest FROM scan_manifests UNION SELECT manifest_sha256 FROM scan_manifests
+         UNION SELECT canonical_sha256 FROM scan_artifacts UNION SELECT raw_sha256 FROM scan_artifacts WHERE raw_sha256 IS NOT NULL
+         UNION SELECT feed_digest FROM replay_runs UNION SELECT manifest_sha256 FROM replay_runs WHERE manifest_sha256 IS NOT NULL
+         UNION SELECT (regexp_matches(manifest_json::text, 'sha256:[0-9a-f]{64}', 'g'))[1] FROM scan_manifests
+         UNION SELECT (regexp_matches(coalesce(manifest_json::text, '') || coalesce(executor_json::text, '') || coalesce(diff_summary_json::text, ''),
+           'sha256:[0-9a-f]{64}', 'g'))[1] FROM replay_runs ORDER BY 1`,
+      )
+    ).rows.map((r) => r.d);
   }
 
   async tagEvents(replayId?: string): Promise<TagEvent[]> {

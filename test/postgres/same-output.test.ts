@@ -2,7 +2,7 @@
 // byte-identical (fidelity, gate, metrics, badge, ticket, the index summary), and so are retag/undo's
 // effects. The PostgreSQL store is chosen by `--db postgres://…` or by STELLA_DB.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeRecord, realisticSpecs, writeRecord } from '../../bench/gen-records.js';
 import { REPO, runStella } from '../helpers/cli.js';
@@ -16,12 +16,26 @@ const root = path.join(dir, 'tree');
 const sqlite = path.join(dir, 'index.db');
 let url = '';
 
+/** The example scan, and 120 more with varied labels over 60 days (the sampler's population). */
 function writeScan(rootDir: string): void {
   const d = path.join(rootDir, 'scans', 'scan_example');
   mkdirSync(d, { recursive: true });
   copyFileSync(path.join(REPO, 'fixtures/manifests/example.manifest.json'), path.join(d, 'manifest.json'));
   const e = (p: string, schema: string, n: number) => ({ path: p, canonical_sha256: `sha256:${String(n).repeat(64)}`, raw_sha256: null, schema, bytes: 10 * n });
-  writeFileSync(path.join(d, 'outputs.json'), JSON.stringify({ sbom: e('artifacts/sbom.cdx.json', 'cyclonedx-1.6', 1), verdict: e('artifacts/verdict.json', 'stella-verdict-v1', 4) }));
+  const outputs = JSON.stringify({ sbom: e('artifacts/sbom.cdx.json', 'cyclonedx-1.6', 1), verdict: e('artifacts/verdict.json', 'stella-verdict-v1', 4) });
+  writeFileSync(path.join(d, 'outputs.json'), outputs);
+  const base = JSON.parse(readFileSync(path.join(REPO, 'fixtures/manifests/example.manifest.json'), 'utf8'));
+  for (let i = 0; i < 120; i++) {
+    const m = structuredClone(base);
+    m.scan_id = `scan_s${String(i).padStart(3, '0')}`;
+    m.created_at = new Date(Date.parse('2026-01-31T06:00:00Z') - (i % 60) * 86_400_000).toISOString().replace('.000Z', 'Z');
+    m.labels = { ecosystem: ['npm', 'PyPI', 'Go'][i % 3], base_os: ['debian-12', 'none'][i % 2], regulated: i % 7 === 0, project: `p${i % 4}` };
+    m.scanner.scanner_version = i % 5 === 0 ? '1.2.0' : '1.1.0';
+    const sd = path.join(rootDir, 'scans', m.scan_id);
+    mkdirSync(sd, { recursive: true });
+    writeFileSync(path.join(sd, 'manifest.json'), JSON.stringify(m, null, 2));
+    writeFileSync(path.join(sd, 'outputs.json'), outputs);
+  }
 }
 
 /** Run one command against both stores; both exits and outputs must be equal. */
@@ -45,7 +59,7 @@ describe('SQLite and PostgreSQL give byte-identical output', () => {
   it('index, then every reader', async () => {
     const idx = JSON.parse(await both(['index', root, '--json']));
     expect(idx.replays.inserted).toBe(500);
-    expect(idx.scans.inserted).toBe(1);
+    expect(idx.scans.inserted).toBe(121);
     expect(JSON.parse(await both(['index', root, '--json'])).replays.unchanged).toBe(500);
     const at = ['--now', '2026-01-31T12:00:00Z'];
     for (const w of ['30d', '90d']) {
@@ -64,6 +78,13 @@ describe('SQLite and PostgreSQL give byte-identical output', () => {
     expect(t.replay_id).toBe(failing);
     await both(['ticket', failing]);
     await both(['ticket', 'replay_nope']);
+    const sample = ['sample', '--n', '30', '--by', 'ecosystem,base_os,regulated,scanner', '--window', '30d', '--seed', '42', '--canaries', 'scan_3f2a9c0d1e4b5a67', ...at];
+    const table = await both(sample);
+    expect(table).toMatch(/^sample of 30 from \d+ scans/);
+    expect(table).toContain('ecosystem=npm,base_os=debian-12,regulated=false,scanner=1.1.0');
+    const js = JSON.parse(await both([...sample, '--json']));
+    expect(js.chosen.filter((c: { reason: string }) => c.reason === 'sampled')).toHaveLength(30);
+    expect(js.chosen.find((c: { scan_id: string }) => c.scan_id === 'scan_3f2a9c0d1e4b5a67').reason).toBe('canary');
   });
 
   it('retag and undo do the same to both stores (and STELLA_DB picks PostgreSQL)', async () => {

@@ -8,6 +8,33 @@ import type { Cursor, ReplayFilter, ReplayRow, ReplaySort, ReplayStore } from '.
 import { cellsOf, type RollupDim } from '../../src/core/fidelity/index.js';
 import { realisticSpecs, replayIn } from '../../bench/gen-records.js';
 import { dashboardOf } from '../../src/app/dashboard.js';
+import { sampleFromStore } from '../../src/app/sample.js';
+import type { ScanIn } from '../../src/core/ports.js';
+
+const ECOS = ['npm', 'PyPI', 'Go', 'Debian'];
+const OSES = ['debian-12', 'alpine-3.20', 'none'];
+
+/** `count` scans over 60 days with varied labels; deterministic. */
+export function scansIn(count: number): ScanIn[] {
+  return Array.from({ length: count }, (_, i) => {
+    const created_at = new Date(Date.parse('2026-01-31T00:00:00Z') - (i % 60) * 86_400_000 - (i % 7) * 3_600_000).toISOString().replace('.000Z', 'Z');
+    const labels = { ecosystem: ECOS[i % 4], base_os: OSES[i % 3], regulated: i % 10 === 0, project: `p${i % 5}` };
+    const digest = (k: string) => `sha256:${(k + String(i)).padEnd(64, '0').slice(0, 64).replace(/[^0-9a-f]/g, 'a')}`;
+    return {
+      scan_id: `scan_${String(i).padStart(5, '0')}`,
+      created_at,
+      manifest_sha256: digest('m'),
+      scanner_version: i % 9 === 0 ? '1.2.0' : '1.1.0',
+      ...labels,
+      policy_set: 'prod-default',
+      feed_digest: digest(`f${i % 3}`),
+      policy_digest: digest('p'),
+      record_dir: `/records/scans/scan_${i}`,
+      manifest: { scan_id: `scan_${i}`, labels },
+      artifacts: [{ name: 'sbom', path: 'artifacts/sbom.cdx.json', canonical_sha256: digest('c'), raw_sha256: null, schema: 'cyclonedx-1.6', bytes: 10 + i }],
+    };
+  });
+}
 
 const NOW = new Date('2026-01-31T12:00:00Z');
 
@@ -180,6 +207,37 @@ export function storeSuite(backend: string, open: OpenStore): void {
       expect(d.causes.length).toBeGreaterThan(0);
       for (let i = 1; i < d.offenders.length; i++) expect(d.offenders[i - 1].bf).toBeLessThanOrEqual(d.offenders[i].bf);
       await expectConsistent(store);
+    });
+  });
+
+  describe(`store port on ${backend}: sampler candidates and gc references`, () => {
+    it('candidates by created_at plus named canaries, with the newest replay per scan; the sample is seeded', async () => {
+      const store = await open();
+      try {
+        const scans = scansIn(400);
+        const specs = realisticSpecs(200, NOW, 21);
+        const replays = specs.map((s, k) => ({ ...replayIn(s), original_scan_id: scans[k % 50].scan_id }));
+        await store.ingest({ scans, replays });
+        const cands = await store.sampleCandidates('2026-01-10', ['scan_00059', 'scan_nope']);
+        const want = scans.filter((s) => s.created_at >= '2026-01-10' || s.scan_id === 'scan_00059').map((s) => s.scan_id).sort();
+        expect(cands.map((c) => c.scan_id)).toEqual(want);
+        const newest = (id: string) => replays.filter((r) => r.original_scan_id === id).map((r) => r.finished_at).sort().pop() ?? null;
+        for (const c of cands) expect(c.last_replayed_at, c.scan_id).toBe(newest(c.scan_id));
+        expect(cands.find((c) => c.scan_id === 'scan_00010')).toMatchObject({ ecosystem: 'Go', base_os: 'alpine-3.20', regulated: true, scanner: '1.1.0' });
+        const req = { n: 40, by: ['ecosystem', 'base_os', 'regulated', 'scanner'] as const, windowDays: 30, seed: 7, now: NOW, canaries: ['scan_00059'] };
+        const a = await sampleFromStore(store, { ...req, by: [...req.by] });
+        expect(a.chosen.filter((c) => c.reason === 'sampled')).toHaveLength(40);
+        expect(a.chosen.find((c) => c.scan_id === 'scan_00059')?.reason).toBe('canary');
+        expect(await sampleFromStore(store, { ...req, by: [...req.by] })).toEqual(a);
+        expect((await sampleFromStore(store, { ...req, by: [...req.by], seed: 8 })).chosen).not.toEqual(a.chosen);
+        const dirs = await store.recordDirs();
+        expect(dirs).toEqual([...new Set([...scans.map((s) => s.record_dir), ...replays.map((r) => r.record_dir)])].filter((d): d is string => d !== null).sort());
+        const digests = await store.referencedDigests();
+        for (const d of [scans[3].feed_digest, scans[3].policy_digest, scans[3].artifacts[0].canonical_sha256, replays[0].feed_digest]) expect(digests).toContain(d);
+        expect([...digests].sort()).toEqual(digests);
+      } finally {
+        await store.close();
+      }
     });
   });
 
