@@ -145,6 +145,31 @@ export interface TagEvent {
   undone: boolean;
 }
 
+/** A retag event as another store recorded it (`stella sync`): merged by its (batch_id, replay_id). */
+export interface TagEventIn {
+  batch_id: string;
+  replay_id: string;
+  new_tag: MismatchReason;
+  who: string;
+  at: string;
+  note: string | null;
+}
+
+export interface TagConflict {
+  replay_id: string;
+  winner: { tag: MismatchReason | null; who: string; at: string };
+  loser: { tag: MismatchReason | null; who: string; at: string };
+}
+
+export interface TagMerge {
+  merged: number;
+  duplicates: number;
+  /** Replay ids this store does not hold (their events are not kept). */
+  unknown: string[];
+  /** Two people's events on one replay: both are kept, the later `at` decides the tag. */
+  conflicts: TagConflict[];
+}
+
 export interface FidelityPoint {
   day: string;
   n: number;
@@ -216,6 +241,12 @@ export interface ReplayStore {
   /** Undo the newest batch not yet undone; restores the previous human tags exactly. */
   undoLastRetag(opts: { who: string; at: string }): Promise<{ batch_id: string; restored: number } | null>;
   tagEvents(replayId?: string): Promise<TagEvent[]>;
+  /**
+   * Merge events recorded elsewhere, in one transaction: an event already here (same batch and replay)
+   * is skipped; every other is kept; a replay's human tag becomes that of its latest event by `at`
+   * (ties by batch id), so two people retagging one replay keep both events and the later wins.
+   */
+  mergeTagEvents(events: readonly TagEventIn[]): Promise<TagMerge>;
   /** Ingest records in one transaction; the rollup and the list counts move with them. */
   ingest(batch: { scans: ScanIn[]; replays: ReplayIn[] }): Promise<{ scans: IngestOutcome[]; replays: IngestOutcome[] }>;
   /** Rollup sums per (dim, bucket) over a day range (null = all time), optionally only some dimensions. */

@@ -27,7 +27,10 @@ import type {
   ScanIn,
   ScanSummary,
   TagEvent,
+  TagEventIn,
+  TagMerge,
 } from '../../src/core/ports.js';
+import { conflictOf } from '../sqlite/merge.js';
 import { type Deltas, newDeltas } from '../sqlite/rollup.js';
 import { factsOf } from '../sqlite/rows.js';
 import { connectChecked, openPool, redactUrl } from './connect.js';
@@ -479,6 +482,44 @@ class Store implements PgStore {
       }
       await flush(c, delta);
       return { batch_id: batch, restored: events.length };
+    });
+  }
+
+  async mergeTagEvents(events: readonly TagEventIn[]): Promise<TagMerge> {
+    this.writable();
+    return tx(this.pool, this.url, async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1)', [TAG_LOCK_KEY]);
+      const delta = newDeltas();
+      const out: TagMerge = { merged: 0, duplicates: 0, unknown: [], conflicts: [] };
+      for (const e of events) {
+        if ((await c.query('SELECT 1 FROM tag_events WHERE batch_id = $1 AND replay_id = $2', [e.batch_id, e.replay_id])).rowCount) {
+          out.duplicates++;
+          continue;
+        }
+        const row = (await c.query<PgRow>(`SELECT ${ROW_COLS} FROM replay_runs WHERE replay_id = $1 FOR UPDATE`, [e.replay_id])).rows[0];
+        if (!row) {
+          out.unknown.push(e.replay_id);
+          continue;
+        }
+        const latest = (
+          await c.query<{ batch_id: string; new_tag: MismatchReason | null; who: string; at: string }>(
+            'SELECT batch_id, new_tag, who, at FROM tag_events WHERE replay_id = $1 AND NOT undone ORDER BY at DESC, batch_id DESC LIMIT 1',
+            [e.replay_id],
+          )
+        ).rows[0];
+        const wins = !latest || e.at > latest.at || (e.at === latest.at && e.batch_id > latest.batch_id);
+        await c.query('INSERT INTO tag_events (batch_id, replay_id, old_tag, new_tag, old_human, who, at, note) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)', [
+          e.batch_id, e.replay_id, row.tag, e.new_tag, row.human_tag, e.who, e.at, e.note,
+        ]);
+        if (wins && row.human_tag !== e.new_tag) {
+          const { eff, tag_key } = setHumanTag(row, e.new_tag, delta);
+          await c.query('UPDATE replay_runs SET human_tag = $1, tag = $2, tag_key = $3 WHERE replay_id = $4', [e.new_tag, eff, tag_key, e.replay_id]);
+        }
+        if (latest && latest.who !== e.who) out.conflicts.push(conflictOf(e, latest, wins));
+        out.merged++;
+      }
+      await flush(c, delta);
+      return out;
     });
   }
 
