@@ -8,8 +8,9 @@ import type pg from 'pg';
 import type { ReplayIn, ScanIn, TagEventIn } from '../../src/core/ports.js';
 import type { MismatchReason } from '../../src/core/formats.js';
 
-const XID = `(pg_snapshot_xmax(pg_current_snapshot())::text::bigint
-  - (((pg_snapshot_xmax(pg_current_snapshot())::text::bigint & 4294967295) - xmin::text::bigint + 4294967296) % 4294967296))`;
+// The snapshot's xmax is read once per statement (a CTE in the same snapshot as the rows), not per row.
+const SNAP = 'WITH snap AS (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS r)';
+const XID = '(snap.r - (((snap.r & 4294967295) - xmin::text::bigint + 4294967296) % 4294967296))';
 
 /** The end of the next window: every transaction below it has committed or aborted. */
 export async function horizon(pool: pg.Pool): Promise<number> {
@@ -24,8 +25,8 @@ export interface Window {
 export async function scansSince(pool: pg.Pool, w: Window, after: string, limit: number): Promise<ScanIn[]> {
   const rows = (
     await pool.query<Omit<ScanIn, 'artifacts' | 'manifest'> & { manifest_json: unknown }>(
-      `SELECT scan_id, created_at, manifest_sha256, scanner_version, ecosystem, base_os, project, regulated, policy_set, feed_digest,
-         policy_digest, record_dir, manifest_json FROM scan_manifests
+      `${SNAP} SELECT scan_id, created_at, manifest_sha256, scanner_version, ecosystem, base_os, project, regulated, policy_set, feed_digest,
+         policy_digest, record_dir, manifest_json FROM scan_manifests, snap
        WHERE scan_id > $1 AND ${XID} >= $2 AND ${XID} < $3 ORDER BY scan_id LIMIT $4`,
       [after, w.from, w.to, limit],
     )
@@ -80,9 +81,9 @@ interface ReplayChange {
 export async function replaysSince(pool: pg.Pool, w: Window, after: string, limit: number): Promise<ReplayIn[]> {
   const rows = (
     await pool.query<ReplayChange>(
-      `SELECT replay_id, original_scan_id, record_sha256, status, bf_match, sf_match, pf_match, auto_reason, subtags_json, started_at,
+      `${SNAP} SELECT replay_id, original_scan_id, record_sha256, status, bf_match, sf_match, pf_match, auto_reason, subtags_json, started_at,
          finished_at, duration_ms, scanner_version, ecosystem, policy_set, base_os, project, feed_digest, regulated, executor_kind, record_dir,
-         manifest_sha256, classifier_version, error, diff_summary_json, manifest_json, executor_json, warnings_json FROM replay_runs
+         manifest_sha256, classifier_version, error, diff_summary_json, manifest_json, executor_json, warnings_json FROM replay_runs, snap
        WHERE replay_id > $1 AND ${XID} >= $2 AND ${XID} < $3 ORDER BY replay_id LIMIT $4`,
       [after, w.from, w.to, limit],
     )

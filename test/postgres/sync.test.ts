@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { realisticSpecs, replayIn } from '../../bench/gen-records.js';
 import { openPgStore } from '../../store/postgres/pg-store.js';
+import { bulkLoad } from '../../store/postgres/bulk.js';
 import { openStore } from '../../store/sqlite-store.js';
 import type { ReplayStore } from '../../src/core/ports.js';
 import { STELLA_BIN, runStella } from '../helpers/cli.js';
@@ -64,7 +65,11 @@ describe('stella sync', () => {
 
   it('SIGKILLed mid-pull, a re-run completes: every row once, rollup consistent', async () => {
     const url = await pg.freshDatabase();
-    await seed(url, realisticSpecs(9000, NOW, 33));
+    // Loaded in bulk (the port's per-row ingest is tested elsewhere): the kill needs a long pull, not a long set-up.
+    const remote = await openPgStore(url);
+    await bulkLoad(remote.pool, { scans: [], replays: realisticSpecs(9000, NOW, 33).map((s) => replayIn(s)) });
+    await expectConsistent(remote);
+    await remote.close();
     const db = path.join(dir, 'kill.db');
     const state = `${db}.sync.json`;
     const child = spawn(process.execPath, [STELLA_BIN, 'sync', '--from', url, '--db', db], { stdio: 'ignore' });
