@@ -61,7 +61,7 @@ const SCAN_COLS: Array<[string, string, (s: ScanIn) => unknown]> = [
 
 async function insertColumns<T>(c: pg.PoolClient, table: string, cols: Array<[string, string, (x: T) => unknown]>, rows: readonly T[]): Promise<void> {
   const arrays = cols.map(([, , get]) => rows.map(get));
-  const sel = cols.map(([name, type], i) => (type === 'json' ? `$${i + 1}::text[]` : `$${i + 1}::${type}[]`));
+  const sel = cols.map(([, type], i) => (type === 'json' ? `$${i + 1}::text[]` : `$${i + 1}::${type}[]`));
   const casts = cols.map(([name, type]) => (type === 'json' ? `${name}::json` : name)).join(', ');
   await c.query(
     `INSERT INTO ${table} (${cols.map(([n]) => n).join(', ')}) SELECT ${casts} FROM unnest(${sel.join(', ')}) AS t(${cols.map(([n]) => n).join(', ')})`,
