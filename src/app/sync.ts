@@ -81,16 +81,13 @@ export async function syncFrom(url: string, indexPath: string, opts: { onBatch?:
       save();
       opts.onBatch?.(summary);
     }
-    for (;;) {
-      const replays = await replaysSince(remote.pool, w, st.pending.replays_after, SYNC_BATCH);
-      if (replays.length === 0) break;
+    for await (const replays of replaysSince(remote.pool, w, st.pending.replays_after, SYNC_BATCH)) {
       const out = await local.ingest({ scans: [], replays });
       for (const o of out.replays) summary.pulled[o]++;
       summary.pulled.replays += replays.length;
       st.pending.replays_after = replays[replays.length - 1].replay_id;
       save();
       opts.onBatch?.(summary);
-      if (replays.length < SYNC_BATCH) break;
     }
     st.xid = st.pending.to;
     st.pending = null;

@@ -78,24 +78,42 @@ interface ReplayChange {
   warnings_json: string[];
 }
 
-export async function replaysSince(pool: pg.Pool, w: Window, after: string, limit: number): Promise<ReplayIn[]> {
-  const rows = (
-    await pool.query<ReplayChange>(
-      `${SNAP} SELECT replay_id, original_scan_id, record_sha256, status, bf_match, sf_match, pf_match, auto_reason, subtags_json, started_at,
-         finished_at, duration_ms, scanner_version, ecosystem, policy_set, base_os, project, feed_digest, regulated, executor_kind, record_dir,
-         manifest_sha256, classifier_version, error, diff_summary_json, manifest_json, executor_json, warnings_json FROM replay_runs, snap
-       WHERE replay_id > $1 AND ${XID} >= $2 AND ${XID} < $3 ORDER BY replay_id LIMIT $4`,
-      [after, w.from, w.to, limit],
-    )
-  ).rows;
-  return rows.map(({ subtags_json, diff_summary_json, manifest_json, executor_json, warnings_json, ...r }) => ({
-    ...r,
-    subtags: subtags_json,
-    diff_summary: diff_summary_json,
-    manifest: manifest_json,
-    executor: executor_json,
-    warnings: warnings_json,
-  }));
+/**
+ * The window's replays after `after`, in replay_id order, in batches of `limit`: one server-side cursor
+ * (one scan of the table and one sort of the window), so a window costs one pass however many batches.
+ */
+export async function* replaysSince(pool: pg.Pool, w: Window, after: string, limit: number): AsyncGenerator<ReplayIn[]> {
+  const c = await pool.connect();
+  try {
+    await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await c.query(
+      `DECLARE stella_sync NO SCROLL CURSOR FOR ${SNAP} SELECT replay_id, original_scan_id, record_sha256, status, bf_match, sf_match, pf_match,
+         auto_reason, subtags_json, started_at, finished_at, duration_ms, scanner_version, ecosystem, policy_set, base_os, project, feed_digest,
+         regulated, executor_kind, record_dir, manifest_sha256, classifier_version, error, diff_summary_json, manifest_json, executor_json,
+         warnings_json FROM replay_runs, snap
+       WHERE replay_id > $1 AND ${XID} >= $2 AND ${XID} < $3 ORDER BY replay_id`,
+      [after, w.from, w.to],
+    );
+    for (;;) {
+      const rows = (await c.query<ReplayChange>(`FETCH ${Math.floor(limit)} FROM stella_sync`)).rows;
+      if (rows.length === 0) break;
+      yield rows.map(({ subtags_json, diff_summary_json, manifest_json, executor_json, warnings_json, ...r }) => ({
+        ...r,
+        subtags: subtags_json,
+        diff_summary: diff_summary_json,
+        manifest: manifest_json,
+        executor: executor_json,
+        warnings: warnings_json,
+      }));
+      if (rows.length < limit) break;
+    }
+    await c.query('COMMIT');
+  } catch (e) {
+    await c.query('ROLLBACK').catch(() => {});
+    throw e;
+  } finally {
+    c.release();
+  }
 }
 
 /** Retag events after `afterEventId`, oldest first (undone ones stay out: an undo is not a tag). */
