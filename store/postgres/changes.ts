@@ -81,6 +81,8 @@ interface ReplayChange {
 /**
  * The window's replays after `after`, in replay_id order, in batches of `limit`: one server-side cursor
  * (one scan of the table and one sort of the window), so a window costs one pass however many batches.
+ * The ORDER BY is an expression on purpose, so the planner scans the table once and sorts the window
+ * instead of walking the whole primary key in key order (one random heap read per row) to find the few new ones.
  */
 export async function* replaysSince(pool: pg.Pool, w: Window, after: string, limit: number): AsyncGenerator<ReplayIn[]> {
   const c = await pool.connect();
@@ -91,7 +93,7 @@ export async function* replaysSince(pool: pg.Pool, w: Window, after: string, lim
          auto_reason, subtags_json, started_at, finished_at, duration_ms, scanner_version, ecosystem, policy_set, base_os, project, feed_digest,
          regulated, executor_kind, record_dir, manifest_sha256, classifier_version, error, diff_summary_json, manifest_json, executor_json,
          warnings_json FROM replay_runs, snap
-       WHERE replay_id > $1 AND ${XID} >= $2 AND ${XID} < $3 ORDER BY replay_id`,
+       WHERE replay_id > $1 AND ${XID} >= $2 AND ${XID} < $3 ORDER BY replay_id || ''`,
       [after, w.from, w.to],
     );
     for (;;) {
