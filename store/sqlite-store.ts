@@ -5,13 +5,15 @@
 // methods are async (a networked backend needs that); here each does its work synchronously inside.
 import type { DayRange, RollupDim } from '../src/core/fidelity/index.js';
 import type { MismatchReason } from '../src/core/formats.js';
-import type { PageRequest, ReplayFilter, ReplayIn, ReplayStore, ScanIn } from '../src/core/ports.js';
+import type { PageRequest, ReplayFilter, ReplayIn, ReplayStore, ScanIn, TagEventIn } from '../src/core/ports.js';
 import { openDatabase } from './sqlite/migrate.js';
 import { type Conn, connOf } from './sqlite/rows.js';
 import { ingest } from './sqlite/ingest.js';
 import { countReplays, getReplay, getScan, idsMatching, pageReplays } from './sqlite/page.js';
 import { retag, tagEvents, undoLastRetag } from './sqlite/retag.js';
 import { rollup, rollupCells } from './sqlite/rollup.js';
+import { mergeTagEvents } from './sqlite/merge.js';
+import { recordDirs, referencedDigests, sampleCandidates } from './sqlite/sample.js';
 
 export type { IngestOutcome, ReplayIn, ReplayStore, ScanIn } from '../src/core/ports.js';
 
@@ -86,5 +88,21 @@ class Store implements SqliteStore {
 
   tagEvents(replayId?: string) {
     return later(() => tagEvents(this.c, replayId));
+  }
+
+  mergeTagEvents(events: readonly TagEventIn[]) {
+    return later(() => mergeTagEvents(this.c, events));
+  }
+
+  sampleCandidates(createdFrom: string, alsoIds?: readonly string[]) {
+    return later(() => sampleCandidates(this.c, createdFrom, alsoIds));
+  }
+
+  recordDirs() {
+    return later(() => recordDirs(this.c));
+  }
+
+  referencedDigests() {
+    return later(() => referencedDigests(this.c));
   }
 }

@@ -16,7 +16,7 @@ import { StellaError } from '../core/errors.js';
 import type { Digest } from '../core/formats.js';
 import { BlobStore } from '../adapters/blob-store.js';
 import { listImageRecords } from './image.js';
-import { openStore } from '../../store/sqlite-store.js';
+import { isPostgresUrl, openAnyStore } from '../../store/open.js';
 
 const DIGEST_G = /sha256:[0-9a-f]{64}/g;
 const DAY_MS = 86_400_000;
@@ -116,20 +116,18 @@ export async function planGc(opts: GcOptions): Promise<GcPlan> {
     for (const d of findRecordDirs(abs, new Set())) dirs.add(d);
   }
   let indexed = 0;
-  if (opts.indexPath && existsSync(opts.indexPath)) {
-    const store = openStore(opts.indexPath, { readonly: true });
+  if (opts.indexPath && (isPostgresUrl(opts.indexPath) || existsSync(opts.indexPath))) {
+    // The index names what it keeps through the port: either backend, no per-replay reads.
+    const store = await openAnyStore(opts.indexPath, { readonly: true });
     try {
-      for (const id of await store.idsMatching({})) {
-        const r = await store.getReplay(id);
-        if (!r) continue;
-        indexed++;
-        addDigests(JSON.stringify([r.manifest, r.executor, r.diff_summary, r.feed_digest, r.manifest_sha256]), referenced);
-        if (r.record_dir && existsSync(r.record_dir)) {
-          dirs.add(r.record_dir);
-          // A replay record sits inside (or beside) its original scan's record.
-          const parent = path.dirname(r.record_dir);
-          if (isRecordDir(parent)) dirs.add(parent);
-        }
+      indexed = (await store.countReplays({})).total;
+      for (const d of await store.referencedDigests()) referenced.add(d);
+      for (const d of await store.recordDirs()) {
+        if (!existsSync(d)) continue;
+        dirs.add(d);
+        // A replay record sits inside (or beside) its original scan's record.
+        const parent = path.dirname(d);
+        if (isRecordDir(parent)) dirs.add(parent);
       }
     } finally {
       await store.close();

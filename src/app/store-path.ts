@@ -1,11 +1,14 @@
 // Where the index lives: `$STELLA_HOME/index.db`, default `./.stella/index.db` (SPEC §1.6).
 import path from 'node:path';
 import type { ReplayStore } from '../core/ports.js';
-import { openStore } from '../../store/sqlite-store.js';
+import { isPostgresUrl, openAnyStore } from '../../store/open.js';
 import { stellaHome } from '../adapters/blob-store.js';
 
+/** `--db FILE|postgres://…`, else `$STELLA_DB`, else the local index; a PostgreSQL URL passes through as is. */
 export function storePath(env: NodeJS.ProcessEnv, cwd: string, override?: string): string {
-  if (override) return path.resolve(cwd, override);
+  const where = override || env.STELLA_DB;
+  if (where && isPostgresUrl(where)) return where;
+  if (where) return path.resolve(cwd, where);
   return path.join(stellaHome(env, cwd), 'index.db');
 }
 
@@ -33,7 +36,7 @@ export function parseWindow(value: unknown, dflt = 30): number {
 
 /** Open the index, run `fn` on it, close it: the shape of every command that reads or writes it. */
 export async function withStore<T>(dbPath: string, opts: { readonly?: boolean }, fn: (store: ReplayStore) => Promise<T>): Promise<T> {
-  const store = openStore(dbPath, opts);
+  const store = await openAnyStore(dbPath, opts);
   try {
     return await fn(store);
   } finally {

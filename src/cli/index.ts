@@ -4,7 +4,7 @@ import type { Command } from './command.js';
 import { EXIT } from './command.js';
 import { StellaError } from '../core/errors.js';
 import type { ProgressEvent } from '../core/ports.js';
-import { openStore } from '../../store/sqlite-store.js';
+import { openAnyStore } from '../../store/open.js';
 import { indexRecords } from '../app/indexer.js';
 import { storePath } from '../app/store-path.js';
 import path from 'node:path';
@@ -14,10 +14,10 @@ const command: Command = {
   summary: 'ingest scan and replay records into the SQLite index',
   usage: 'index DIR… [--db FILE] [--json]',
   options: { db: { type: 'string' }, json: { type: 'boolean' } },
-  optionHelp: { db: 'index file (default $STELLA_HOME/index.db, else ./.stella/index.db)', json: 'print the summary as JSON' },
+  optionHelp: { db: 'index file or postgres:// URL (default $STELLA_DB, else $STELLA_HOME/index.db, else ./.stella/index.db)', json: 'print the summary as JSON' },
   async run({ values, positionals }, ctx) {
     if (positionals.length === 0) throw new StellaError('USAGE', 'index needs at least one DIR (see stella index --help)');
-    const store = openStore(storePath(ctx.env, ctx.cwd, values.db as string | undefined));
+    const store = await openAnyStore(storePath(ctx.env, ctx.cwd, values.db as string | undefined));
     const tty = Boolean(ctx.stderr.isTTY);
     const onEvent = (e: ProgressEvent) => {
       if (e.kind === 'log') ctx.stderr.write(`${tty ? '\r\x1b[K' : ''}stella index: ${e.message}\n`);

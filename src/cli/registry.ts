@@ -36,5 +36,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   entry('canon', 'print the canonical form (or hash) of a JSON artifact', () => import('./canon.js')),
   entry('manifest', 'validate, hash, sign or verify a ScanManifest', () => import('./manifest.js')),
   entry('blob', 'put, get or check blobs in the content-addressed store', () => import('./blob.js')),
+  entry('sync', 'pull the team store (PostgreSQL) into the local index and push local retags', () => import('./sync.js')),
+  entry('sample', 'pick N scans to replay, stratified by ecosystem, base OS, regulated tier and scanner', () => import('./sample.js')),
   entry('gc', 'expire unreferenced blobs older than N days (records and canonical hashes are kept)', () => import('./gc.js')),
 ];

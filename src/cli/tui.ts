@@ -6,6 +6,7 @@ import { themeFromEnv } from '../../components/theme/theme.js';
 import { existsSync } from 'node:fs';
 import { openIndex, runWorkstation } from '../app/workstation.js';
 import { storePath } from '../app/store-path.js';
+import { isPostgresUrl } from '../../store/open.js';
 
 const command: Command = {
   name: 'tui',
@@ -30,6 +31,7 @@ const command: Command = {
     if (v.open !== undefined && (typeof v.open !== 'string' || v.open.trim() === '')) throw usageError('--open REPLAY_ID: expected a replay id');
     // A broken index is reported before anything is drawn (and without creating a file).
     const dbPath = storePath(ctx.env, ctx.cwd, typeof v.db === 'string' ? v.db : undefined);
+    if (isPostgresUrl(dbPath)) throw usageError('the workstation reads a local index: `stella sync --from URL` pulls the team store into it');
     if (existsSync(dbPath)) openIndex(dbPath, { readonly: true }).close();
     if (!out.isTTY || !process.stdin.isTTY) {
       throw usageError('the workstation needs a terminal; for scripts use `stella fidelity`, `stella retag` or `stella ticket` with --json');

@@ -3,6 +3,7 @@ import type { Digest, ExecutorEnvironment, ExecutorKind, MismatchReason } from '
 import type { BucketCounts, DayRange, ReplayFacts, RollupCell, RollupDim } from './fidelity/index.js';
 import type { ReplayFilter } from './filter/index.js';
 import type { Cursor, ReplaySort } from './filter/sort.js';
+import type { SampleCandidate } from './sample/index.js';
 
 export type { ReplayFilter } from './filter/index.js';
 export type { Cursor, ReplaySort } from './filter/sort.js';
@@ -137,6 +138,31 @@ export interface TagEvent {
   undone: boolean;
 }
 
+/** A retag event as another store recorded it (`stella sync`): merged by its (batch_id, replay_id). */
+export interface TagEventIn {
+  batch_id: string;
+  replay_id: string;
+  new_tag: MismatchReason;
+  who: string;
+  at: string;
+  note: string | null;
+}
+
+export interface TagConflict {
+  replay_id: string;
+  winner: { tag: MismatchReason | null; who: string; at: string };
+  loser: { tag: MismatchReason | null; who: string; at: string };
+}
+
+export interface TagMerge {
+  merged: number;
+  duplicates: number;
+  /** Replay ids this store does not hold (their events are not kept). */
+  unknown: string[];
+  /** Two people's events on one replay: both are kept, the later `at` decides the tag. */
+  conflicts: TagConflict[];
+}
+
 export interface FidelityPoint {
   day: string;
   n: number;
@@ -208,12 +234,28 @@ export interface ReplayStore {
   /** Undo the newest batch not yet undone; restores the previous human tags exactly. */
   undoLastRetag(opts: { who: string; at: string }): Promise<{ batch_id: string; restored: number } | null>;
   tagEvents(replayId?: string): Promise<TagEvent[]>;
+  /**
+   * Merge events recorded elsewhere, in one transaction: an event already here (same batch and replay)
+   * is skipped; every other is kept; a replay's human tag becomes that of its latest event by `at`
+   * (ties by batch id), so two people retagging one replay keep both events and the later wins.
+   */
+  mergeTagEvents(events: readonly TagEventIn[]): Promise<TagMerge>;
   /** Ingest records in one transaction; the rollup and the list counts move with them. */
   ingest(batch: { scans: ScanIn[]; replays: ReplayIn[] }): Promise<{ scans: IngestOutcome[]; replays: IngestOutcome[] }>;
   /** Rollup sums per (dim, bucket) over a day range (null = all time), optionally only some dimensions. */
   rollup(range: DayRange | null, dims?: readonly RollupDim[]): Promise<BucketCounts[]>;
   /** Rollup cells of one dimension per day over a range. */
   rollupCells(range: DayRange, dim: RollupDim): Promise<RollupCell[]>;
+  /**
+   * The sampler's candidates: scans created at or after `createdFrom` (RFC 3339 text order; the sampler
+   * decides the exact window) plus the scans named in `alsoIds` (canaries), each with the finished_at of
+   * its newest replay. Sorted by scan_id. `canary` is left unset: the caller knows its canary set.
+   */
+  sampleCandidates(createdFrom: string, alsoIds?: readonly string[]): Promise<SampleCandidate[]>;
+  /** Record directories of every indexed scan and replay (for `stella gc`), sorted, without nulls. */
+  recordDirs(): Promise<string[]>;
+  /** Every digest the index references (feeds, policies, manifests, artifacts; for `stella gc`), sorted. */
+  referencedDigests(): Promise<string[]>;
   integrityCheck(): Promise<string>;
   close(): Promise<void>;
 }

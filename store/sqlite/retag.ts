@@ -40,7 +40,7 @@ export function retag(c: Conn, ids: string[], tag: MismatchReason, opts: { who: 
     .immediate();
 }
 
-function setHumanTag(c: Conn, row: RawRow, human: MismatchReason | null, delta: Deltas): void {
+export function setHumanTag(c: Conn, row: RawRow, human: MismatchReason | null, delta: Deltas): void {
   const eff = human ?? row.auto_reason;
   const tag_key = tagKeyOf(eff);
   c.st('UPDATE replay_runs SET human_tag = ?, tag = ?, tag_key = ? WHERE replay_id = ?').run(human, eff, tag_key, row.replay_id);

@@ -1,0 +1,58 @@
+// `stella sample` and the nightly's first step: the pure sampler (src/core/sample) over the store's
+// candidate scans. The store pre-filters by created_at one day wider than the window (offsets up to
+// ±14 h), the sampler decides the exact window; either backend hands over the same candidates.
+import { type SampleResult, type StratumDim, STRATUM_DIMS, sampleScans } from '../core/sample/index.js';
+import type { ReplayStore } from '../core/ports.js';
+import { StellaError } from '../core/errors.js';
+
+export interface SampleRequest {
+  n: number;
+  by: StratumDim[];
+  windowDays: number;
+  seed: number;
+  now: Date;
+  canaries?: readonly string[];
+  minPerStratum?: number;
+  recentDays?: number;
+}
+
+const DAY_MS = 86_400_000;
+
+export function parseBy(value: string | undefined): StratumDim[] {
+  if (value === undefined || value === '') return [...STRATUM_DIMS];
+  return value.split(',').map((d) => {
+    if (!(STRATUM_DIMS as readonly string[]).includes(d)) throw new StellaError('USAGE', `--by: cannot stratify by '${d}': use any of ${STRATUM_DIMS.join(',')}`);
+    return d as StratumDim;
+  });
+}
+
+export async function sampleFromStore(store: Pick<ReplayStore, 'sampleCandidates'>, r: SampleRequest): Promise<SampleResult> {
+  const createdFrom = new Date(r.now.getTime() - (r.windowDays + 1) * DAY_MS).toISOString().slice(0, 10);
+  const canaries = new Set(r.canaries ?? []);
+  const candidates = (await store.sampleCandidates(createdFrom, [...canaries].sort())).map((c) => (canaries.has(c.scan_id) ? { ...c, canary: true } : c));
+  return sampleScans(candidates, {
+    n: r.n,
+    by: r.by,
+    seed: r.seed,
+    now: r.now.toISOString(),
+    windowDays: r.windowDays,
+    ...(r.minPerStratum !== undefined ? { minPerStratum: r.minPerStratum } : {}),
+    ...(r.recentDays !== undefined ? { recentDays: r.recentDays } : {}),
+  });
+}
+
+/** The strata table as the CLI prints it. */
+export function strataTable(s: SampleResult): string {
+  const head = ['stratum', 'population', 'recent', 'share', 'allocated', 'canaries'];
+  const rows = s.strata.map((t) => [t.key, String(t.population), String(t.recent), `${(t.share * 100).toFixed(1)}%`, String(t.allocated), String(t.canaries)]);
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ').trimEnd();
+  const chosen = s.chosen.length;
+  const canaries = s.chosen.filter((c) => c.reason === 'canary').length;
+  return [
+    `sample of ${s.n} from ${s.population} scans (${s.window.from} … ${s.window.to}), seed ${s.seed}, by ${s.by.join(',') || 'nothing'}: ` +
+      `${chosen} chosen (${canaries} canaries)`,
+    line(head),
+    ...rows.map(line),
+  ].join('\n') + '\n';
+}

@@ -1,0 +1,126 @@
+// `stella sync --from postgres://…`: the workstation's local SQLite index over the team store.
+//
+// Pull: scans, then replays, written in the team store since the last watermark (store/postgres/
+// changes.ts), ingested locally in batches; then the team's retag events, merged (both people's events
+// kept, the later wins). Push: local retag events the team store has not seen, merged there the same way.
+// Progress lives beside the index in `<index>.sync.json`, rewritten atomically after every local commit:
+// a SIGKILLed sync re-runs from its last committed batch (ingest and merge are idempotent), so nothing
+// is lost and nothing is doubled.
+import { existsSync, readFileSync } from 'node:fs';
+import { StellaError } from '../core/errors.js';
+import type { TagConflict, TagEventIn } from '../core/ports.js';
+import { writeFileAtomic } from '../adapters/fs.js';
+import { openStore } from '../../store/sqlite-store.js';
+import { openPgStore } from '../../store/postgres/pg-store.js';
+import { redactUrl } from '../../store/postgres/connect.js';
+import { horizon, replaysSince, scansSince, tagEventsSince } from '../../store/postgres/changes.js';
+
+export const SYNC_BATCH = 2000;
+
+interface RemoteState {
+  /** Rows written by transactions below this id are in the local index. */
+  xid: number;
+  /** The window being pulled, and how far it got (by primary key), or null between syncs. */
+  pending: { from: number; to: number; scans_after: string; replays_after: string; scans_done: boolean } | null;
+  /** Team-store tag events up to this id are merged locally. */
+  remote_event: number;
+  /** Local tag events up to this id are merged into the team store. */
+  local_event: number;
+}
+
+export interface SyncSummary {
+  from: string;
+  pulled: { scans: number; replays: number; inserted: number; updated: number; unchanged: number; tag_events: number };
+  pushed: { tag_events: number; duplicates: number; unknown: number };
+  conflicts: TagConflict[];
+}
+
+export function syncStatePath(indexPath: string): string {
+  return `${indexPath}.sync.json`;
+}
+
+function readState(file: string): Record<string, RemoteState> {
+  if (!existsSync(file)) return {};
+  try {
+    const v = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, RemoteState>;
+  } catch {
+    // fall through to the error below
+  }
+  throw new StellaError('RECORD_INVALID', 'sync state is not a JSON object: delete it to pull everything again', { file, path: '$' });
+}
+
+export async function syncFrom(url: string, indexPath: string, opts: { onBatch?: (s: SyncSummary) => void } = {}): Promise<SyncSummary> {
+  const key = redactUrl(url);
+  const stateFile = syncStatePath(indexPath);
+  const all = readState(stateFile);
+  const st: RemoteState = all[key] ?? { xid: 0, pending: null, remote_event: 0, local_event: 0 };
+  const save = () => writeFileAtomic(stateFile, JSON.stringify({ ...all, [key]: st }, null, 2) + '\n');
+  const summary: SyncSummary = {
+    from: key,
+    pulled: { scans: 0, replays: 0, inserted: 0, updated: 0, unchanged: 0, tag_events: 0 },
+    pushed: { tag_events: 0, duplicates: 0, unknown: 0 },
+    conflicts: [],
+  };
+  const remote = await openPgStore(url);
+  const local = openStore(indexPath);
+  try {
+    if (!st.pending) {
+      st.pending = { from: st.xid, to: await horizon(remote.pool), scans_after: '', replays_after: '', scans_done: false };
+      save();
+    }
+    const w = { from: st.pending.from, to: st.pending.to };
+    while (!st.pending.scans_done) {
+      const scans = await scansSince(remote.pool, w, st.pending.scans_after, SYNC_BATCH);
+      if (scans.length) {
+        await local.ingest({ scans, replays: [] });
+        summary.pulled.scans += scans.length;
+        st.pending.scans_after = scans[scans.length - 1].scan_id;
+      }
+      if (scans.length < SYNC_BATCH) st.pending.scans_done = true;
+      save();
+      opts.onBatch?.(summary);
+    }
+    for await (const replays of replaysSince(remote.pool, w, st.pending.replays_after, SYNC_BATCH)) {
+      const out = await local.ingest({ scans: [], replays });
+      for (const o of out.replays) summary.pulled[o]++;
+      summary.pulled.replays += replays.length;
+      st.pending.replays_after = replays[replays.length - 1].replay_id;
+      save();
+      opts.onBatch?.(summary);
+    }
+    st.xid = st.pending.to;
+    st.pending = null;
+    save();
+    // The team's retags, then ours.
+    for (;;) {
+      const events = await tagEventsSince(remote.pool, st.remote_event, SYNC_BATCH);
+      if (events.length === 0) break;
+      const m = await local.mergeTagEvents(events.map(strip));
+      summary.pulled.tag_events += m.merged;
+      summary.conflicts.push(...m.conflicts);
+      st.remote_event = events[events.length - 1].event_id;
+      save();
+    }
+    const mine = (await local.tagEvents()).filter((e) => e.event_id > st.local_event);
+    const push = mine.filter((e) => !e.undone && e.new_tag !== null);
+    if (push.length) {
+      const m = await remote.mergeTagEvents(
+        push.map((e) => ({ batch_id: e.batch_id, replay_id: e.replay_id, new_tag: e.new_tag!, who: e.who, at: e.at, note: e.note })),
+      );
+      summary.pushed = { tag_events: m.merged, duplicates: m.duplicates, unknown: m.unknown.length };
+      summary.conflicts.push(...m.conflicts);
+    }
+    if (mine.length) {
+      st.local_event = mine[mine.length - 1].event_id;
+      save();
+    }
+  } finally {
+    await local.close();
+    await remote.close();
+  }
+  summary.conflicts.sort((a, b) => (a.replay_id < b.replay_id ? -1 : a.replay_id > b.replay_id ? 1 : a.loser.at < b.loser.at ? -1 : 1));
+  return summary;
+}
+
+const strip = ({ batch_id, replay_id, new_tag, who, at, note }: TagEventIn): TagEventIn => ({ batch_id, replay_id, new_tag, who, at, note });

@@ -1,0 +1,130 @@
+// What is new in the team store since a watermark, for `stella sync`. The watermark is a 64-bit
+// transaction id: a row's version carries the 32-bit id of the transaction that wrote it (`xmin`),
+// widened here against the snapshot's xmax. A pull covers the window [from, to) where `to` is the
+// snapshot's xmin — every transaction below it has finished, so nothing committed later can land inside
+// a window already pulled (an ingest or retag rewrites the row: its new version falls in a later window).
+// No schema change is needed and writers pay nothing; each window is one keyset walk by primary key.
+import type pg from 'pg';
+import type { ReplayIn, ScanIn, TagEventIn } from '../../src/core/ports.js';
+import type { MismatchReason } from '../../src/core/formats.js';
+
+// The snapshot's xmax is read once per statement (a CTE in the same snapshot as the rows), not per row.
+const SNAP = 'WITH snap AS (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS r)';
+const XID = '(snap.r - (((snap.r & 4294967295) - xmin::text::bigint + 4294967296) % 4294967296))';
+
+/** The end of the next window: every transaction below it has committed or aborted. */
+export async function horizon(pool: pg.Pool): Promise<number> {
+  return (await pool.query<{ x: number }>('SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS x')).rows[0].x;
+}
+
+export interface Window {
+  from: number;
+  to: number;
+}
+
+export async function scansSince(pool: pg.Pool, w: Window, after: string, limit: number): Promise<ScanIn[]> {
+  const rows = (
+    await pool.query<Omit<ScanIn, 'artifacts' | 'manifest'> & { manifest_json: unknown }>(
+      `${SNAP} SELECT scan_id, created_at, manifest_sha256, scanner_version, ecosystem, base_os, project, regulated, policy_set, feed_digest,
+         policy_digest, record_dir, manifest_json FROM scan_manifests, snap
+       WHERE scan_id > $1 AND ${XID} >= $2 AND ${XID} < $3 ORDER BY scan_id LIMIT $4`,
+      [after, w.from, w.to, limit],
+    )
+  ).rows;
+  if (rows.length === 0) return [];
+  const arts = (
+    await pool.query<ScanIn['artifacts'][number] & { scan_id: string }>(
+      'SELECT scan_id, name, path, canonical_sha256, raw_sha256, schema, bytes FROM scan_artifacts WHERE scan_id = ANY($1::text[]) ORDER BY scan_id, name',
+      [rows.map((r) => r.scan_id)],
+    )
+  ).rows;
+  const byScan = new Map<string, ScanIn['artifacts']>();
+  for (const { scan_id, ...a } of arts) {
+    const l = byScan.get(scan_id) ?? [];
+    l.push(a);
+    byScan.set(scan_id, l);
+  }
+  return rows.map(({ manifest_json, ...r }) => ({ ...r, manifest: manifest_json, artifacts: byScan.get(r.scan_id) ?? [] }));
+}
+
+interface ReplayChange {
+  replay_id: string;
+  original_scan_id: string;
+  record_sha256: string;
+  status: ReplayIn['status'];
+  bf_match: boolean | null;
+  sf_match: boolean | null;
+  pf_match: boolean | null;
+  auto_reason: MismatchReason | null;
+  subtags_json: string[];
+  started_at: string;
+  finished_at: string;
+  duration_ms: number | null;
+  scanner_version: string;
+  ecosystem: string;
+  policy_set: string;
+  base_os: string;
+  project: string;
+  feed_digest: string;
+  regulated: boolean;
+  executor_kind: string;
+  record_dir: string | null;
+  manifest_sha256: string | null;
+  classifier_version: string | null;
+  error: string | null;
+  diff_summary_json: unknown | null;
+  manifest_json: unknown | null;
+  executor_json: unknown | null;
+  warnings_json: string[];
+}
+
+/**
+ * The window's replays after `after`, in replay_id order, in batches of `limit`: one server-side cursor
+ * (one scan of the table and one sort of the window), so a window costs one pass however many batches.
+ * The ORDER BY is an expression on purpose, so the planner scans the table once and sorts the window
+ * instead of walking the whole primary key in key order (one random heap read per row) to find the few new ones.
+ */
+export async function* replaysSince(pool: pg.Pool, w: Window, after: string, limit: number): AsyncGenerator<ReplayIn[]> {
+  const c = await pool.connect();
+  try {
+    await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await c.query(
+      `DECLARE stella_sync NO SCROLL CURSOR FOR ${SNAP} SELECT replay_id, original_scan_id, record_sha256, status, bf_match, sf_match, pf_match,
+         auto_reason, subtags_json, started_at, finished_at, duration_ms, scanner_version, ecosystem, policy_set, base_os, project, feed_digest,
+         regulated, executor_kind, record_dir, manifest_sha256, classifier_version, error, diff_summary_json, manifest_json, executor_json,
+         warnings_json FROM replay_runs, snap
+       WHERE replay_id > $1 AND ${XID} >= $2 AND ${XID} < $3 ORDER BY replay_id || ''`,
+      [after, w.from, w.to],
+    );
+    for (;;) {
+      const rows = (await c.query<ReplayChange>(`FETCH ${Math.floor(limit)} FROM stella_sync`)).rows;
+      if (rows.length === 0) break;
+      yield rows.map(({ subtags_json, diff_summary_json, manifest_json, executor_json, warnings_json, ...r }) => ({
+        ...r,
+        subtags: subtags_json,
+        diff_summary: diff_summary_json,
+        manifest: manifest_json,
+        executor: executor_json,
+        warnings: warnings_json,
+      }));
+      if (rows.length < limit) break;
+    }
+    await c.query('COMMIT');
+  } catch (e) {
+    await c.query('ROLLBACK').catch(() => {});
+    throw e;
+  } finally {
+    c.release();
+  }
+}
+
+/** Retag events after `afterEventId`, oldest first (undone ones stay out: an undo is not a tag). */
+export async function tagEventsSince(pool: pg.Pool, afterEventId: number, limit: number): Promise<Array<TagEventIn & { event_id: number }>> {
+  return (
+    await pool.query<TagEventIn & { event_id: number }>(
+      `SELECT event_id, batch_id, replay_id, new_tag, who, at, note FROM tag_events WHERE event_id > $1 AND NOT undone AND new_tag IS NOT NULL
+       ORDER BY event_id LIMIT $2`,
+      [afterEventId, limit],
+    )
+  ).rows;
+}

@@ -1,0 +1,569 @@
+// PostgreSQL implementation of the store port: the SQLite store's behaviour statement for statement
+// (store/sqlite/*), on the mirrored schema of store/postgres/migrations/001_init.sql. Readers print what
+// either backend returns byte for byte: the same rows, the same order (COLLATE "C" = SQLite's BINARY),
+// the same JSON values (json columns keep the exact text), integers as JS numbers (connect.ts).
+//
+// Writes: each ingest, retag and undo is one transaction; rollup and list-count deltas are gathered in
+// memory (the SQLite store's RollupDelta/CountDelta) and written once at its end. Retag and undo take a
+// transaction-level advisory lock so the batch id (content-derived from the audit trail's position) is
+// computed by one writer at a time.
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import { StellaError } from '../../src/core/errors.js';
+import { type BucketCounts, type DayRange, type RollupCell, type RollupDim, cellsOf } from '../../src/core/fidelity/index.js';
+import { SORTS, failingOf, tagKeyOf } from '../../src/core/filter/sort.js';
+import { MISMATCH_REASONS, type MismatchReason } from '../../src/core/formats.js';
+import type { SampleCandidate } from '../../src/core/sample/index.js';
+import type {
+  Cursor,
+  IngestOutcome,
+  Page,
+  PageRequest,
+  ReplayDetail,
+  ReplayFilter,
+  ReplayIn,
+  ReplayRow,
+  ReplayStore,
+  ScanIn,
+  ScanSummary,
+  TagEvent,
+  TagEventIn,
+  TagMerge,
+} from '../../src/core/ports.js';
+import { conflictOf } from '../sqlite/merge.js';
+import { type Deltas, newDeltas } from '../sqlite/rollup.js';
+import { factsOf } from '../sqlite/rows.js';
+import { connectChecked, openPool, redactUrl } from './connect.js';
+import { migrate } from './migrate.js';
+
+type Q = pg.PoolClient | pg.Pool;
+
+const ROW_COLS =
+  'replay_id, original_scan_id, status, failing, bf_match, sf_match, pf_match, auto_reason, human_tag, tag, tag_key, subtags_json, started_at, finished_at, duration_ms, scanner_version, ecosystem, policy_set, base_os, project, feed_digest, regulated, executor_kind, record_dir';
+const DETAIL_COLS = `${ROW_COLS}, manifest_sha256, classifier_version, error, diff_summary_json, manifest_json, executor_json, warnings_json`;
+
+/** pg_advisory_xact_lock key for the audit trail (retag/undo), as for the migrator's lock. */
+const TAG_LOCK_KEY = createHash('sha256').update('stella-replay tag events').digest().readBigInt64BE(0).toString();
+
+type PgRow = Omit<ReplayRow, 'subtags'> & { failing: boolean; tag_key: string; subtags_json: string[] };
+type PgDetail = PgRow &
+  Pick<ReplayDetail, 'manifest_sha256' | 'classifier_version' | 'error'> & {
+    diff_summary_json: unknown | null;
+    manifest_json: unknown | null;
+    executor_json: unknown | null;
+    warnings_json: string[];
+  };
+
+function toRow(r: PgRow): ReplayRow {
+  return {
+    replay_id: r.replay_id,
+    original_scan_id: r.original_scan_id,
+    status: r.status,
+    bf_match: r.bf_match,
+    sf_match: r.sf_match,
+    pf_match: r.pf_match,
+    auto_reason: r.auto_reason,
+    human_tag: r.human_tag,
+    tag: r.tag,
+    subtags: r.subtags_json,
+    started_at: r.started_at,
+    finished_at: r.finished_at,
+    duration_ms: r.duration_ms,
+    scanner_version: r.scanner_version,
+    ecosystem: r.ecosystem,
+    policy_set: r.policy_set,
+    base_os: r.base_os,
+    project: r.project,
+    feed_digest: r.feed_digest,
+    regulated: r.regulated,
+    executor_kind: r.executor_kind,
+    record_dir: r.record_dir,
+  };
+}
+
+function toDetail(r: PgDetail): ReplayDetail {
+  const diff = r.diff_summary_json;
+  const evidence = diff && typeof diff === 'object' && 'evidence' in diff ? (diff as { evidence: unknown }).evidence : null;
+  return {
+    ...toRow(r),
+    diff_summary: diff,
+    manifest: r.manifest_json,
+    executor: r.executor_json,
+    error: r.error,
+    classifier_version: r.classifier_version,
+    evidence,
+    manifest_sha256: r.manifest_sha256,
+    warnings: r.warnings_json,
+  };
+}
+
+/** The port's facet row with `failing` as 0/1, as the shared delta classes and factsOf expect. */
+const facetsOf = (r: PgRow) => ({ ...r, failing: r.failing ? 1 : 0 });
+
+const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+
+function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (m) => `\\${m}`);
+}
+
+/** The one ReplayFilter as a WHERE clause with $n parameters numbered from `first`. */
+function filterSql(f: ReplayFilter, first = 1): { where: string; params: unknown[] } {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  const p = (v: unknown) => {
+    params.push(v);
+    return `$${first + params.length - 1}`;
+  };
+  if (f.failingOnly) parts.push('failing');
+  if (f.causes && f.causes.length) parts.push(`tag_key IN (${f.causes.map((c) => p(c)).join(',')})`);
+  const equal = (col: string, v: string | undefined) => {
+    if (v) parts.push(`${col} = ${p(v)}`);
+  };
+  equal('scanner_version', f.scanner);
+  equal('ecosystem', f.ecosystem);
+  equal('project', f.project);
+  equal('policy_set', f.policySet);
+  const text = f.text?.trim();
+  if (text) {
+    // SQLite's LIKE folds ASCII case; ILIKE under COLLATE "C" folds the same letters.
+    const like = p(`%${escapeLike(text)}%`);
+    parts.push(`(replay_id ILIKE ${like} ESCAPE '\\' OR project ILIKE ${like} ESCAPE '\\' OR scanner_version ILIKE ${like} ESCAPE '\\' OR ecosystem ILIKE ${like} ESCAPE '\\')`);
+  }
+  return { where: parts.length ? parts.join(' AND ') : 'true', params };
+}
+
+/** Cursor values as PostgreSQL compares them: the `failing` key column is boolean here. */
+function keyValue(col: string, v: unknown): unknown {
+  return col === 'failing' ? v === true || v === 1 : v;
+}
+
+async function tx<T>(pool: pg.Pool, url: string, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const c = await connectChecked(pool, url);
+  try {
+    await c.query('BEGIN');
+    try {
+      const out = await fn(c);
+      await c.query('COMMIT');
+      return out;
+    } catch (e) {
+      await c.query('ROLLBACK');
+      throw e;
+    }
+  } finally {
+    c.release();
+  }
+}
+
+async function flush(c: Q, delta: Deltas): Promise<void> {
+  for (const { day, dim, bucket, c: k } of delta.rollup.values()) {
+    if (k.total === 0 && k.n === 0 && k.dur_n === 0 && k.dur_sum_ms === 0) continue;
+    await c.query(
+      `INSERT INTO fidelity_daily (day, dim, bucket, total, n, bf, sf, pf, errors, dur_sum_ms, dur_n) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)
+       ON CONFLICT (dim, day, bucket) DO UPDATE SET total = fidelity_daily.total + excluded.total, n = fidelity_daily.n + excluded.n,
+         bf = fidelity_daily.bf + excluded.bf, sf = fidelity_daily.sf + excluded.sf, pf = fidelity_daily.pf + excluded.pf,
+         errors = fidelity_daily.errors + excluded.errors, dur_sum_ms = fidelity_daily.dur_sum_ms + excluded.dur_sum_ms,
+         dur_n = fidelity_daily.dur_n + excluded.dur_n`,
+      [day, dim, bucket, k.total, k.n, k.bf, k.sf, k.pf, k.errors, k.dur_sum_ms, k.dur_n],
+    );
+    if (k.total < 0) await c.query('DELETE FROM fidelity_daily WHERE dim = $1 AND day = $2 AND bucket = $3 AND total = 0', [dim, day, bucket]);
+  }
+  for (const { key, n } of delta.counts.values()) {
+    if (n === 0) continue;
+    const [failing, ...rest] = key;
+    const params = [failing === 1, ...rest];
+    await c.query(
+      `INSERT INTO replay_counts (failing, tag_key, scanner_version, ecosystem, project, policy_set, n) VALUES ($1,$2,$3,$4,$5,$6,$7)
+       ON CONFLICT (tag_key, failing, scanner_version, ecosystem, project, policy_set) DO UPDATE SET n = replay_counts.n + excluded.n`,
+      [...params, n],
+    );
+    if (n < 0) {
+      await c.query(
+        `DELETE FROM replay_counts WHERE failing = $1 AND tag_key = $2 AND scanner_version = $3 AND ecosystem = $4 AND project = $5
+         AND policy_set = $6 AND n <= 0`,
+        params,
+      );
+    }
+  }
+}
+
+async function ingestScan(c: Q, s: ScanIn): Promise<IngestOutcome> {
+  const old = (
+    await c.query<{ manifest_sha256: string; feed_digest: string; record_dir: string | null }>(
+      'SELECT manifest_sha256, feed_digest, record_dir FROM scan_manifests WHERE scan_id = $1',
+      [s.scan_id],
+    )
+  ).rows[0];
+  if (old && old.manifest_sha256 === s.manifest_sha256 && old.record_dir === s.record_dir) return 'unchanged';
+  if (old) {
+    await c.query('DELETE FROM scan_artifacts WHERE scan_id = $1', [s.scan_id]);
+    await c.query('DELETE FROM scan_manifests WHERE scan_id = $1', [s.scan_id]);
+    await c.query('UPDATE feed_snapshots SET scans = scans - 1 WHERE digest = $1', [old.feed_digest]);
+    await c.query('DELETE FROM feed_snapshots WHERE digest = $1 AND scans <= 0', [old.feed_digest]);
+  }
+  await c.query(
+    `INSERT INTO scan_manifests (scan_id, created_at, manifest_sha256, scanner_version, ecosystem, base_os, project, regulated,
+       policy_set, feed_digest, policy_digest, record_dir, manifest_json) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)`,
+    [
+      s.scan_id, s.created_at, s.manifest_sha256, s.scanner_version, s.ecosystem, s.base_os, s.project, s.regulated,
+      s.policy_set, s.feed_digest, s.policy_digest, s.record_dir, JSON.stringify(s.manifest),
+    ],
+  );
+  for (const a of s.artifacts) {
+    await c.query('INSERT INTO scan_artifacts (scan_id, name, path, canonical_sha256, raw_sha256, schema, bytes) VALUES ($1,$2,$3,$4,$5,$6,$7)', [
+      s.scan_id, a.name, a.path, a.canonical_sha256, a.raw_sha256, a.schema, a.bytes,
+    ]);
+  }
+  // min() over text: the same code-unit order SQLite's min() uses (COLLATE "C").
+  await c.query(
+    `INSERT INTO feed_snapshots (digest, first_seen, scans) VALUES ($1, $2, 1)
+     ON CONFLICT (digest) DO UPDATE SET scans = feed_snapshots.scans + 1, first_seen = least(feed_snapshots.first_seen, excluded.first_seen)`,
+    [s.feed_digest, s.created_at],
+  );
+  return old ? 'updated' : 'inserted';
+}
+
+async function ingestReplay(c: Q, r: ReplayIn, delta: Deltas): Promise<IngestOutcome> {
+  const old = (await c.query<PgRow & { record_sha256: string }>(`SELECT ${ROW_COLS}, record_sha256 FROM replay_runs WHERE replay_id = $1`, [r.replay_id])).rows[0];
+  if (old && old.record_sha256 === r.record_sha256 && old.record_dir === r.record_dir) return 'unchanged';
+  // A re-written record keeps its human tag: people's triage outlives re-indexing.
+  const human = old ? old.human_tag : null;
+  const tag = human ?? r.auto_reason;
+  if (old) {
+    delta.rollup.add(cellsOf(factsOf(facetsOf(old) as never, old.tag)), -1);
+    delta.counts.add(facetsOf(old), -1);
+    await c.query('DELETE FROM replay_runs WHERE replay_id = $1', [r.replay_id]);
+  }
+  const failing = failingOf(r.status);
+  const tag_key = tagKeyOf(tag);
+  await c.query(
+    `INSERT INTO replay_runs (replay_id, original_scan_id, record_sha256, status, failing, bf_match, sf_match, pf_match, auto_reason,
+       human_tag, tag, tag_key, subtags_json, started_at, finished_at, day, duration_ms, scanner_version, ecosystem, policy_set, base_os,
+       project, feed_digest, regulated, executor_kind, record_dir, manifest_sha256, classifier_version, error, diff_summary_json,
+       manifest_json, executor_json, warnings_json)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31,$32,$33)`,
+    [
+      r.replay_id, r.original_scan_id, r.record_sha256, r.status, failing === 1, r.bf_match, r.sf_match, r.pf_match, r.auto_reason,
+      human, tag, tag_key, JSON.stringify(r.subtags), r.started_at, r.finished_at, r.finished_at.slice(0, 10), r.duration_ms,
+      r.scanner_version, r.ecosystem, r.policy_set, r.base_os, r.project, r.feed_digest, r.regulated, r.executor_kind, r.record_dir,
+      r.manifest_sha256, r.classifier_version, r.error, json(r.diff_summary), json(r.manifest), json(r.executor), JSON.stringify(r.warnings),
+    ],
+  );
+  delta.rollup.add(cellsOf(factsOf(r, tag)), 1);
+  delta.counts.add({ ...r, failing, tag_key }, 1);
+  return old ? 'updated' : 'inserted';
+}
+
+function setHumanTag(row: PgRow, human: MismatchReason | null, delta: Deltas): { eff: MismatchReason | null; tag_key: string } {
+  const eff = human ?? row.auto_reason;
+  const tag_key = tagKeyOf(eff);
+  const f = facetsOf(row);
+  const onlyCause = (t: MismatchReason | null) => cellsOf(factsOf(f as never, t)).filter((c) => c.dim === 'cause');
+  delta.rollup.add(onlyCause(row.tag), -1);
+  delta.rollup.add(onlyCause(eff), 1);
+  delta.counts.add(f, -1);
+  delta.counts.add({ ...f, tag_key }, 1);
+  return { eff, tag_key };
+}
+
+export interface PgStore extends ReplayStore {
+  /** The URL it was opened with, password redacted (for messages). */
+  readonly dbPath: string;
+  /** The pool, for the team-store use cases (queue, sync, bench); nothing outside store/ issues SQL. */
+  readonly pool: pg.Pool;
+}
+
+/** Open the team store at `url` and bring its schema up to date (readers migrate too, as with SQLite). */
+export async function openPgStore(url: string, opts: { readonly?: boolean; max?: number } = {}): Promise<PgStore> {
+  const pool = openPool(url, { max: opts.max });
+  try {
+    (await connectChecked(pool, url)).release();
+    await migrate(pool);
+  } catch (e) {
+    await pool.end();
+    throw e;
+  }
+  return new Store(pool, url, opts.readonly === true);
+}
+
+class Store implements PgStore {
+  readonly dbPath: string;
+  constructor(
+    readonly pool: pg.Pool,
+    private readonly url: string,
+    private readonly readonly: boolean,
+  ) {
+    this.dbPath = redactUrl(url);
+  }
+
+  private writable(): void {
+    if (this.readonly) throw new StellaError('IO', `the store at ${this.dbPath} was opened readonly`);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  async integrityCheck(): Promise<string> {
+    // PostgreSQL keeps its own consistency; what the store can check is that the rollups match the rows.
+    const r = await this.pool.query<{ bad: number }>(
+      `SELECT (SELECT coalesce(sum(total), 0) FROM fidelity_daily WHERE dim = 'all') - (SELECT count(*) FROM replay_runs) AS bad`,
+    );
+    return r.rows[0].bad === 0 ? 'ok' : `fidelity_daily disagrees with replay_runs by ${r.rows[0].bad} rows`;
+  }
+
+  async ingest(batch: { scans: ScanIn[]; replays: ReplayIn[] }): Promise<{ scans: IngestOutcome[]; replays: IngestOutcome[] }> {
+    this.writable();
+    return tx(this.pool, this.url, async (c) => {
+      const delta = newDeltas();
+      const scans: IngestOutcome[] = [];
+      for (const s of batch.scans) scans.push(await ingestScan(c, s));
+      const replays: IngestOutcome[] = [];
+      for (const r of batch.replays) replays.push(await ingestReplay(c, r, delta));
+      await flush(c, delta);
+      return { scans, replays };
+    });
+  }
+
+  async rollup(range: DayRange | null, dims?: readonly RollupDim[]): Promise<BucketCounts[]> {
+    const params: unknown[] = [];
+    const where: string[] = [];
+    if (dims) {
+      params.push([...dims]);
+      where.push(`dim = ANY($${params.length}::text[])`);
+    }
+    if (range) {
+      params.push(range.from, range.to);
+      where.push(`day BETWEEN $${params.length - 1} AND $${params.length}`);
+    }
+    const sql = `SELECT dim, bucket, sum(total)::int8 AS total, sum(n)::int8 AS n, sum(bf)::int8 AS bf, sum(sf)::int8 AS sf, sum(pf)::int8 AS pf,
+        sum(errors)::int8 AS errors, sum(dur_sum_ms)::int8 AS dur_sum_ms, sum(dur_n)::int8 AS dur_n FROM fidelity_daily
+        ${where.length ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY dim, bucket ORDER BY dim, bucket`;
+    return (await this.pool.query<BucketCounts>(sql, params)).rows;
+  }
+
+  async rollupCells(range: DayRange, dim: RollupDim): Promise<RollupCell[]> {
+    return (
+      await this.pool.query<RollupCell>(
+        'SELECT day, dim, bucket, total, n, bf, sf, pf, errors, dur_sum_ms, dur_n FROM fidelity_daily WHERE dim = $1 AND day BETWEEN $2 AND $3 ORDER BY day, bucket',
+        [dim, range.from, range.to],
+      )
+    ).rows;
+  }
+
+  async countReplays(filter: ReplayFilter): Promise<{ total: number; failing: number }> {
+    const { where, params } = filterSql(filter);
+    const sql = filter.text?.trim()
+      ? `SELECT count(*) AS total, count(*) FILTER (WHERE failing) AS failing FROM replay_runs WHERE ${where}`
+      : `SELECT coalesce(sum(n), 0)::int8 AS total, coalesce(sum(n) FILTER (WHERE failing), 0)::int8 AS failing FROM replay_counts WHERE ${where}`;
+    const r = (await this.pool.query<{ total: number; failing: number }>(sql, params)).rows[0];
+    return { total: r.total, failing: r.failing };
+  }
+
+  async idsMatching(filter: ReplayFilter): Promise<string[]> {
+    const { where, params } = filterSql(filter);
+    return (await this.pool.query<{ replay_id: string }>(`SELECT replay_id FROM replay_runs WHERE ${where} ORDER BY replay_id`, params)).rows.map(
+      (r) => r.replay_id,
+    );
+  }
+
+  async pageReplays(req: PageRequest): Promise<Page> {
+    const limit = Math.max(1, Math.floor(req.limit));
+    const sort = SORTS[req.sort];
+    if (!sort) throw new StellaError('USAGE', `unknown sort '${String(req.sort)}'`);
+    const { where, params } = filterSql(req.filter);
+    const pinned = req.filter.failingOnly && sort.cols[0] === 'failing' ? 1 : 0;
+    const keyCols: string[] = [...sort.cols.slice(pinned), 'replay_id'];
+    const fwdOp = sort.desc ? '<' : '>';
+    const backOp = sort.desc ? '>' : '<';
+    const order = (reverse: boolean) => [...sort.cols, 'replay_id'].map((c) => `${c} ${sort.desc !== reverse ? 'DESC' : 'ASC'}`).join(', ');
+    const run = async (cmp: string | null, reverse: boolean, key: unknown[] | null, lim: number): Promise<PgRow[]> => {
+      const ps = [...params];
+      let keyset = '';
+      if (cmp && key) {
+        const marks = key.map((v, i) => {
+          ps.push(keyValue(keyCols[i], v));
+          return `$${ps.length}`;
+        });
+        keyset = ` AND (${keyCols.join(', ')}) ${cmp} (${marks.join(', ')})`;
+      }
+      ps.push(lim);
+      const sql = `SELECT ${ROW_COLS} FROM replay_runs WHERE ${where}${keyset} ORDER BY ${order(reverse)} LIMIT $${ps.length}`;
+      return (await this.pool.query<PgRow>(sql, ps)).rows;
+    };
+    const keyOf = (c: Cursor) => [...c.key.slice(pinned), c.id];
+    let raw: PgRow[];
+    if (req.before) raw = (await run(backOp, true, keyOf(req.before), limit)).reverse();
+    else if (req.after) raw = await run(fwdOp, false, keyOf(req.after), limit);
+    else if (req.fromEnd) raw = (await run(null, true, null, limit)).reverse();
+    else raw = await run(null, false, null, limit);
+    if (raw.length === 0) {
+      const edge = (req.before ?? req.after) as Cursor;
+      const moreBefore = req.after ? (await run(backOp, true, keyOf(edge), 1)).length > 0 : false;
+      const moreAfter = req.before ? (await run(fwdOp, false, keyOf(edge), 1)).length > 0 : false;
+      return { rows: [], hasMoreAfter: moreAfter, hasMoreBefore: moreBefore };
+    }
+    const cursorOf = (r: PgRow) => keyCols.map((c) => (r as unknown as Record<string, unknown>)[c]);
+    const from = req.before ? 'before' : req.after ? 'after' : req.fromEnd ? 'end' : 'start';
+    const short = raw.length < limit;
+    const endReached = from === 'end' || ((from === 'after' || from === 'start') && short);
+    const startReached = from === 'start' || ((from === 'before' || from === 'end') && short);
+    const hasMoreAfter = !endReached && (await run(fwdOp, false, cursorOf(raw[raw.length - 1]), 1)).length > 0;
+    const hasMoreBefore = !startReached && (await run(backOp, true, cursorOf(raw[0]), 1)).length > 0;
+    return { rows: raw.map(toRow), hasMoreAfter, hasMoreBefore };
+  }
+
+  async getReplay(id: string): Promise<ReplayDetail | null> {
+    const r = (await this.pool.query<PgDetail>(`SELECT ${DETAIL_COLS} FROM replay_runs WHERE replay_id = $1`, [id])).rows[0];
+    return r ? toDetail(r) : null;
+  }
+
+  async getScan(scanId: string): Promise<ScanSummary | null> {
+    const r = (
+      await this.pool.query<{ scan_id: string; record_dir: string | null; manifest_json: unknown }>(
+        'SELECT scan_id, record_dir, manifest_json FROM scan_manifests WHERE scan_id = $1',
+        [scanId],
+      )
+    ).rows[0];
+    return r ? { scan_id: r.scan_id, record_dir: r.record_dir, manifest: r.manifest_json } : null;
+  }
+
+  async retag(ids: string[], tag: MismatchReason, opts: { who: string; at: string; note?: string }): Promise<{ batch_id: string; changed: number }> {
+    if (!MISMATCH_REASONS.includes(tag)) {
+      throw new StellaError('USAGE', `unknown cause tag '${String(tag)}': expected one of ${MISMATCH_REASONS.join('|')}`);
+    }
+    this.writable();
+    const unique = [...new Set(ids)].sort();
+    return tx(this.pool, this.url, async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1)', [TAG_LOCK_KEY]);
+      const seq = Number((await c.query<{ m: number }>('SELECT coalesce(max(event_id), 0) AS m FROM tag_events')).rows[0].m) + 1;
+      const batch_id = `rt_${createHash('sha256')
+        .update(JSON.stringify([seq, unique, tag, opts.who, opts.at, opts.note ?? null]))
+        .digest('hex')
+        .slice(0, 16)}`;
+      const delta = newDeltas();
+      let changed = 0;
+      for (const id of unique) {
+        const row = (await c.query<PgRow>(`SELECT ${ROW_COLS} FROM replay_runs WHERE replay_id = $1 FOR UPDATE`, [id])).rows[0];
+        if (!row) throw new StellaError('NOT_FOUND', `no replay '${id}' in the index`, { file: this.dbPath });
+        if (row.human_tag === tag) continue;
+        const { eff, tag_key } = setHumanTag(row, tag, delta);
+        await c.query('UPDATE replay_runs SET human_tag = $1, tag = $2, tag_key = $3 WHERE replay_id = $4', [tag, eff, tag_key, id]);
+        await c.query('INSERT INTO tag_events (batch_id, replay_id, old_tag, new_tag, old_human, who, at, note) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)', [
+          batch_id, id, row.tag, tag, row.human_tag, opts.who, opts.at, opts.note ?? null,
+        ]);
+        changed++;
+      }
+      await flush(c, delta);
+      return { batch_id, changed };
+    });
+  }
+
+  async undoLastRetag(opts: { who: string; at: string }): Promise<{ batch_id: string; restored: number } | null> {
+    this.writable();
+    return tx(this.pool, this.url, async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1)', [TAG_LOCK_KEY]);
+      const batch = (await c.query<{ batch_id: string }>('SELECT batch_id FROM tag_events WHERE NOT undone ORDER BY event_id DESC LIMIT 1')).rows[0]?.batch_id;
+      if (batch === undefined) return null;
+      const events = (
+        await c.query<{ event_id: number; replay_id: string; old_human: MismatchReason | null }>(
+          'SELECT event_id, replay_id, old_human FROM tag_events WHERE batch_id = $1 AND NOT undone ORDER BY event_id DESC',
+          [batch],
+        )
+      ).rows;
+      const delta = newDeltas();
+      for (const e of events) {
+        const row = (await c.query<PgRow>(`SELECT ${ROW_COLS} FROM replay_runs WHERE replay_id = $1 FOR UPDATE`, [e.replay_id])).rows[0];
+        const { eff, tag_key } = setHumanTag(row, e.old_human, delta);
+        await c.query('UPDATE replay_runs SET human_tag = $1, tag = $2, tag_key = $3 WHERE replay_id = $4', [e.old_human, eff, tag_key, e.replay_id]);
+        // The row as setHumanTag saw it must move on for the next event of the same replay.
+        row.human_tag = e.old_human;
+        row.tag = eff;
+        await c.query('UPDATE tag_events SET undone = true, undone_by = $1, undone_at = $2 WHERE event_id = $3', [opts.who, opts.at, e.event_id]);
+      }
+      await flush(c, delta);
+      return { batch_id: batch, restored: events.length };
+    });
+  }
+
+  async mergeTagEvents(events: readonly TagEventIn[]): Promise<TagMerge> {
+    this.writable();
+    return tx(this.pool, this.url, async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1)', [TAG_LOCK_KEY]);
+      const delta = newDeltas();
+      const out: TagMerge = { merged: 0, duplicates: 0, unknown: [], conflicts: [] };
+      for (const e of events) {
+        if ((await c.query('SELECT 1 FROM tag_events WHERE batch_id = $1 AND replay_id = $2', [e.batch_id, e.replay_id])).rowCount) {
+          out.duplicates++;
+          continue;
+        }
+        const row = (await c.query<PgRow>(`SELECT ${ROW_COLS} FROM replay_runs WHERE replay_id = $1 FOR UPDATE`, [e.replay_id])).rows[0];
+        if (!row) {
+          out.unknown.push(e.replay_id);
+          continue;
+        }
+        const latest = (
+          await c.query<{ batch_id: string; new_tag: MismatchReason | null; who: string; at: string }>(
+            'SELECT batch_id, new_tag, who, at FROM tag_events WHERE replay_id = $1 AND NOT undone ORDER BY at DESC, batch_id DESC LIMIT 1',
+            [e.replay_id],
+          )
+        ).rows[0];
+        const wins = !latest || e.at > latest.at || (e.at === latest.at && e.batch_id > latest.batch_id);
+        await c.query('INSERT INTO tag_events (batch_id, replay_id, old_tag, new_tag, old_human, who, at, note) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)', [
+          e.batch_id, e.replay_id, row.tag, e.new_tag, row.human_tag, e.who, e.at, e.note,
+        ]);
+        if (wins && row.human_tag !== e.new_tag) {
+          const { eff, tag_key } = setHumanTag(row, e.new_tag, delta);
+          await c.query('UPDATE replay_runs SET human_tag = $1, tag = $2, tag_key = $3 WHERE replay_id = $4', [e.new_tag, eff, tag_key, e.replay_id]);
+        }
+        if (latest && latest.who !== e.who) out.conflicts.push(conflictOf(e, latest, wins));
+        out.merged++;
+      }
+      await flush(c, delta);
+      return out;
+    });
+  }
+
+  async sampleCandidates(createdFrom: string, alsoIds: readonly string[] = []): Promise<SampleCandidate[]> {
+    // Newest replay per scan from the (original_scan_id, finished_at) index: one backward index probe each.
+    return (
+      await this.pool.query<SampleCandidate>(
+        `SELECT s.scan_id, s.created_at, s.ecosystem, s.base_os, s.regulated, s.scanner_version AS scanner,
+           (SELECT max(r.finished_at) FROM replay_runs r WHERE r.original_scan_id = s.scan_id) AS last_replayed_at
+         FROM scan_manifests s WHERE s.created_at >= $1 OR s.scan_id = ANY($2::text[]) ORDER BY s.scan_id`,
+        [createdFrom, [...new Set(alsoIds)]],
+      )
+    ).rows;
+  }
+
+  async recordDirs(): Promise<string[]> {
+    return (
+      await this.pool.query<{ d: string }>(
+        `SELECT record_dir AS d FROM scan_manifests WHERE record_dir IS NOT NULL UNION SELECT record_dir FROM replay_runs WHERE record_dir IS NOT NULL
+         ORDER BY 1`,
+      )
+    ).rows.map((r) => r.d);
+  }
+
+  async referencedDigests(): Promise<string[]> {
+    return (
+      await this.pool.query<{ d: string }>(
+        `SELECT feed_digest AS d FROM scan_manifests UNION SELECT policy_digest FROM scan_manifests UNION SELECT manifest_sha256 FROM scan_manifests
+         UNION SELECT canonical_sha256 FROM scan_artifacts UNION SELECT raw_sha256 FROM scan_artifacts WHERE raw_sha256 IS NOT NULL
+         UNION SELECT feed_digest FROM replay_runs UNION SELECT manifest_sha256 FROM replay_runs WHERE manifest_sha256 IS NOT NULL
+         UNION SELECT (regexp_matches(manifest_json::text, 'sha256:[0-9a-f]{64}', 'g'))[1] FROM scan_manifests
+         UNION SELECT (regexp_matches(coalesce(manifest_json::text, '') || coalesce(executor_json::text, '') || coalesce(diff_summary_json::text, ''),
+           'sha256:[0-9a-f]{64}', 'g'))[1] FROM replay_runs ORDER BY 1`,
+      )
+    ).rows.map((r) => r.d);
+  }
+
+  async tagEvents(replayId?: string): Promise<TagEvent[]> {
+    const cols = 'event_id, batch_id, replay_id, old_tag, new_tag, who, at, note, undone';
+    const rows = (
+      replayId === undefined
+        ? await this.pool.query<TagEvent>(`SELECT ${cols} FROM tag_events ORDER BY event_id`)
+        : await this.pool.query<TagEvent>(`SELECT ${cols} FROM tag_events WHERE replay_id = $1 ORDER BY event_id`, [replayId])
+    ).rows;
+    return rows;
+  }
+}

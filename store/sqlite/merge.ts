@@ -1,0 +1,54 @@
+// Merging retag events recorded in another store (`stella sync`): both people's events are kept, the
+// latest by `at` (ties by batch id) decides the human tag; rollup and counts move as for a retag.
+import type { MismatchReason } from '../../src/core/formats.js';
+import type { TagConflict, TagEventIn, TagMerge } from '../../src/core/ports.js';
+import { type Conn, type RawRow, ROW_COLS } from './rows.js';
+import { flush, newDeltas } from './rollup.js';
+import { setHumanTag } from './retag.js';
+
+interface Latest {
+  batch_id: string;
+  new_tag: MismatchReason | null;
+  who: string;
+  at: string;
+}
+
+const later = (a: { at: string; batch_id: string }, b: { at: string; batch_id: string }) => a.at > b.at || (a.at === b.at && a.batch_id > b.batch_id);
+
+export function mergeTagEvents(c: Conn, events: readonly TagEventIn[]): TagMerge {
+  return c.db
+    .transaction(() => {
+      const delta = newDeltas();
+      const out: TagMerge = { merged: 0, duplicates: 0, unknown: [], conflicts: [] };
+      for (const e of events) {
+        if (c.st('SELECT 1 FROM tag_events WHERE batch_id = ? AND replay_id = ?').get(e.batch_id, e.replay_id)) {
+          out.duplicates++;
+          continue;
+        }
+        const row = c.st(`SELECT ${ROW_COLS} FROM replay_runs WHERE replay_id = ?`).get(e.replay_id) as RawRow | undefined;
+        if (!row) {
+          out.unknown.push(e.replay_id);
+          continue;
+        }
+        const latest = c
+          .st('SELECT batch_id, new_tag, who, at FROM tag_events WHERE replay_id = ? AND undone = 0 ORDER BY at DESC, batch_id DESC LIMIT 1')
+          .get(e.replay_id) as Latest | undefined;
+        const wins = !latest || later(e, latest);
+        c.st('INSERT INTO tag_events (batch_id, replay_id, old_tag, new_tag, old_human, who, at, note) VALUES (?,?,?,?,?,?,?,?)').run(
+          e.batch_id, e.replay_id, row.tag, e.new_tag, row.human_tag, e.who, e.at, e.note,
+        );
+        if (wins && row.human_tag !== e.new_tag) setHumanTag(c, row, e.new_tag, delta);
+        if (latest && latest.who !== e.who) out.conflicts.push(conflictOf(e, latest, wins));
+        out.merged++;
+      }
+      flush(c, delta);
+      return out;
+    })
+    .immediate();
+}
+
+export function conflictOf(e: TagEventIn, latest: Latest, eWins: boolean): TagConflict {
+  const mine = { tag: e.new_tag, who: e.who, at: e.at };
+  const theirs = { tag: latest.new_tag, who: latest.who, at: latest.at };
+  return { replay_id: e.replay_id, winner: eWins ? mine : theirs, loser: eWins ? theirs : mine };
+}
