@@ -3,7 +3,8 @@
 //
 //   cause:feed_drift[,policy_drift]  eco:npm  scanner:1.2.0  project:web  policy:prod-default  failing
 //
-// plus free words, matched case-insensitively against id, project, scanner and ecosystem. A new facet
+// plus free words, matched case-insensitively against id, project, scanner and ecosystem, and by prefix
+// against the replay's vulnerability ids, aliases, package names and purls (src/core/filter/terms.ts). A new facet
 // is one row in FACETS and one field in ReplayFilter (and, in the store, an index that starts with it).
 import { StellaError } from '../errors.js';
 import { MISMATCH_REASONS, type MismatchReason } from '../formats.js';
@@ -11,7 +12,7 @@ import { MISMATCH_REASONS, type MismatchReason } from '../formats.js';
 export interface ReplayFilter {
   failingOnly?: boolean;
   causes?: MismatchReason[];
-  /** Free text over id/project/scanner/ecosystem (case-insensitive substring). */
+  /** Free text over id/project/scanner/ecosystem (case-insensitive substring) and search terms (prefix). */
   text?: string;
   scanner?: string;
   ecosystem?: string;
@@ -47,7 +48,8 @@ export function parseFilter(text: string): { filter: ReplayFilter; errors: strin
   const errors: string[] = [];
   for (const tok of text.trim().split(/\s+/).filter(Boolean)) {
     const i = tok.indexOf(':');
-    if (i < 0) {
+    // A purl (pkg:npm/cookie@0.6.0) is a search word, not a facet.
+    if (i < 0 || /^pkg:/i.test(tok)) {
       if (tok === 'failing') filter.failingOnly = true;
       else words.push(tok);
       continue;
