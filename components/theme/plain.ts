@@ -12,7 +12,6 @@ const ASCII: Record<string, string> = {
 
 /** Every code point outside ASCII replaced by one ASCII stand-in ('?' when none is known). */
 export function asciiOnly(s: string): string {
-  // eslint-disable-next-line no-control-regex
   return /[^\x00-\x7f]/.test(s) ? s.replace(/[^\x00-\x7f]/gu, (ch) => ASCII[ch] ?? '?') : s;
 }
 
@@ -28,7 +27,6 @@ function colourSpan(params: string[], i: number): number {
 /** SGR sequences without their colour parameters; a sequence left with none is dropped (ESC[m would reset). */
 export function stripColour(s: string): string {
   if (!s.includes('\x1b[')) return s;
-  // eslint-disable-next-line no-control-regex
   return s.replace(/\x1b\[([0-9;:]*)m/g, (whole, p: string) => {
     if (p === '' || p === '0') return whole;
     const params = p.split(/[;:]/);

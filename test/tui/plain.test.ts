@@ -19,7 +19,6 @@ afterEach(() => {
 /** SGR colour parameters (30–39, 40–49, 90–97, 100–107, 38;…, 48;…) found in raw output, as written. */
 function colourCodes(raw: string): string[] {
   const found: string[] = [];
-  // eslint-disable-next-line no-control-regex
   for (const m of raw.matchAll(/\x1b\[([0-9;:]*)m/g)) {
     const nums = m[1].split(/[;:]/).filter(Boolean).map(Number);
     if (nums.some((n) => (n >= 30 && n <= 49) || (n >= 90 && n <= 97) || (n >= 100 && n <= 107))) found.push(JSON.stringify(m[0]));
