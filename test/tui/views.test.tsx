@@ -35,7 +35,7 @@ describe('screens', () => {
     expect(f).toMatch(/PF\s+\d+\.\d%/);
     expect(f).toContain('Top offenders');
     expect(f).toMatch(/scanner:stella-scan/);
-    expect(f).toMatch(/Causes\n\s+\w+_\w+\s+\d+ █+/);
+    expect(f).toMatch(/Causes \(last 30 days\)\n\s+\w+_\w+\s+\d+ █+/);
     expect(f).toContain('300 replays | 112 failing | 0 marked | gate fail');
     expect(lineCount(f)).toBeLessThanOrEqual(23);
     expect(Math.max(...f.split('\n').map((l) => l.length))).toBeLessThanOrEqual(80);
