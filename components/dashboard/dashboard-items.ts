@@ -25,8 +25,8 @@ export function itemFilter(item: DashboardItem): { text: string } | { error: str
   if (item.kind === 'cause') return { text: `cause:${item.reason}` };
   const facet = FACET[item.dimension];
   if (!facet) return { error: `the replay list has no ${item.dimension} filter; use \`stella fidelity --by ${item.dimension}\`` };
-  if (/\s/.test(item.bucket)) return { error: `${item.dimension} '${item.bucket}' has a space; the filter language takes one word` };
-  return { text: `${facet}:${item.bucket}` };
+  if (item.bucket.includes('"')) return { error: `${item.dimension} '${item.bucket}' has a quote; the filter language cannot name it` };
+  return { text: /\s/.test(item.bucket) ? `${facet}:"${item.bucket}"` : `${facet}:${item.bucket}` };
 }
 
 /** One line of a walkable row, without the cursor column. */

@@ -46,7 +46,9 @@ export function parseFilter(text: string): { filter: ReplayFilter; errors: strin
   const filter: ReplayFilter = {};
   const words: string[] = [];
   const errors: string[] = [];
-  for (const tok of text.trim().split(/\s+/).filter(Boolean)) {
+  // A facet value with spaces is quoted: scanner:"stella-scan 1.0.0".
+  for (const m of text.trim().matchAll(/[^\s:"]+:"[^"]*"|\S+/g)) {
+    const tok = m[0].replace(/^([^\s:"]+):"([^"]*)"$/, '$1:$2');
     const i = tok.indexOf(':');
     // A purl (pkg:npm/cookie@0.6.0) is a search word, not a facet.
     if (i < 0 || /^pkg:/i.test(tok)) {
