@@ -1,7 +1,7 @@
 // Read models assembled from the store port's rollups: the workstation dashboard and the release
 // gate. They live here, not in a backend, so every backend serves the same figures.
 import { GATE_DIMENSIONS, type BucketCounts, type RollupDim, figures, totalOf, trend, windowRange } from '../core/fidelity/index.js';
-import { MISMATCH_REASONS, type MismatchReason } from '../core/formats.js';
+import { MISMATCH_REASONS } from '../core/formats.js';
 import { GATE_ROLLUP_DIMS, MIN_BUCKET_REPLAYS, gateAt, type GateResult } from '../core/gate/index.js';
 import type { DashboardData, ReplayStore } from '../core/ports.js';
 
