@@ -8,7 +8,7 @@ export type KeyAction =
   | 'mark' | 'range' | 'markAll' | 'clearMarks'
   | 'tag' | 'undo' | 'rerun' | 'open'
   | 'nextChange' | 'prevChange' | 'rawDiff' | 'manifestDiff'
-  | 'palette' | 'help' | 'back' | 'quit' | 'replays';
+  | 'palette' | 'help' | 'back' | 'quit' | 'replays' | 'detail';
 
 export interface KeyBinding {
   action: KeyAction;
@@ -49,6 +49,7 @@ export const KEY_TABLE: readonly KeyBinding[] = [
   { action: 'prevChange', keys: ['N'], label: 'N', help: 'previous change', screens: ['diff'] },
   { action: 'rawDiff', keys: ['d'], label: 'd', help: 'raw canonical diff', screens: ['diff'] },
   { action: 'manifestDiff', keys: ['m'], label: 'm', help: 'manifest / environment diff', screens: ['diff'] },
+  { action: 'detail', keys: ['i'], label: 'i', help: 'full text of row, gate, change', screens: ['dashboard', 'replays', 'diff'] },
   { action: 'palette', keys: [':'], label: ':', help: 'command (:open ID :sort X :q)', screens: ALL },
   { action: 'help', keys: ['?'], label: '?', help: 'help (this screen)', screens: ALL },
   { action: 'back', keys: ['escape'], label: 'Esc', help: 'back', screens: ALL },

@@ -2,6 +2,7 @@
 // the next state plus the effects (store reads/writes, re-run) the controller must perform; results come
 // back as actions. No IO, no clock: tests drive it with plain data.
 import { dashboardItems, itemFilter } from '../dashboard/dashboard-items.js';
+import { detailOf } from './detail.js';
 import { MISMATCH_REASONS, type MismatchReason } from '../../src/core/formats.js';
 import type { DashboardData, Page, ReplayDetail, ReplayFilter, ReplayRow, ReplaySort } from '../../src/core/ports.js';
 import { parseFilter } from '../../src/core/filter/index.js';
@@ -21,7 +22,9 @@ export type Modal =
   | { kind: 'palette'; text: string }
   | { kind: 'tagPick'; ids: string[] | null; index: number }
   | { kind: 'note'; ids: string[] | null; tag: MismatchReason; text: string }
-  | { kind: 'confirm'; ids: string[] | null; tag: MismatchReason; note: string; count: number };
+  | { kind: 'confirm'; ids: string[] | null; tag: MismatchReason; note: string; count: number }
+  /** The detail pane (`i`): full text, wrapped, of what the table cuts. */
+  | { kind: 'detail'; title: string; lines: string[] };
 
 export interface RerunState {
   running: boolean;
@@ -240,6 +243,10 @@ function onAction(s: WorkstationState, action: KeyAction): Result {
       return back(s, action === 'quit');
     case 'palette':
       return done({ ...s, modal: { kind: 'palette', text: '' } });
+    case 'detail': {
+      const d = detailOf(s);
+      return d ? done({ ...s, modal: { kind: 'detail', ...d } }) : done({ ...s, message: 'nothing to show here yet' });
+    }
     default:
       break;
   }
@@ -491,6 +498,9 @@ function onModalKey(s: WorkstationState, token: string): Result {
   const m = s.modal;
   const close = { ...s, modal: { kind: 'none' } as Modal };
   switch (m.kind) {
+    case 'detail':
+      // Any key closes the pane; q, Esc and i only close it.
+      return done(close);
     case 'none':
       return done(s);
     case 'filter': {
