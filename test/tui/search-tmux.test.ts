@@ -13,7 +13,7 @@ import { openStore } from '../../store/sqlite-store.js';
 let term: TmuxTerminal | null = null;
 afterAll(() => term?.kill());
 
-test('80×24: /CVE-…, /GHSA-…, /package and /purl find the replays that name them', async () => {
+test('80×24: /CVE-…, /GHSA-… and /purl find the replays that name them; i shows the row and the change in full', async () => {
   const home = tempDir('stella-tui-search-');
   const store = openStore(path.join(home, 'index.db'));
   await seed(store, 400);
@@ -30,13 +30,16 @@ test('80×24: /CVE-…, /GHSA-…, /package and /purl find the replays that name
   await waitFor(/gate: \w+/, 'the dashboard');
   keys('Enter');
   await waitFor('REPLAY', 'the replay list');
+  let prev = '';
   for (const q of [cve, adv.id, purl]) {
     const want = named(q);
     expect(want.length, q).toBeGreaterThan(0);
     keys('/');
     await waitFor('Enter apply, Esc cancel', 'the filter prompt');
-    // Clear what the prompt holds from the previous search, then type the new one.
-    keys('C-u');
+    // The prompt opens on the current filter: erase it, then type the new search.
+    if (prev) keys(...Array<string>(prev.length).fill('BSpace'));
+    await waitFor('\n/_ ', 'an empty prompt');
+    prev = q;
     keys('-l', q);
     keys('Enter');
     const f = await waitFor(new RegExp(`/${q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[\\s\\S]*\\n${want.length} replays \\|`), `the ${want.length} replays naming ${q}`);
@@ -44,6 +47,21 @@ test('80×24: /CVE-…, /GHSA-…, /package and /purl find the replays that name
     expect(shown.length).toBe(Math.min(want.length, 14));
     for (const id of shown) expect(want, q).toContain(id);
   }
+  // Item 5 in the same terminal: `i` shows the cursor row in full; on the Diff screen, the focused
+  // change with the whole purl the 80-column table cuts.
+  keys('i');
+  await waitFor(/^replay id:   rp-/m, 'the row detail');
+  keys('Escape');
+  keys('Enter');
+  await waitFor('semantic diff of', 'the diff');
+  keys('n');
+  const table = await waitFor(/^> vuln /m, 'the first change focused');
+  expect(table).not.toContain(purl);
+  keys('i');
+  const pane = await waitFor('focused change:', 'the change detail');
+  expect(pane.replace(/\n/g, '')).toContain(purl);
+  expect(pane).toContain(`feed appeared ${adv.id}`);
+  keys('Escape');
   db.close();
   keys('q');
   keys('q');
