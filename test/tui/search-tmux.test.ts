@@ -52,6 +52,8 @@ test('80×24: /CVE-…, /GHSA-… and /purl find the replays that name them; i s
   keys('i');
   await waitFor(/^replay id:   rp-/m, 'the row detail');
   keys('Escape');
+  // Wait for the pane to close: ESC followed at once by Enter would read as Alt+Enter.
+  await waitFor((f) => f.includes('REPLAY') && !f.includes('replay id:'), 'the pane closed');
   keys('Enter');
   await waitFor('semantic diff of', 'the diff');
   keys('n');
