@@ -49,7 +49,11 @@ test('80×24: /CVE-…, /GHSA-… and /purl find the replays that name them; i s
   }
   // Item 5 in the same terminal: `i` shows the cursor row in full; on the Diff screen, the focused
   // change with the whole purl the 80-column table cuts.
-  keys('i');
+  // The list may still be settling the search's page (the query worker): press until the pane shows.
+  for (let i = 0; i < 10 && !/^replay id:   rp-/m.test(term.screen()); i++) {
+    keys('i');
+    await waitFor(/^replay id:   rp-/m, 'the row detail', 1000).catch(() => undefined);
+  }
   await waitFor(/^replay id:   rp-/m, 'the row detail');
   keys('Escape');
   // Wait for the pane to close: ESC followed at once by Enter would read as Alt+Enter.
