@@ -11,6 +11,7 @@ const yn = (v: boolean | null): string => (v === null ? 'n/a' : v ? 'match' : 'D
 
 function lineText(l: DiffLine): string {
   if (l.kind === 'pair') return `${l.label}: ${l.left} -> ${l.right}${l.tag ? ` [${l.tag}]` : ''}`;
+  if (l.kind === 'split') return l.mark === ' ' ? l.left : `${l.left} -> ${l.right}`;
   return l.text;
 }
 
