@@ -51,6 +51,8 @@ async function walk(home: string, env: string, args: string, id: string): Promis
   keys('?');
   await waitFor(/move down/, 'the help');
   keys('Escape');
+  // Wait for the diff again: ESC followed at once by q would read as Alt+q.
+  await waitFor((f) => f.includes('semantic diff of') && !f.includes('move down'), 'back on the diff');
   keys('q');
   await waitFor('REPLAY', 'back on the list');
   keys('q');

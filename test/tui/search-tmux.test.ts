@@ -68,6 +68,7 @@ test('80×24: /CVE-…, /GHSA-… and /purl find the replays that name them; i s
   expect(pane.replace(/\n/g, '')).toContain(purl);
   expect(pane).toContain(`feed appeared ${adv.id}`);
   keys('Escape');
+  await waitFor((f) => f.includes('semantic diff of') && !f.includes('focused change:'), 'the pane closed');
   db.close();
   keys('q');
   keys('q');
