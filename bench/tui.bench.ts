@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { median, percentile, ptyTimes, report, fmt } from './lib.js';
+import { fmt, median, percentile, ptyTimes, report, shellMs } from './lib.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROWS = Number(process.env.STELLA_TUI_BENCH_ROWS ?? 1_000_000);
@@ -25,15 +25,25 @@ function repoRoot(): string {
   return d;
 }
 
-/** Advisory ids from the OSV fixtures, to make rows look like real ones. */
-function advisoryIds(root: string): string[] {
+/** Advisories from the OSV fixtures (GHSA id, and the CVE alias a scanner reports), to make rows look like real ones. */
+function advisories(root: string): Array<{ ghsa: string; cve: string }> {
   const dir = path.join(root, 'fixtures/third_party/osv/ghsa');
-  return readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => (JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { id: string }).id);
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { id: string; aliases?: string[] })
+    .map((a) => ({ ghsa: a.id, cve: (a.aliases ?? []).find((x) => x.startsWith('CVE-')) ?? a.id }));
+}
+
+/** A diff_summary as the classifier writes it: the finding under its CVE id, the feed record (GHSA) as evidence. */
+function summaryOf(a: { ghsa: string; cve: string }, purl: string): unknown {
+  const evidence = [{ kind: 'feed_finding', vulnerability_id: a.cve, purl, change: 'appeared', records: [{ id: a.ghsa, change: 'added', path: `ghsa/${a.ghsa}.json` }] }];
+  return { items: [{ kind: 'vulnerability', vulnerability_id: a.cve, purl, change: 'appeared', a: null, b: 'high', evidence }] };
 }
 
 /** Build (once, cached in tmp) an index with ROWS replays, through the store's own ingest. */
 async function buildDb(): Promise<string> {
-  const dir = path.join(tmpdir(), `stella-tui-bench-${ROWS}-v1`);
+  const dir = path.join(tmpdir(), `stella-tui-bench-${ROWS}-v2`);
   const db = path.join(dir, 'index.db');
   const { openStore } = await import('../store/sqlite-store.js');
   if (existsSync(path.join(dir, 'complete'))) {
@@ -46,7 +56,7 @@ async function buildDb(): Promise<string> {
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   const store = openStore(path.join(tmp, 'index.db'));
-  const ids = advisoryIds(repoRoot());
+  const ids = advisories(repoRoot());
   const ecos = ['npm', 'pypi', 'go', 'crates.io', 'maven'];
   const base = Date.UTC(2026, 10, 20);
   const BATCH = 20_000;
@@ -73,7 +83,7 @@ async function buildDb(): Promise<string> {
         scanner_version: `stella-scan 1.${i % 4}.0`, ecosystem: eco, policy_set: i % 3 ? 'prod-default' : 'lenient', base_os: i % 2 ? 'debian-12' : 'alpine-3.20',
         project: `project-${i % 97}`, feed_digest: `sha256:${'f'.repeat(63)}${i % 7}`, regulated: i % 13 === 0, executor_kind: 'docker', record_dir: null,
         manifest_sha256: `sha256:${hx}`, classifier_version: reason ? '1.0.0' : null, error: status === 'error' ? 'timeout' : null,
-        diff_summary: reason ? { items: [{ kind: 'vulnerability', vulnerability_id: ids[i % ids.length], purl: `pkg:${eco}/p${i % 500}@1.0.0`, change: 'appeared', a: null, b: 'high', evidence: [] }] } : null,
+        diff_summary: reason ? summaryOf(ids[i % ids.length], `pkg:${eco}/p${i % 500}@1.0.0`) : null,
         manifest: null, executor: { kind: 'docker' }, warnings: [],
       });
     }
@@ -218,6 +228,7 @@ export default async function (): Promise<void> {
   report({ bench: 'tui', what: `filter change → frame p95 (20)`, value: percentile(p.filterMs, 95), unit: 'ms', better: 'lower', target: '< 50 ms' });
   report({ bench: 'tui', what: `filter change → counts shown p50 (20)`, value: percentile(p.filterCountsMs, 50), unit: 'ms', better: 'lower' });
   report({ bench: 'tui', what: `filter change → counts shown p95 (20)`, value: percentile(p.filterCountsMs, 95), unit: 'ms', better: 'lower' });
+  await searchByCve(db, n);
   report({ bench: 'tui', what: `peak RSS (${n})`, value: p.maxRssMb, unit: 'MB', better: 'lower', target: '< 300 MB' });
 
   // exec → first frame of the built CLI in a real terminal (a pty at 80×24), as a user starts it.
@@ -241,4 +252,32 @@ export default async function (): Promise<void> {
   const base = median(node);
   report({ bench: 'tui', what: `stella tui in a pty: exec → first frame (${n})`, value: median(first), unit: 'ms', better: 'lower', baseline: { tool: 'node -e 0 in the same pty', value: base }, target: '< 500 ms' });
   report({ bench: 'tui', what: `stella tui in a pty: exec → dashboard figures`, value: median(figures), unit: 'ms', better: 'lower', baseline: { tool: 'node -e 0 in the same pty', value: base } });
+}
+
+/**
+ * `/CVE-…` at 1M: the first page and its counts as the workstation asks them (replay_terms), printed,
+ * beside the sqlite3 shell doing the same search over the stored summaries (LIKE on the JSON).
+ */
+async function searchByCve(db: string, n: string): Promise<void> {
+  const { openStore } = await import('../store/sqlite-store.js');
+  const { parseFilterOrThrow } = await import('../src/core/filter/index.js');
+  const cve = advisories(repoRoot())[3].cve;
+  const store = openStore(db, { readonly: true });
+  const filter = parseFilterOrThrow(cve);
+  const runs: number[] = [];
+  let page: Awaited<ReturnType<typeof store.pageReplays>> | null = null;
+  let counts = { total: 0, failing: 0 };
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    [page, counts] = await Promise.all([store.pageReplays({ filter, sort: 'newest', limit: 20 }), store.countReplays(filter)]);
+    runs.push(performance.now() - t0);
+  }
+  await store.close();
+  if (!page || page.rows.length === 0) throw new Error(`search ${cve} found nothing`);
+  process.stdout.write(`tui        first page of /${cve} (${counts.total} replays match, ${counts.failing} failing):\n`);
+  for (const r of page.rows) process.stdout.write(`tui          ${r.replay_id}  ${r.finished_at}  ${r.status.padEnd(7)} ${String(r.tag ?? '').padEnd(15)} ${r.project}\n`);
+  const like = `%"${cve}"%`;
+  const sql = `SELECT replay_id FROM replay_runs WHERE diff_summary_json LIKE '${like}' ORDER BY finished_at DESC, replay_id DESC LIMIT 20; SELECT count(*) FROM replay_runs WHERE diff_summary_json LIKE '${like}';`;
+  const base = shellMs(`sqlite3 -readonly ${JSON.stringify(db)} ${JSON.stringify(sql)}`);
+  report({ bench: 'tui', what: `search by CVE: first page + counts (${n})`, value: median(runs), unit: 'ms', better: 'lower', baseline: { tool: 'sqlite3 LIKE on summaries', value: base }, target: '< 500 ms' });
 }

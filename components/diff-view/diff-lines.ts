@@ -7,7 +7,9 @@ export type DiffLine =
   | { kind: 'head'; text: string; change: false }
   | { kind: 'pair'; label: string; left: string; right: string; tag: string | null; change: boolean }
   | { kind: 'note'; text: string; change: false }
-  | { kind: 'text'; text: string; change: boolean; sign: '+' | '-' | ' ' | '@' };
+  | { kind: 'text'; text: string; change: boolean; sign: '+' | '-' | ' ' | '@' }
+  /** Side by side (>= 100 columns): original | replay; marks `-`/`+` (one side) or `~` (both changed) survive NO_COLOR. */
+  | { kind: 'split'; left: string; right: string; mark: '-' | '+' | '~' | ' '; change: boolean };
 
 type Obj = Record<string, unknown>;
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
@@ -138,5 +140,41 @@ export function textDiffLines(title: string, unified: string): DiffLine[] {
     else out.push({ kind: 'text', text: line, change: false, sign: ' ' });
   }
   if (out.length === 1) out.push({ kind: 'note', text: 'identical', change: false });
+  return out;
+}
+
+/** Wide enough for original | replay in two columns. */
+export const SIDE_BY_SIDE_MIN_WIDTH = 100;
+
+/**
+ * Unified text-diff lines as two columns: context on both sides, each run of removals paired row by
+ * row with the additions that follow it (`~`), the unpaired rest on its own side (`-` or `+`).
+ */
+export function sideBySide(lines: DiffLine[]): DiffLine[] {
+  const out: DiffLine[] = [];
+  let minus: string[] = [];
+  let plus: string[] = [];
+  const flush = () => {
+    for (let i = 0; i < Math.max(minus.length, plus.length); i++) {
+      const l = minus[i];
+      const r = plus[i];
+      out.push({ kind: 'split', left: l ?? '', right: r ?? '', mark: l !== undefined && r !== undefined ? '~' : l !== undefined ? '-' : '+', change: true });
+    }
+    minus = [];
+    plus = [];
+  };
+  for (const l of lines) {
+    if (l.kind === 'text' && l.sign === '-') {
+      if (plus.length) flush();
+      minus.push(l.text.slice(1));
+    } else if (l.kind === 'text' && l.sign === '+') plus.push(l.text.slice(1));
+    else {
+      flush();
+      // Context lines of a hunk start with a space; other text (notes such as "replay mode: …") stays whole.
+      if (l.kind === 'text' && l.sign === ' ' && l.text.startsWith(' ')) out.push({ kind: 'split', left: l.text.slice(1), right: l.text.slice(1), mark: ' ', change: false });
+      else out.push(l);
+    }
+  }
+  flush();
   return out;
 }

@@ -56,6 +56,20 @@ export function DiffViewScreen(p: DiffViewProps): React.JSX.Element {
                 {fit(prefix + l.text, w)}
               </Text>
             );
+          case 'split': {
+            // original | replay; the mark column says which side changed, colour only repeats it.
+            const half = Math.max(8, Math.floor((w - 7) / 2));
+            const lm = l.mark === '-' || l.mark === '~' ? '-' : ' ';
+            const rm = l.mark === '+' || l.mark === '~' ? '+' : ' ';
+            return (
+              <Text key={key} inverse={focused}>
+                {prefix}
+                <Text color={focused || lm === ' ' ? undefined : p.theme.bad}>{lm + ' ' + fit(l.left, half)}</Text>
+                {p.theme.vbar}
+                <Text color={focused || rm === ' ' ? undefined : p.theme.ok}>{rm + ' ' + fit(l.right, Math.max(1, w - half - 7))}</Text>
+              </Text>
+            );
+          }
           default: {
             const _exhaustive: never = l;
             return _exhaustive;

@@ -8,7 +8,7 @@ export type KeyAction =
   | 'mark' | 'range' | 'markAll' | 'clearMarks'
   | 'tag' | 'undo' | 'rerun' | 'open'
   | 'nextChange' | 'prevChange' | 'rawDiff' | 'manifestDiff'
-  | 'palette' | 'help' | 'back' | 'quit' | 'replays';
+  | 'palette' | 'help' | 'back' | 'quit' | 'replays' | 'detail';
 
 export interface KeyBinding {
   action: KeyAction;
@@ -42,12 +42,14 @@ export const KEY_TABLE: readonly KeyBinding[] = [
   { action: 'tag', keys: ['t'], label: 't', help: 'tag marks (or cursor row)', screens: ['replays', 'diff'] },
   { action: 'undo', keys: ['u'], label: 'u', help: 'undo last retag (persistent)', screens: ['replays', 'diff', 'dashboard'] },
   { action: 'rerun', keys: ['r'], label: 'r', help: 're-run marks in Docker', screens: ['replays', 'diff'] },
-  { action: 'open', keys: ['enter'], label: 'Enter', help: 'open replays / diff', screens: ['dashboard', 'replays'] },
+  { action: 'open', keys: ['enter'], label: 'Enter', help: 'open replays / diff', screens: ['replays'] },
+  { action: 'open', keys: ['enter'], label: 'Enter', help: 'Replays (of the j/k row)', screens: ['dashboard'] },
   { action: 'replays', keys: ['tab'], label: 'Tab', help: 'go to the replay list', screens: ['dashboard'] },
   { action: 'nextChange', keys: ['n'], label: 'n', help: 'next change', screens: ['diff'] },
   { action: 'prevChange', keys: ['N'], label: 'N', help: 'previous change', screens: ['diff'] },
   { action: 'rawDiff', keys: ['d'], label: 'd', help: 'raw canonical diff', screens: ['diff'] },
   { action: 'manifestDiff', keys: ['m'], label: 'm', help: 'manifest / environment diff', screens: ['diff'] },
+  { action: 'detail', keys: ['i'], label: 'i', help: 'full text of row, gate, change', screens: ['dashboard', 'replays', 'diff'] },
   { action: 'palette', keys: [':'], label: ':', help: 'command (:open ID :sort X :q)', screens: ALL },
   { action: 'help', keys: ['?'], label: '?', help: 'help (this screen)', screens: ALL },
   { action: 'back', keys: ['escape'], label: 'Esc', help: 'back', screens: ALL },

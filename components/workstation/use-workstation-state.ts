@@ -1,6 +1,8 @@
 // The workstation's pure state machine. Every key goes through `reduce(state, action)`, which returns
 // the next state plus the effects (store reads/writes, re-run) the controller must perform; results come
 // back as actions. No IO, no clock: tests drive it with plain data.
+import { dashboardItems, itemFilter } from '../dashboard/dashboard-items.js';
+import { detailOf } from './detail.js';
 import { MISMATCH_REASONS, type MismatchReason } from '../../src/core/formats.js';
 import type { DashboardData, Page, ReplayDetail, ReplayFilter, ReplayRow, ReplaySort } from '../../src/core/ports.js';
 import { parseFilter } from '../../src/core/filter/index.js';
@@ -20,7 +22,9 @@ export type Modal =
   | { kind: 'palette'; text: string }
   | { kind: 'tagPick'; ids: string[] | null; index: number }
   | { kind: 'note'; ids: string[] | null; tag: MismatchReason; text: string }
-  | { kind: 'confirm'; ids: string[] | null; tag: MismatchReason; note: string; count: number };
+  | { kind: 'confirm'; ids: string[] | null; tag: MismatchReason; note: string; count: number }
+  /** The detail pane (`i`): full text, wrapped, of what the table cuts. */
+  | { kind: 'detail'; title: string; lines: string[] };
 
 export interface RerunState {
   running: boolean;
@@ -57,6 +61,8 @@ export interface WorkstationState {
   // -- diff --
   diff: { id: string; detail: ReplayDetail | null; view: DiffView; lines: DiffLine[]; focus: number; scroll: number } | null;
   dashboard: DashboardData | null;
+  /** The walkable dashboard row under the cursor (dashboardItems order); -1: none yet, Enter opens all replays. */
+  dashCursor: number;
   rerun: RerunState | null;
   engine: { available: boolean; reason: string | null };
   message: string | null;
@@ -124,6 +130,7 @@ export function initialState(opts: { width: number; height: number; screen?: Scr
     modal: { kind: 'none' },
     diff: null,
     dashboard: null,
+    dashCursor: -1,
     rerun: null,
     engine: { available: false, reason: null },
     message: null,
@@ -194,7 +201,7 @@ export function reduce(s: WorkstationState, a: Action): Result {
       if (s.modal.kind !== 'tagPick') return done(s);
       return done({ ...s, modal: { kind: 'note', ids: s.modal.ids, tag: a.tag, text: '' } });
     case 'dashboard':
-      return done({ ...s, dashboard: a.data });
+      return done({ ...s, dashboard: a.data, dashCursor: Math.min(s.dashCursor, dashboardItems(a.data).length - 1) });
     case 'engine':
       return done({ ...s, engine: { available: a.available, reason: a.reason } });
     case 'rerun':
@@ -236,10 +243,28 @@ function onAction(s: WorkstationState, action: KeyAction): Result {
       return back(s, action === 'quit');
     case 'palette':
       return done({ ...s, modal: { kind: 'palette', text: '' } });
+    case 'detail': {
+      const d = detailOf(s);
+      return d ? done({ ...s, modal: { kind: 'detail', ...d } }) : done({ ...s, message: 'nothing to show here yet' });
+    }
     default:
       break;
   }
   if (s.screen === 'dashboard') {
+    const items = dashboardItems(s.dashboard);
+    const last = items.length - 1;
+    const to = (i: number) => done({ ...s, dashCursor: last < 0 ? -1 : Math.max(0, Math.min(last, i)) });
+    if (action === 'down') return to(s.dashCursor + 1);
+    if (action === 'up') return to(s.dashCursor - 1);
+    if (action === 'top' || action === 'pageUp') return to(0);
+    if (action === 'bottom' || action === 'pageDown') return to(last);
+    const item = action === 'open' && s.dashCursor >= 0 ? items[s.dashCursor] : undefined;
+    if (item) {
+      // Enter on a cause, an offender or a bucket: Replays filtered by it, in the one filter language.
+      const f = itemFilter(item);
+      if ('error' in f) return done({ ...s, message: f.error });
+      return done({ ...s, stack: [...s.stack, 'dashboard'], screen: 'replays', filterText: f.text, failingOnly: false, cause: null, cursor: 0, top: 0, rangeAnchor: null }, { kind: 'reload' });
+    }
     if (action === 'open' || action === 'replays') return done({ ...s, stack: [...s.stack, 'dashboard'], screen: 'replays' });
     if (action === 'undo') return done(s, { kind: 'undo' });
     return done(s);
@@ -473,6 +498,9 @@ function onModalKey(s: WorkstationState, token: string): Result {
   const m = s.modal;
   const close = { ...s, modal: { kind: 'none' } as Modal };
   switch (m.kind) {
+    case 'detail':
+      // Any key closes the pane; q, Esc and i only close it.
+      return done(close);
     case 'none':
       return done(s);
     case 'filter': {

@@ -7,7 +7,7 @@ import type { MismatchReason } from '../../src/core/formats.js';
 import { errorText } from '../../src/core/errors.js';
 import type { Cursor, DashboardData, Page, PageRequest, ReplayDetail, ReplayFilter, ReplayRow, ReplaySort, ReplayStore } from '../../src/core/ports.js';
 import { tokenize, type KeyFlags } from '../keys/key-table.js';
-import { textDiffLines } from '../diff-view/diff-lines.js';
+import { SIDE_BY_SIDE_MIN_WIDTH, sideBySide, textDiffLines } from '../diff-view/diff-lines.js';
 import {
   currentFilter,
   initialState,
@@ -321,7 +321,10 @@ export class WorkstationController {
     }
     const text = view === 'raw' ? await this.deps.rawDiff(detail) : await this.deps.manifestDiff(detail);
     const title = view === 'raw' ? 'raw canonical diff: original (-) vs replay (+)' : 'manifest / environment: original (-) vs replay (+)';
-    this.dispatch({ type: 'viewText', id, view, lines: textDiffLines(title, text) });
+    const unified = textDiffLines(title, text);
+    // Original | replay in two columns when the terminal is wide enough, unified below that.
+    const wide = this.state.width >= SIDE_BY_SIDE_MIN_WIDTH;
+    this.dispatch({ type: 'viewText', id, view, lines: wide ? sideBySide(unified) : unified });
   }
 
   private async afterWrite(message: string): Promise<void> {

@@ -82,10 +82,19 @@ export function WorkstationView({ state: s, theme, onPick }: { state: Workstatio
   const msg = messageLines(s);
   const extra = msg.length - 1;
   let body: React.JSX.Element;
-  if (s.modal.kind === 'tagPick') {
+  if (s.modal.kind === 'detail') {
+    body = (
+      <Box flexDirection="column" height={s.height - 4 - extra} overflow="hidden">
+        <Text bold>{fit(s.modal.title, w - 1)}</Text>
+        {s.modal.lines.map((l, i) => (
+          <Text key={i} wrap="wrap">{l === '' ? ' ' : l}</Text>
+        ))}
+      </Box>
+    );
+  } else if (s.modal.kind === 'tagPick') {
     body = <Box flexDirection="column" height={listRows(s) + 1}><TagPicker count={s.modal.ids?.length ?? s.marks.size} index={s.modal.index} theme={theme} isFocused={false} onPick={onPick ?? (() => undefined)} /></Box>;
   } else if (s.screen === 'dashboard') {
-    body = <Dashboard data={s.dashboard} width={w} height={s.height - extra} theme={theme} />;
+    body = <Dashboard data={s.dashboard} width={w} height={s.height - extra} theme={theme} cursor={s.dashCursor} />;
   } else if (s.screen === 'replays') {
     body = <ReplayList rows={s.rows} top={s.top} cursor={s.cursor} height={listRows(s) - extra} width={w} marks={s.marks} rangeAnchor={s.rangeAnchor} theme={theme} />;
   } else if (s.screen === 'diff') {

@@ -1,7 +1,7 @@
 // Read models assembled from the store port's rollups: the workstation dashboard and the release
 // gate. They live here, not in a backend, so every backend serves the same figures.
 import { GATE_DIMENSIONS, type BucketCounts, type RollupDim, figures, totalOf, trend, windowRange } from '../core/fidelity/index.js';
-import type { MismatchReason } from '../core/formats.js';
+import { MISMATCH_REASONS } from '../core/formats.js';
 import { GATE_ROLLUP_DIMS, MIN_BUCKET_REPLAYS, gateAt, type GateResult } from '../core/gate/index.js';
 import type { DashboardData, ReplayStore } from '../core/ports.js';
 
@@ -35,9 +35,13 @@ export async function dashboardOf(store: ReplayStore, now: Date): Promise<Dashbo
   )
     .sort((a, b) => a.bf - b.bf || (a.dimension < b.dimension ? -1 : a.dimension > b.dimension ? 1 : a.bucket < b.bucket ? -1 : a.bucket > b.bucket ? 1 : 0))
     .slice(0, 10);
-  const causes = w30
-    .filter((r) => r.dim === 'cause' && r.total > 0)
-    .map((r) => ({ reason: r.bucket as MismatchReason, n: r.total }))
+  const small = GATE_DIMENSIONS.flatMap((dimension) =>
+    w30
+      .filter((r) => r.dim === dimension && r.total > 0 && r.n < MIN_BUCKET_REPLAYS)
+      .map((r) => ({ dimension, bucket: r.bucket, n: r.total, bf: r.n > 0 ? r.bf / r.n : null, min: MIN_BUCKET_REPLAYS })),
+  ).sort((a, b) => a.n - b.n || (a.dimension < b.dimension ? -1 : a.dimension > b.dimension ? 1 : a.bucket < b.bucket ? -1 : a.bucket > b.bucket ? 1 : 0));
+  // All six causes, zeros included: the histogram sums to the window's failing replays.
+  const causes = MISMATCH_REASONS.map((reason) => ({ reason, n: w30.find((r) => r.dim === 'cause' && r.bucket === reason)?.total ?? 0 }))
     .sort((a, b) => b.n - a.n || (a.reason < b.reason ? -1 : 1));
   const status = (s: string) => all.find((r) => r.dim === 'status' && r.bucket === s)?.total ?? 0;
   return {
@@ -46,7 +50,9 @@ export async function dashboardOf(store: ReplayStore, now: Date): Promise<Dashbo
     trend: trend(cells, range30).map((p) => ({ day: p.day, n: p.n, bf: p.bf ?? 0, sf: p.sf ?? 0, pf: p.pf ?? 0 })),
     gate: { state: gate.state, reasons: gate.reasons },
     offenders,
+    small,
     causes,
+    causeWindowDays: 30,
     counts: { replays: status('passed') + status('failed') + status('error'), failing: status('failed') + status('error'), errors: status('error') },
   };
 }

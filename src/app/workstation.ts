@@ -22,6 +22,7 @@ import { storePath } from './store-path.js';
 import { WorkstationController, type EngineStatus, type RerunFn, type WorkstationDeps } from '../../components/workstation/use-workstation.js';
 import { Workstation } from '../../components/workstation/workstation.js';
 import { themeFromEnv, type Theme } from '../../components/theme/theme.js';
+import { plainOutput } from '../../components/theme/plain.js';
 
 /** The keyset position of a row: the store's sort table (src/core/filter/sort.ts) applied to the row. */
 export const storeCursorOf = cursorOf;
@@ -277,10 +278,10 @@ export function openWorkstation(o: WorkstationOptions & { width: number; height:
 
 /** Run the workstation on the terminal until the user quits. */
 export async function runWorkstation(o: WorkstationOptions): Promise<void> {
-  const stdout = o.stdout ?? process.stdout;
+  const theme = o.theme ?? themeFromEnv(o.env);
+  const stdout = filteredStream(o.stdout ?? process.stdout, plainOutput(theme));
   const opened = openWorkstation({ ...o, width: stdout.columns || 80, height: stdout.rows || 24 });
   const { controller } = opened;
-  const theme = o.theme ?? themeFromEnv(o.env);
   try {
     const app = render(React.createElement(Workstation, { controller, theme }), {
       stdout,
@@ -292,4 +293,20 @@ export async function runWorkstation(o: WorkstationOptions): Promise<void> {
   } finally {
     opened.close();
   }
+}
+
+/** The terminal stream with every string written through `transform` (ASCII-only, no colour); itself when null. */
+export function filteredStream(out: NodeJS.WriteStream, transform: ((s: string) => string) | null): NodeJS.WriteStream {
+  if (!transform) return out;
+  const write = (chunk: unknown, ...rest: unknown[]): boolean => {
+    const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) || chunk instanceof Uint8Array ? Buffer.from(chunk).toString('utf8') : String(chunk);
+    return (out.write as (c: string, ...r: unknown[]) => boolean)(transform(text), ...rest);
+  };
+  return new Proxy(out, {
+    get(target, key) {
+      if (key === 'write') return write;
+      const v = Reflect.get(target, key, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }

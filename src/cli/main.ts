@@ -7,6 +7,7 @@ import { isStellaError } from '../core/errors.js';
 import { stellaHome } from '../adapters/blob-store.js';
 
 const VERSION = '0.1.0';
+const TUI_FLAGS = ['--ascii', '--no-color', '--open', '--db'];
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -20,6 +21,7 @@ function topHelp(): string {
     ...lines,
     '',
     'global: --help, --version, --debug (stack traces on error)',
+    'stella --ascii | --no-color | --open REPLAY_ID  open the workstation with that flag (as stella tui)',
     '',
   ].join('\n');
 }
@@ -48,6 +50,8 @@ export async function main(ctx: CliContext): Promise<number> {
     ctx.stdout.write(`stella ${VERSION}\n`);
     return EXIT.OK;
   }
+  // `stella --ascii`, `stella --no-color`, `stella --open ID`: the workstation's own flags open it.
+  if (TUI_FLAGS.some((f) => name === f || name.startsWith(`${f}=`))) return runCommand(COMMANDS.find((c) => c.name === 'tui'), 'tui', argv, debug, ctx);
   const entry = COMMANDS.find((c) => c.name === name);
   return runCommand(entry, name, rest, debug, ctx);
 }

@@ -189,7 +189,11 @@ export interface DashboardData {
   trend: FidelityPoint[];
   gate: { state: 'green' | 'warn' | 'fail'; reasons: string[] };
   offenders: Array<{ dimension: BucketDimension; bucket: string; n: number; bf: number }>;
+  /** Buckets with replays in the window but fewer than the gate's minimum: shown, not gated. */
+  small?: Array<{ dimension: BucketDimension; bucket: string; n: number; bf: number | null; min: number }>;
+  /** Every cause, zeros included, over the last `causeWindowDays` days. */
   causes: Array<{ reason: MismatchReason; n: number }>;
+  causeWindowDays?: number;
   counts: { replays: number; failing: number; errors: number };
 }
 

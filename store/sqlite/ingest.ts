@@ -5,6 +5,7 @@ import { failingOf, tagKeyOf } from '../../src/core/filter/sort.js';
 import type { IngestOutcome, ReplayIn, ScanIn } from '../../src/core/ports.js';
 import { type Conn, type RawRow, ROW_COLS, b2i, factsOf } from './rows.js';
 import { type Deltas, flush, newDeltas } from './rollup.js';
+import { writeTerms } from './terms.js';
 
 export function ingest(c: Conn, batch: { scans: ScanIn[]; replays: ReplayIn[] }): { scans: IngestOutcome[]; replays: IngestOutcome[] } {
   return c.db
@@ -77,6 +78,7 @@ function ingestReplay(c: Conn, r: ReplayIn, delta: Deltas): IngestOutcome {
     r.diff_summary === null ? null : JSON.stringify(r.diff_summary), r.manifest === null ? null : JSON.stringify(r.manifest),
     r.executor === null ? null : JSON.stringify(r.executor), JSON.stringify(r.warnings),
   );
+  writeTerms(c, r.replay_id, r.diff_summary);
   delta.rollup.add(cellsOf(factsOf(r, tag)), 1);
   delta.counts.add({ ...r, failing, tag_key }, 1);
   return old ? 'updated' : 'inserted';

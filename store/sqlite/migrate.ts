@@ -5,6 +5,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StellaError } from '../../src/core/errors.js';
+import { backfillTerms } from './terms.js';
+
+/** Steps a migration's SQL cannot express (parsing JSON in TypeScript), run in its transaction. */
+const STEPS: Record<number, (db: Database.Database) => void> = { 4: backfillTerms };
 
 function migrationsDir(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
@@ -76,6 +80,7 @@ function migrate(db: Database.Database, dbPath: string, reader = false): void {
     for (const m of migrations) {
       if (m.version <= have) continue;
       db.exec(m.sql);
+      STEPS[m.version]?.(db);
       db.pragma(`user_version = ${m.version}`);
     }
     db.exec('COMMIT');

@@ -2,6 +2,7 @@
 // the orders src/core/filter/sort.ts defines, and single rows.
 import { StellaError } from '../../src/core/errors.js';
 import { SORTS } from '../../src/core/filter/sort.js';
+import { isIdLike, prefixRange } from '../../src/core/filter/terms.js';
 import type { Cursor, Page, PageRequest, ReplayDetail, ReplayFilter, ScanSummary } from '../../src/core/ports.js';
 import { type Conn, type RawDetail, type RawRow, DETAIL_COLS, ROW_COLS, toDetail, toRow } from './rows.js';
 
@@ -29,9 +30,16 @@ export function filterSql(f: ReplayFilter): { where: string; params: unknown[] }
   equal('policy_set', f.policySet);
   const text = f.text?.trim();
   if (text) {
-    const like = `%${escapeLike(text)}%`;
-    parts.push("(replay_id LIKE ? ESCAPE '\\' OR project LIKE ? ESCAPE '\\' OR scanner_version LIKE ? ESCAPE '\\' OR ecosystem LIKE ? ESCAPE '\\')");
-    params.push(like, like, like, like);
+    // Vulnerability ids, aliases, package names and purls: a prefix range over replay_terms.
+    const terms = 'replay_id IN (SELECT replay_id FROM replay_terms WHERE term >= ? AND term < ?)';
+    if (isIdLike(text)) {
+      parts.push(terms);
+      params.push(...prefixRange(text));
+    } else {
+      const like = `%${escapeLike(text)}%`;
+      parts.push(`(replay_id LIKE ? ESCAPE '\\' OR project LIKE ? ESCAPE '\\' OR scanner_version LIKE ? ESCAPE '\\' OR ecosystem LIKE ? ESCAPE '\\' OR ${terms})`);
+      params.push(like, like, like, like, ...prefixRange(text));
+    }
   }
   return { where: parts.length ? parts.join(' AND ') : '1', params };
 }

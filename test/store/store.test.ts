@@ -2,7 +2,7 @@
 // paging against a reference order, retag/undo with the audit trail, and the rollup kept in step.
 import { describe, expect, it, beforeAll } from 'vitest';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { openStore, type SqliteStore } from '../../store/sqlite-store.js';
@@ -346,7 +346,9 @@ describe('keyset paging', () => {
     // A reader (stella gate, fidelity, tui) migrates an older index on first use.
     const migrated = openStore(file, { readonly: true });
     const raw = new Database(file, { readonly: true });
-    expect(raw.pragma('user_version', { simple: true })).toBe(2);
+    // Brought to the newest schema (every later migration ran, 004's term backfill included).
+    const newest = Math.max(...readdirSync(path.join(REPO, 'store/migrations')).filter((f) => /^\d+_.*\.sql$/.test(f)).map((f) => Number(f.split('_')[0])));
+    expect(raw.pragma('user_version', { simple: true })).toBe(newest);
     expect(raw.prepare('SELECT count(*) FROM replay_counts').pluck().get()).toBeGreaterThan(0);
     raw.close();
     await expectRollupConsistent(migrated);

@@ -11,6 +11,7 @@ export interface Advisory {
   id: string;
   pkg: string;
   ecosystem: string;
+  aliases: string[];
 }
 
 export function advisories(): Advisory[] {
@@ -19,9 +20,9 @@ export function advisories(): Advisory[] {
     .filter((f) => f.endsWith('.json'))
     .sort()
     .map((f) => {
-      const doc = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { id: string; affected?: Array<{ package?: { name?: string; ecosystem?: string } }> };
+      const doc = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { id: string; aliases?: string[]; affected?: Array<{ package?: { name?: string; ecosystem?: string } }> };
       const p = doc.affected?.[0]?.package ?? {};
-      return { id: doc.id, pkg: p.name ?? 'unknown', ecosystem: (p.ecosystem ?? 'npm').toLowerCase() };
+      return { id: doc.id, pkg: p.name ?? 'unknown', ecosystem: (p.ecosystem ?? 'npm').toLowerCase(), aliases: doc.aliases ?? [] };
     });
 }
 
@@ -58,7 +59,7 @@ export async function seed(store: SqliteStore, n: number, baseDay = Date.UTC(202
             diff_summary_version: 1,
             mismatch_reason: reason,
             items: [
-              { kind: 'vulnerability', vulnerability_id: a.id, purl, change: 'appeared', a: null, b: 'high', evidence: [{ kind: 'feed_finding', vulnerability_id: a.id, purl, change: 'appeared', records: [{ id: a.id }] }] },
+              { kind: 'vulnerability', vulnerability_id: a.id, purl, change: 'appeared', a: null, b: 'high', evidence: [{ kind: 'feed_finding', vulnerability_id: a.id, purl, change: 'appeared', records: [{ id: a.id, aliases: a.aliases }] }] },
               { kind: 'package', key: `pkg:${a.ecosystem}/${a.pkg}`, change: 'changed', a: [`1.0.${i % 7}`], b: [`1.0.${(i % 7) + 1}`], evidence: [] },
               { kind: 'verdict', change: 'decision', a: 'pass', b: 'fail', evidence: [{ kind: 'verdict_change', a: 'pass', b: 'fail', codes_added: ['VULN_HIGH'], codes_removed: [] }] },
             ],

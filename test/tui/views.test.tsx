@@ -35,7 +35,7 @@ describe('screens', () => {
     expect(f).toMatch(/PF\s+\d+\.\d%/);
     expect(f).toContain('Top offenders');
     expect(f).toMatch(/scanner:stella-scan/);
-    expect(f).toMatch(/Causes\n\s+\w+_\w+\s+\d+ █+/);
+    expect(f).toMatch(/Causes \(last 30 days\)\n\s+\w+_\w+\s+\d+ █+/);
     expect(f).toContain('300 replays | 112 failing | 0 marked | gate fail');
     expect(lineCount(f)).toBeLessThanOrEqual(23);
     expect(Math.max(...f.split('\n').map((l) => l.length))).toBeLessThanOrEqual(80);
@@ -256,6 +256,43 @@ describe('key bindings', () => {
     const o = await mount(store, { openId: failing[2] });
     await o.waitFor(`semantic diff of ${failing[2]}`);
     o.unmount();
+  });
+
+  test('i: the detail pane shows in full, wrapped at 80 columns, what the tables cut (row, gate, change)', async () => {
+    const h = await mount(store);
+    await h.waitFor('gate: FAIL', 'the dashboard');
+    await h.press('i');
+    const gate = await h.waitFor(/^gate FAIL\ngate: FAIL/m, 'the gate detail');
+    const reasons = h.controller.getState().dashboard!.gate.reasons;
+    expect(reasons.length).toBeGreaterThan(0);
+    // Every reason, in full: the words of each appear, though wrapped over lines.
+    const flat = gate.replace(/\s+/g, ' ');
+    for (const r of reasons) expect(flat).toContain(r.replace(/\s+/g, ' '));
+    await h.press(KEYS.escape);
+    await h.press(KEYS.enter);
+    await h.waitFor(/REPLAY[\s\S]*row \d+\/\d+/, 'the replay list');
+    await h.press('i');
+    const row = h.controller.getState().rows[0];
+    const f = await h.waitFor(`replay id:   ${row.replay_id}`, 'the row detail');
+    expect(f).toContain(`project:     ${row.project}`);
+    expect(f).toContain(`scanner:     ${row.scanner_version}`);
+    expect(Math.max(...f.split('\n').map((l) => l.length))).toBeLessThanOrEqual(80);
+    await h.press(KEYS.escape);
+    await h.press(KEYS.enter);
+    await h.waitFor('semantic diff of', 'the diff');
+    await h.press('n');
+    await h.press('i');
+    const d = await h.waitFor('focused change:', 'the change detail');
+    const summary = h.controller.getState().diff!.detail!.diff_summary as { items: Array<{ vulnerability_id?: string; purl?: string }> };
+    const v = summary.items.find((x) => x.vulnerability_id)!;
+    // The purl the table cuts to `pkg:npm~` is whole here, with the evidence naming the advisory.
+    expect(d.replace(/\n/g, '')).toContain(v.purl);
+    expect(d).toContain(`feed appeared ${v.vulnerability_id}`);
+    expect(Math.max(...d.split('\n').map((l) => l.length))).toBeLessThanOrEqual(80);
+    await h.press(KEYS.escape);
+    await h.waitFor('semantic diff of', 'the pane closed');
+    cover('detail');
+    h.unmount();
   });
 
   test('a terminal resize redraws at the new size', async () => {

@@ -3,7 +3,8 @@
 //
 //   cause:feed_drift[,policy_drift]  eco:npm  scanner:1.2.0  project:web  policy:prod-default  failing
 //
-// plus free words, matched case-insensitively against id, project, scanner and ecosystem. A new facet
+// plus free words, matched case-insensitively against id, project, scanner and ecosystem, and by prefix
+// against the replay's vulnerability ids, aliases, package names and purls (src/core/filter/terms.ts). A new facet
 // is one row in FACETS and one field in ReplayFilter (and, in the store, an index that starts with it).
 import { StellaError } from '../errors.js';
 import { MISMATCH_REASONS, type MismatchReason } from '../formats.js';
@@ -11,7 +12,7 @@ import { MISMATCH_REASONS, type MismatchReason } from '../formats.js';
 export interface ReplayFilter {
   failingOnly?: boolean;
   causes?: MismatchReason[];
-  /** Free text over id/project/scanner/ecosystem (case-insensitive substring). */
+  /** Free text over id/project/scanner/ecosystem (case-insensitive substring) and search terms (prefix). */
   text?: string;
   scanner?: string;
   ecosystem?: string;
@@ -45,9 +46,12 @@ export function parseFilter(text: string): { filter: ReplayFilter; errors: strin
   const filter: ReplayFilter = {};
   const words: string[] = [];
   const errors: string[] = [];
-  for (const tok of text.trim().split(/\s+/).filter(Boolean)) {
+  // A facet value with spaces is quoted: scanner:"stella-scan 1.0.0".
+  for (const m of text.trim().matchAll(/[^\s:"]+:"[^"]*"|\S+/g)) {
+    const tok = m[0].replace(/^([^\s:"]+):"([^"]*)"$/, '$1:$2');
     const i = tok.indexOf(':');
-    if (i < 0) {
+    // A purl (pkg:npm/cookie@0.6.0) is a search word, not a facet.
+    if (i < 0 || /^pkg:/i.test(tok)) {
       if (tok === 'failing') filter.failingOnly = true;
       else words.push(tok);
       continue;
