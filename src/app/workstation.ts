@@ -18,6 +18,7 @@ import type { WorkerQuery } from './query-worker.js';
 import { openStore, type SqliteStore } from '../../store/sqlite-store.js';
 import { effectiveManifest, loadRecord, readReplayFile } from './record.js';
 import { storePath } from './store-path.js';
+import { auditWho } from './who.js';
 import { WorkstationController, type EngineStatus, type RerunFn, type WorkstationDeps } from '../../components/workstation/use-workstation.js';
 import { Workstation } from '../../components/workstation/workstation.js';
 import { themeFromEnv, type Theme } from '../../components/theme/theme.js';
@@ -153,11 +154,11 @@ export function dockerRerun(store: ReplayStore, opts: { env: NodeJS.ProcessEnv; 
           },
         });
         if (r.dir) await indexRecords(store, [r.dir]);
-        onEvent({ kind: 'done', id, ok: r.record.status !== 'error', newReplayId: r.record.replay_id, message: `${r.record.status} -> ${r.record.replay_id}` });
+        onEvent({ kind: 'done', id, ok: r.record.status !== 'error', status: r.record.status, newReplayId: r.record.replay_id, message: `${r.record.status} -> ${r.record.replay_id}` });
       } catch (e) {
         // An unreachable engine stops the batch; a per-replay problem is reported on that row.
         if (isStellaError(e) && e.code === 'ENGINE_UNREACHABLE') throw e;
-        onEvent({ kind: 'done', id, ok: false, newReplayId: null, message: errorText(e) });
+        onEvent({ kind: 'done', id, ok: false, status: 'error', newReplayId: null, message: errorText(e) });
       }
     }
   };
@@ -241,7 +242,7 @@ export function openWorkstation(o: WorkstationOptions & { width: number; height:
   const store = openIndex(dbPath);
   const deps: WorkstationDeps = {
     store,
-    who: o.env.STELLA_USER || o.env.USER || o.env.LOGNAME || 'unknown',
+    who: auditWho(o.env),
     now: o.now,
     // Well after the first frames: the engine check loads dockerode (hundreds of ms of module code).
     engine: new Promise<EngineStatus>((resolve) => setTimeout(() => resolve(checkEngine(o.env)), 1000).unref()),
