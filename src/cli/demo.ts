@@ -6,7 +6,8 @@ import type { Command } from './command.js';
 import { EXIT } from './command.js';
 import { usageError } from './command.js';
 import { stellaHome } from '../adapters/blob-store.js';
-import { buildDemo } from '../app/demo.js';
+import { buildDemo, readDemoMarker } from '../app/demo.js';
+import { preflightOrThrow } from '../app/preflight.js';
 
 const command: Command = {
   name: 'demo',
@@ -35,6 +36,9 @@ const command: Command = {
       throw usageError('--open needs a terminal; build without --open and use `stella fidelity` / `stella gate` in scripts');
     }
     const tty = ctx.stderr.isTTY === true;
+    // Minutes of work ahead: a missing native binding or engine is said now, in one line.
+    // (An already built history opens at once: no check delays the first frame.)
+    if (v.force === true || !readDemoMarker(home)) await preflightOrThrow(ctx.env, { needEngine: false, stderr: ctx.stderr });
     const result = await buildDemo({
       home,
       force: v.force === true,
