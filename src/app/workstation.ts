@@ -19,6 +19,7 @@ import { openStore, type SqliteStore } from '../../store/sqlite-store.js';
 import { effectiveManifest, loadRecord, readReplayFile } from './record.js';
 import { storePath } from './store-path.js';
 import { auditWho } from './who.js';
+import { calendarNote } from './clock.js';
 import { WorkstationController, type EngineStatus, type RerunFn, type WorkstationDeps } from '../../components/workstation/use-workstation.js';
 import { Workstation } from '../../components/workstation/workstation.js';
 import { themeFromEnv, type Theme } from '../../components/theme/theme.js';
@@ -167,7 +168,12 @@ export function dockerRerun(store: ReplayStore, opts: { env: NodeJS.ProcessEnv; 
 export interface WorkstationOptions {
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** The home's clock (a demo home's calendar, else the wall clock): the dashboard's windows. */
   now: () => Date;
+  /** The wall clock, for audit rows and new records (default: now). */
+  wallNow?: () => Date;
+  /** Set when `now` is a demo home's calendar: said on screen. */
+  calendar?: { now: string; file: string } | null;
   openId?: string;
   dbPath?: string;
   theme?: Theme;
@@ -243,13 +249,14 @@ export function openWorkstation(o: WorkstationOptions & { width: number; height:
   const deps: WorkstationDeps = {
     store,
     who: auditWho(o.env),
-    now: o.now,
+    // The controller stamps audit rows with deps.now: the wall clock. Its dashboard runs on the home's.
+    now: o.wallNow ?? o.now,
     // Well after the first frames: the engine check loads dockerode (hundreds of ms of module code).
     engine: new Promise<EngineStatus>((resolve) => setTimeout(() => resolve(checkEngine(o.env)), 1000).unref()),
-    rerun: dockerRerun(store, { env: o.env, cwd: o.cwd, now: o.now, home }),
+    rerun: dockerRerun(store, { env: o.env, cwd: o.cwd, now: o.wallNow ?? o.now, home }),
     rawDiff: (d) => rawDiffOf(store, d),
     manifestDiff: (d) => manifestDiffOf(store, d),
-    dashboard: (now) => dashboardOf(store, now),
+    dashboard: () => dashboardOf(store, o.now()),
     cursorOf: storeCursorOf,
   };
   const queries = fresh ? null : queryWorker(dbPath);
@@ -262,6 +269,7 @@ export function openWorkstation(o: WorkstationOptions & { width: number; height:
   // One indexed row answers "is there anything?" without counting a million.
   const empty = `the index ${dbPath} is empty: \`stella index DIR\` or \`stella demo\``;
   if (fresh) controller.dispatch({ type: 'message', text: empty });
+  else if (o.calendar) controller.dispatch({ type: 'message', text: calendarNote(o.calendar) });
   else void store.pageReplays({ filter: {}, sort: 'newest', limit: 1 }).then((p) => p.rows.length === 0 && controller.dispatch({ type: 'message', text: empty }), () => undefined);
   return {
     controller,

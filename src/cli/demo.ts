@@ -8,6 +8,7 @@ import { usageError } from './command.js';
 import { stellaHome } from '../adapters/blob-store.js';
 import { buildDemo, readDemoMarker } from '../app/demo.js';
 import { preflightOrThrow } from '../app/preflight.js';
+import { DEMO_CALENDAR_FILE } from '../app/clock.js';
 
 const command: Command = {
   name: 'demo',
@@ -66,6 +67,8 @@ const command: Command = {
       env: { ...ctx.env, STELLA_HOME: home },
       cwd: ctx.cwd,
       now: () => now,
+      wallNow: ctx.wallNow ?? ctx.now,
+      calendar: { now: result.now, file: path.join(home, DEMO_CALENDAR_FILE) },
       theme: themeFromEnv(ctx.env, {}),
       stdout: out,
     });

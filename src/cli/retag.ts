@@ -35,7 +35,8 @@ const command: Command = {
   positionals: false,
   async run({ values }, ctx) {
     const who = auditWho(ctx.env, values.who as string | undefined);
-    const at = ctx.now().toISOString();
+    // Audit times are the wall clock, whatever calendar the home keeps.
+    const at = (ctx.wallNow ?? ctx.now)().toISOString();
     if (values.undo) {
       if (values.ids !== undefined || values.filter !== undefined || values.tag !== undefined) {
         throw new StellaError('USAGE', '--undo takes no --ids, --filter or --tag');
