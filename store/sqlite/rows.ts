@@ -36,6 +36,8 @@ export type RawRow = Omit<ReplayRow, BoolCols | 'regulated' | 'subtags'> & { [K 
   regulated: number;
   tag_key: string;
   subtags_json: string;
+  /** 'pinned' or 'what-if:…' (migration 003). */
+  mode: string;
 };
 
 export type RawDetail = RawRow &
@@ -47,7 +49,7 @@ export type RawDetail = RawRow &
   };
 
 export const ROW_COLS =
-  'replay_id, original_scan_id, status, failing, bf_match, sf_match, pf_match, auto_reason, human_tag, tag, tag_key, subtags_json, started_at, finished_at, duration_ms, scanner_version, ecosystem, policy_set, base_os, project, feed_digest, regulated, executor_kind, record_dir';
+  'replay_id, original_scan_id, status, failing, bf_match, sf_match, pf_match, auto_reason, human_tag, tag, tag_key, subtags_json, started_at, finished_at, duration_ms, scanner_version, ecosystem, policy_set, base_os, project, feed_digest, regulated, executor_kind, record_dir, mode';
 export const DETAIL_COLS = `${ROW_COLS}, manifest_sha256, classifier_version, error, diff_summary_json, manifest_json, executor_json, warnings_json`;
 
 export const b2i = (b: boolean | null): number | null => (b === null ? null : b ? 1 : 0);
