@@ -22,10 +22,21 @@ export interface TicketInput {
   diff_summary: unknown | null;
 }
 
-/** The exact command that replays the original scan again (the replay dir keeps the original manifest). */
-export function reproductionCommand(t: Pick<TicketInput, 'replay_id' | 'record_dir'>): string {
-  const manifest = t.record_dir ? `${t.record_dir}/manifest.json` : `<record of ${t.replay_id}>/manifest.json`;
-  return `stella replay --from ${shellQuote(manifest)} --out-dir ${shellQuote(`./replay-${t.replay_id}`)}`;
+/** How to run this stella from any directory: absolute paths, the home named explicitly. */
+export interface ReproRunner {
+  /** The executable and its script by absolute path, e.g. [process.execPath, '/opt/stella/dist/bin/stella.js']. */
+  executable: string[];
+  /** STELLA_HOME of the index the replay is in. */
+  home: string;
+}
+
+/**
+ * The exact line that reproduces the replay (`stella repro ID`), runnable pasted into a clean shell in
+ * any directory: no PATH lookup, no working-directory lookup of the home.
+ */
+export function reproductionCommand(t: Pick<TicketInput, 'replay_id'>, run?: ReproRunner): string {
+  if (!run) return `stella repro ${shellQuote(t.replay_id)}`;
+  return `STELLA_HOME=${shellQuote(run.home)} ${run.executable.map(shellQuote).join(' ')} repro ${shellQuote(t.replay_id)}`;
 }
 
 function shellQuote(s: string): string {
@@ -34,7 +45,7 @@ function shellQuote(s: string): string {
 
 const yn = (b: boolean | null) => (b === null ? 'n/a' : b ? 'match' : 'differs');
 
-export function ticketMarkdown(t: TicketInput): string {
+export function ticketMarkdown(t: TicketInput, run?: ReproRunner): string {
   const effective = t.human_tag ?? t.auto_reason;
   const reason =
     effective === null
@@ -61,7 +72,7 @@ export function ticketMarkdown(t: TicketInput): string {
   if (t.error) lines.push('## Error', '', '```', t.error, '```', '');
   lines.push('## Diff summary', '');
   lines.push(...diffSummaryLines(t.diff_summary), '');
-  lines.push('## Reproduce', '', '```sh', reproductionCommand(t), '```', '');
+  lines.push('## Reproduce', '', '```sh', reproductionCommand(t, run), '```', '');
   return lines.join('\n');
 }
 
