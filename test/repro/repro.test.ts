@@ -27,6 +27,8 @@ describe('stella repro: the ticket command in a clean shell, through the real en
   const env = { STELLA_HOME: home };
   let replayId = '';
   let replayDir = '';
+  let tzId = '';
+  let scanA = '';
 
   const stella = async (args: string[], code = 0) => {
     const r = await runStella(args, { env, cwd: work, timeoutMs: 300_000 });
@@ -48,6 +50,7 @@ describe('stella repro: the ticket command in a clean shell, through the real en
     const scan = async (feed: string, out: string) =>
       (JSON.parse((await stella(['scan', INPUT, '--feed', path.join(work, feed), '--policy', path.join(REPO, 'fixtures/policies/prod-default.yaml'), '--out-dir', path.join(work, out), '--clock', CLOCK, '--json'])).stdout) as { dir: string }).dir;
     const a = await scan('old.tar.zst', 'scans-a');
+    scanA = a;
     const b = await scan('new.tar.zst', 'scans-b');
     const newDigest = readJson(path.join(b, 'manifest.json')).feeds.vuln_feed_bundle_digest as string;
     // A what-if replay in Docker: A's pins with B's feed.
@@ -56,7 +59,14 @@ describe('stella repro: the ticket command in a clean shell, through the real en
     expect(rec).toMatchObject({ status: 'failed', mismatch_reason: 'feed_drift', mode: `what-if:feed=${newDigest}` });
     replayId = rec.replay_id;
     replayDir = path.join(work, 'replays', replayId);
-    await stella(['index', path.join(work, 'scans-a'), path.join(work, 'replays')]);
+    // And one with another time zone (the environment what-if).
+    const tz = await runStella(['replay', '--from', path.join(a, 'manifest.json'), '--what-if', 'tz=America/New_York', '--out-dir', path.join(work, 'replays-tz'), '--json'], { env, cwd: work, timeoutMs: 300_000 });
+    expect([0, 1], tz.stderr).toContain(tz.code);
+    const tzRec = JSON.parse(tz.stdout) as { replay_id: string; mode: string; executor: { tz: string } };
+    expect(tzRec.mode).toBe('what-if:tz=America/New_York');
+    expect(tzRec.executor.tz).toBe('America/New_York');
+    tzId = tzRec.replay_id;
+    await stella(['index', path.join(work, 'scans-a'), path.join(work, 'replays'), path.join(work, 'replays-tz')]);
   }, 600_000);
 
   it('the ticket names the command; pasted into env -i from another directory it reproduces cause and hashes', async () => {
@@ -82,6 +92,27 @@ describe('stella repro: the ticket command in a clean shell, through the real en
     for (const n of ARTIFACT_NAMES) expect(rerun.artifacts[n].canonical_sha256).toBe(recorded.artifacts[n].canonical_sha256);
     expect(new Set(readdirSync(path.join(work, 'replays')))).toEqual(before);
   }, 300_000);
+
+  it('a what-if tz replay: the ticket command reproduces its cause, subtags and hashes in the same zone', async () => {
+    const t = JSON.parse((await stella(['ticket', tzId, '--json'])).stdout) as { reproduce: string };
+    const r = clean(t.reproduce);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^REPRODUCED ${tzId} as rpl_[0-9a-f]{16}: `));
+    const recorded = readJson(path.join(work, 'replays-tz', tzId, 'replay.json'));
+    const ids = readdirSync(path.join(home, 'repro')).filter((id) => readJson(path.join(home, 'repro', id, 'replay.json')).mode === recorded.mode);
+    expect(ids).toHaveLength(1);
+    const rerun = readJson(path.join(home, 'repro', ids[0], 'replay.json'));
+    expect(rerun.executor.tz).toBe('America/New_York');
+    expect([rerun.status, rerun.mismatch_reason, rerun.subtags]).toEqual([recorded.status, recorded.mismatch_reason, recorded.subtags]);
+    for (const n of ARTIFACT_NAMES) expect(rerun.artifacts[n].canonical_sha256).toBe(recorded.artifacts[n].canonical_sha256);
+    expect(scanA).not.toBe('');
+  }, 300_000);
+
+  it('--what-if refuses a malformed environment override in one line', async () => {
+    const r = await runStella(['replay', '--from', path.join(scanA, 'manifest.json'), '--what-if', 'tz=../../etc', '--out-dir', path.join(work, 'x')], { env, cwd: work });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('stella replay: --what-if tz=../../etc: expected tz= an IANA time zone such as America/New_York\n');
+  });
 
   it('an unknown replay id: one line, exit 2', async () => {
     const r = await runStella(['repro', 'rpl_0000000000000000'], { env, cwd: work });
