@@ -28,7 +28,8 @@ const command: Command = {
     const dbPath = storePath(ctx.env, ctx.cwd, values.db as string | undefined);
     const d = await withStore(dbPath, { readonly: true }, (store) => store.getReplay(positionals[0]));
     if (!d) throw new StellaError('NOT_FOUND', `no replay '${positionals[0]}' in the index (run \`stella index DIR\` first)`, { file: dbPath });
-    const run = { executable: stellaExecutable(), home: path.dirname(path.resolve(dbPath)) };
+    const abs = path.resolve(ctx.cwd, dbPath);
+    const run = { executable: stellaExecutable(), home: path.dirname(abs), ...(path.basename(abs) === 'index.db' ? {} : { db: abs }) };
     const markdown = ticketMarkdown(d, run);
     if (values.json) {
       const out = {

@@ -265,7 +265,8 @@ describe('workstation: Docker re-run and the Diff screen on real records', () =>
 
       await h.press('r');
       // The summary keeps the failure: the damaged file and the JSON path of the problem.
-      f = await h.waitFor(`re-run finished: 0 passed, 0 failed, 1 error - ${file}: $`, 'the failed re-run', 60_000);
+      // The frame shows the counts (the 80-column line cuts the long path); the state holds the full line.
+      f = await h.waitFor((x) => x.includes('re-run finished: 0 passed, 0 failed, 1 error - ') && (opened!.controller.getState().rerun?.line ?? '').includes(`${file}: $`), 'the failed re-run', 60_000);
       expect(opened!.controller.getState().rerun!.line).toMatch(new RegExp(`^re-run finished: 0 passed, 0 failed, 1 error - ${file.replace(/[.]/g, '\\.')}: \\$\\S*: `));
       // Nothing half-written: no new record dir, the index unchanged.
       expect(readdirSync(replaysDir).sort()).toEqual(before);
@@ -279,7 +280,7 @@ describe('workstation: Docker re-run and the Diff screen on real records', () =>
       await h.press('m');
       f = await h.waitFor(`error: ${file}: $.mode: must be a string`, 'the $.mode error for m');
       await h.press('r');
-      await h.waitFor(`re-run finished: 0 passed, 0 failed, 1 error - ${file}: $.mode:`, 'the $.mode error for r', 60_000);
+      await h.waitFor((x) => x.includes('re-run finished: 0 passed, 0 failed, 1 error - ') && (opened!.controller.getState().rerun?.line ?? '').includes(`${file}: $.mode:`), 'the $.mode error for r', 60_000);
       expect(opened!.controller.getState().rerun!.line).toBe(`re-run finished: 0 passed, 0 failed, 1 error - ${file}: $.mode: must be a string naming the replay mode (pinned or what-if:…)`);
       expect(readdirSync(replaysDir).sort()).toEqual(before);
     } finally {

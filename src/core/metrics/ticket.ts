@@ -28,6 +28,8 @@ export interface ReproRunner {
   executable: string[];
   /** STELLA_HOME of the index the replay is in. */
   home: string;
+  /** The index file, when it is not `<home>/index.db`. */
+  db?: string;
 }
 
 /**
@@ -36,7 +38,7 @@ export interface ReproRunner {
  */
 export function reproductionCommand(t: Pick<TicketInput, 'replay_id'>, run?: ReproRunner): string {
   if (!run) return `stella repro ${shellQuote(t.replay_id)}`;
-  return `STELLA_HOME=${shellQuote(run.home)} ${run.executable.map(shellQuote).join(' ')} repro ${shellQuote(t.replay_id)}`;
+  return `STELLA_HOME=${shellQuote(run.home)} ${run.executable.map(shellQuote).join(' ')} repro ${shellQuote(t.replay_id)}${run.db ? ` --db ${shellQuote(run.db)}` : ''}`;
 }
 
 function shellQuote(s: string): string {
