@@ -73,6 +73,10 @@ describe('stella repro: the ticket command in a clean shell, through the real en
     const t = JSON.parse((await stella(['ticket', replayId, '--json'])).stdout) as { reproduce: string; markdown: string };
     expect(t.reproduce).toBe(`STELLA_HOME=${home} ${process.execPath} ${path.join(REPO, 'dist/bin/stella.js')} repro ${replayId}`);
     expect(t.markdown).toContain(['```sh', t.reproduce, '```'].join('\n'));
+    // In prose: which vulnerabilities flipped and why, then the environment, then where the manifest is.
+    expect(t.markdown).toMatch(/## What changed and why\n\n(- .+\n)*- (GHSA|CVE)-\S+ \(\w+\) now matches \S+@\S+ \(cause: feed_drift\)\.\n/);
+    expect(t.markdown).toContain('## Environment\n');
+    expect(t.markdown).toContain(`- Path: \`${replayDir}/manifest.json\``);
     const before = new Set(readdirSync(path.join(work, 'replays')));
     const r = clean(t.reproduce);
     expect(r.code, r.stderr + r.stdout).toBe(0);

@@ -1,4 +1,6 @@
 // A markdown ticket for one replay: enough for a developer to reproduce it with one command.
+import { sentence } from '../classify/explain.js';
+import type { Evidence } from '../classify/index.js';
 export interface TicketInput {
   replay_id: string;
   original_scan_id: string;
@@ -72,10 +74,59 @@ export function ticketMarkdown(t: TicketInput, run?: ReproRunner): string {
     '',
   ];
   if (t.error) lines.push('## Error', '', '```', t.error, '```', '');
+  lines.push(...evidenceSections(t.diff_summary, effective ?? 'none'));
   lines.push('## Diff summary', '');
   lines.push(...diffSummaryLines(t.diff_summary), '');
   lines.push('## Reproduce', '', '```sh', reproductionCommand(t, run), '```', '');
   return lines.join('\n');
+}
+
+const ENVIRONMENT_KINDS = new Set(['executor_field', 'manifest_field', 'network', 'unpinned']);
+
+/** In prose: what flipped and why (the classifier's evidence), then how the environment differed. */
+const FLIP_VERB: Record<string, string> = {
+  appeared: 'now matches',
+  disappeared: 'no longer matches',
+  severity_changed: 'changed severity on',
+  fix_changed: 'changed fix versions on',
+};
+
+/** The recorded top vulnerability changes as sentences ("CVE-… (critical) now matches pkg@1.2.3"). */
+function flipSentences(d: unknown, cause: string): string[] {
+  const top = d && typeof d === 'object' ? (d as { top_vulnerabilities?: unknown }).top_vulnerabilities : undefined;
+  if (!Array.isArray(top)) return [];
+  return top.flatMap((v: unknown) => {
+    if (!v || typeof v !== 'object') return [];
+    const { vulnerability_id: id, purl, change, severity } = v as Record<string, unknown>;
+    if (typeof id !== 'string' || typeof purl !== 'string' || typeof change !== 'string') return [];
+    const pkg = purl.replace(/^pkg:[^/]+\//, '').replace(/%40/g, '@');
+    return [`${id}${typeof severity === 'string' ? ` (${severity})` : ''} ${FLIP_VERB[change] ?? change} ${pkg} (cause: ${cause})`];
+  });
+}
+
+function evidenceSections(d: unknown, cause: string): string[] {
+  const items = d && typeof d === 'object' && Array.isArray((d as { evidence?: unknown }).evidence) ? ((d as { evidence: unknown[] }).evidence as Evidence[]) : [];
+  const text = (e: Evidence): string | null => {
+    try {
+      const s = sentence(e);
+      return typeof s === 'string' ? s : null;
+    } catch {
+      return null;
+    }
+  };
+  const isEnv = (e: Evidence) => ENVIRONMENT_KINDS.has((e as { kind?: string }).kind ?? '');
+  const changed = [...flipSentences(d, cause), ...items.filter((e) => !isEnv(e)).map(text).filter((s): s is string => s !== null)];
+  const env = items.filter(isEnv).map(text).filter((s): s is string => s !== null);
+  return [
+    '## What changed and why',
+    '',
+    ...(changed.length ? changed.map((s) => `- ${s[0].toUpperCase()}${s.slice(1)}.`) : ['No finding, rule or verdict change was recorded as evidence.']),
+    '',
+    '## Environment',
+    '',
+    ...(env.length ? env.map((s) => `- ${s[0].toUpperCase()}${s.slice(1)}.`) : ['The replay ran in the environment the original recorded (no executor or manifest field differs).']),
+    '',
+  ];
 }
 
 /** Counts first, then the JSON itself (pretty, keys as recorded), so nothing is lost in the ticket. */
