@@ -344,7 +344,6 @@ export class WorkstationController {
       return;
     }
     let doneN = 0;
-    let failed = 0;
     const counts = { passed: 0, failed: 0, error: 0 };
     // The next replay's start follows a result within the same tick, so the line keeps the previous
     // result beside the live one, and the summary keeps the last failure: neither is lost between frames.
@@ -360,7 +359,6 @@ export class WorkstationController {
           doneN++;
           counts[ev.status ?? (ev.ok ? 'passed' : 'error')]++;
           if (ev.status === 'failed' || !ev.ok) {
-            failed++;
             // A message naming the record's file already names the replay.
             lastFailure = ev.message.includes(ev.id) ? ev.message : `${ev.id}: ${ev.message}`;
           }
