@@ -3,6 +3,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { preflight } from '../src/app/preflight.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const wanted = process.argv.slice(2);
@@ -10,6 +11,13 @@ const files = readdirSync(here)
   .filter((f) => f.endsWith('.bench.js'))
   .filter((f) => wanted.length === 0 || wanted.includes(f.replace(/\.bench\.js$/, '')))
   .sort();
+
+// Benchmarks run containers and SQLite for minutes: a missing binding or engine is said first, in one line.
+const check = await preflight(process.env, { needEngine: true });
+if (check.fatal.length > 0) {
+  for (const line of check.fatal) process.stderr.write(`bench: ${line}\n`);
+  process.exit(2);
+}
 
 let failed = 0;
 for (const f of files) {

@@ -115,6 +115,13 @@ export function readReplayRecord(dir: string): ReplayIn {
     }
     manifest_sha256 = d;
   }
+  let mode = 'pinned';
+  if ('mode' in v) {
+    if (typeof v.mode !== 'string' || !(v.mode === 'pinned' || v.mode.startsWith('what-if:'))) {
+      throw new StellaError('RECORD_INVALID', 'must be a string naming the replay mode (pinned or what-if:…)', { file: f, path: '$.mode' });
+    }
+    mode = v.mode;
+  }
   const warnings = Array.isArray(v.warnings) ? v.warnings.filter((w): w is string => typeof w === 'string') : [];
   const dur = Date.parse(finished_at) - Date.parse(started_at);
   return {
@@ -140,6 +147,7 @@ export function readReplayRecord(dir: string): ReplayIn {
     manifest: m,
     executor,
     warnings,
+    mode,
   };
 }
 

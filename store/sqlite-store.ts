@@ -5,7 +5,7 @@
 // methods are async (a networked backend needs that); here each does its work synchronously inside.
 import type { DayRange, RollupDim } from '../src/core/fidelity/index.js';
 import type { MismatchReason } from '../src/core/formats.js';
-import type { PageRequest, ReplayFilter, ReplayIn, ReplayStore, ScanIn, TagEventIn } from '../src/core/ports.js';
+import type { PageRequest, ReplayFilter, ReplayIn, ReplayStore, RollupScope, ScanIn, TagEventIn } from '../src/core/ports.js';
 import { openDatabase } from './sqlite/migrate.js';
 import { type Conn, connOf } from './sqlite/rows.js';
 import { ingest } from './sqlite/ingest.js';
@@ -50,12 +50,12 @@ class Store implements SqliteStore {
     return later(() => ingest(this.c, batch));
   }
 
-  rollup(range: DayRange | null, dims?: readonly RollupDim[]) {
-    return later(() => rollup(this.c, range, dims));
+  rollup(range: DayRange | null, dims?: readonly RollupDim[], scope?: RollupScope) {
+    return later(() => rollup(this.c, range, dims, scope));
   }
 
-  rollupCells(range: DayRange, dim: RollupDim) {
-    return later(() => rollupCells(this.c, range, dim));
+  rollupCells(range: DayRange, dim: RollupDim, scope?: RollupScope) {
+    return later(() => rollupCells(this.c, range, dim, scope));
   }
 
   countReplays(filter: ReplayFilter) {

@@ -23,7 +23,7 @@ import {
 export type RerunEvent =
   | { kind: 'start'; id: string; index: number; total: number }
   | { kind: 'progress'; id: string; text: string }
-  | { kind: 'done'; id: string; ok: boolean; newReplayId: string | null; message: string };
+  | { kind: 'done'; id: string; ok: boolean; status?: 'passed' | 'failed' | 'error'; newReplayId: string | null; message: string };
 
 export type RerunFn = (ids: string[], onEvent: (e: RerunEvent) => void) => Promise<void>;
 
@@ -347,7 +347,7 @@ export class WorkstationController {
       return;
     }
     let doneN = 0;
-    let failed = 0;
+    const counts = { passed: 0, failed: 0, error: 0 };
     // The next replay's start follows a result within the same tick, so the line keeps the previous
     // result beside the live one, and the summary keeps the last failure: neither is lost between frames.
     let last = '';
@@ -360,8 +360,8 @@ export class WorkstationController {
         else if (ev.kind === 'progress') this.dispatch({ type: 'rerun', state: { running: true, done: doneN, total, line: live(ev.id, ev.text) } });
         else {
           doneN++;
-          if (!ev.ok) {
-            failed++;
+          counts[ev.status ?? (ev.ok ? 'passed' : 'error')]++;
+          if (ev.status === 'failed' || !ev.ok) {
             // A message naming the record's file already names the replay.
             lastFailure = ev.message.includes(ev.id) ? ev.message : `${ev.id}: ${ev.message}`;
           }
@@ -372,7 +372,7 @@ export class WorkstationController {
         }
       });
       this.run({ kind: 'dashboard' });
-      const summary = `re-run finished: ${doneN - failed} ok, ${failed} failed${lastFailure ? ` - ${lastFailure}` : ''}`;
+      const summary = `re-run finished: ${counts.passed} passed, ${counts.failed} failed, ${counts.error} error${lastFailure ? ` - ${lastFailure}` : ''}`;
       this.dispatch({ type: 'rerun', state: { running: false, done: doneN, total, line: summary } });
     } catch (err) {
       this.dispatch({ type: 'rerun', state: { running: false, done: doneN, total, line: `re-run stopped: ${errorText(err)}` } });

@@ -3,26 +3,28 @@
 import { GATE_DIMENSIONS, type BucketCounts, type RollupDim, figures, totalOf, trend, windowRange } from '../core/fidelity/index.js';
 import { MISMATCH_REASONS } from '../core/formats.js';
 import { GATE_ROLLUP_DIMS, MIN_BUCKET_REPLAYS, gateAt, type GateResult } from '../core/gate/index.js';
-import type { DashboardData, ReplayStore } from '../core/ports.js';
+import type { DashboardData, ReplayStore, RollupScope } from '../core/ports.js';
 
 const DASHBOARD_DIMS: readonly RollupDim[] = [...GATE_ROLLUP_DIMS, 'cause'];
 
 /** The gate over the three windows it reads (30 days, last week, the week before), fetched at once. */
-export async function gateFromStore(store: Pick<ReplayStore, 'rollup'>, now: Date, minBucketReplays?: number): Promise<GateResult> {
+// Production figures count pinned replays only: bisect experiments and canary runs (what-if modes)
+// never move them; `scope.includeWhatIf` counts every mode.
+export async function gateFromStore(store: Pick<ReplayStore, 'rollup'>, now: Date, minBucketReplays?: number, scope: RollupScope = {}): Promise<GateResult> {
   const ranges = [windowRange(now, 30), windowRange(now, 7), windowRange(now, 7, 7)];
-  const rows = await Promise.all(ranges.map((r) => store.rollup(r, GATE_ROLLUP_DIMS)));
+  const rows = await Promise.all(ranges.map((r) => store.rollup(r, GATE_ROLLUP_DIMS, scope)));
   const byRange = new Map(ranges.map((r, i) => [`${r.from}/${r.to}`, rows[i]]));
   return gateAt((r) => byRange.get(`${r.from}/${r.to}`) ?? [], now, minBucketReplays);
 }
 
-export async function dashboardOf(store: ReplayStore, now: Date): Promise<DashboardData> {
+export async function dashboardOf(store: ReplayStore, now: Date, scope: RollupScope = {}): Promise<DashboardData> {
   const range30 = windowRange(now, 30);
   const [w30, w90, gate, all, cells] = await Promise.all([
-    store.rollup(range30, DASHBOARD_DIMS),
-    store.rollup(windowRange(now, 90), ['all']),
-    gateFromStore(store, now),
-    store.rollup(null, ['status']),
-    store.rollupCells(range30, 'all'),
+    store.rollup(range30, DASHBOARD_DIMS, scope),
+    store.rollup(windowRange(now, 90), ['all'], scope),
+    gateFromStore(store, now, undefined, scope),
+    store.rollup(null, ['status'], scope),
+    store.rollupCells(range30, 'all', scope),
   ]);
   const win = (days: number, rows: BucketCounts[]) => {
     const f = figures(totalOf(rows));

@@ -121,8 +121,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
       failure = errorText(e);
     }
   }
-  // The executor freezes the clock; the manifest says how the original got it.
-  const executor = { ...run.environment, clock_mode: manifest.environment.clock_mode, clock_value: manifest.environment.clock_value };
+  // The executor freezes the clock; the manifest says how the original got it (or the clock what-if).
+  const executor = { ...run.environment, clock_mode: effective.environment.clock_mode, clock_value: effective.environment.clock_value };
   const input = {
     ...identity,
     finished_at: opts.now().toISOString(),

@@ -4,6 +4,9 @@ import type { ReplayStore } from '../core/ports.js';
 import { isPostgresUrl, openAnyStore } from '../../store/open.js';
 import { stellaHome } from '../adapters/blob-store.js';
 
+export { isPostgresUrl, stellaHome };
+export { redactUrl } from '../../store/postgres/connect.js';
+
 /** `--db FILE|postgres://…`, else `$STELLA_DB`, else the local index; a PostgreSQL URL passes through as is. */
 export function storePath(env: NodeJS.ProcessEnv, cwd: string, override?: string): string {
   const where = override || env.STELLA_DB;

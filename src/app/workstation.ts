@@ -19,6 +19,8 @@ import { openStore, type SqliteStore } from '../../store/sqlite-store.js';
 import { loadRecord, readReplayFile } from './record.js';
 import { effectiveManifest, whatIfOfMode } from '../core/record/index.js';
 import { storePath } from './store-path.js';
+import { auditWho } from './who.js';
+import { calendarNote } from './clock.js';
 import { WorkstationController, type EngineStatus, type RerunFn, type WorkstationDeps } from '../../components/workstation/use-workstation.js';
 import { Workstation } from '../../components/workstation/workstation.js';
 import { themeFromEnv, type Theme } from '../../components/theme/theme.js';
@@ -155,11 +157,11 @@ export function dockerRerun(store: ReplayStore, opts: { env: NodeJS.ProcessEnv; 
           },
         });
         if (r.dir) await indexRecords(store, [r.dir]);
-        onEvent({ kind: 'done', id, ok: r.record.status !== 'error', newReplayId: r.record.replay_id, message: `${r.record.status} -> ${r.record.replay_id}` });
+        onEvent({ kind: 'done', id, ok: r.record.status !== 'error', status: r.record.status, newReplayId: r.record.replay_id, message: `${r.record.status} -> ${r.record.replay_id}` });
       } catch (e) {
         // An unreachable engine stops the batch; a per-replay problem is reported on that row.
         if (isStellaError(e) && e.code === 'ENGINE_UNREACHABLE') throw e;
-        onEvent({ kind: 'done', id, ok: false, newReplayId: null, message: errorText(e) });
+        onEvent({ kind: 'done', id, ok: false, status: 'error', newReplayId: null, message: errorText(e) });
       }
     }
   };
@@ -168,7 +170,12 @@ export function dockerRerun(store: ReplayStore, opts: { env: NodeJS.ProcessEnv; 
 export interface WorkstationOptions {
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** The home's clock (a demo home's calendar, else the wall clock): the dashboard's windows. */
   now: () => Date;
+  /** The wall clock, for audit rows and new records (default: now). */
+  wallNow?: () => Date;
+  /** Set when `now` is a demo home's calendar: said on screen. */
+  calendar?: { now: string; file: string } | null;
   openId?: string;
   dbPath?: string;
   theme?: Theme;
@@ -244,14 +251,15 @@ export function openWorkstation(o: WorkstationOptions & { width: number; height:
   const store = openIndex(dbPath);
   const deps: WorkstationDeps = {
     store,
-    who: o.env.STELLA_USER || o.env.USER || o.env.LOGNAME || 'unknown',
-    now: o.now,
+    who: auditWho(o.env),
+    // The controller stamps audit rows with deps.now: the wall clock. Its dashboard runs on the home's.
+    now: o.wallNow ?? o.now,
     // Well after the first frames: the engine check loads dockerode (hundreds of ms of module code).
     engine: new Promise<EngineStatus>((resolve) => setTimeout(() => resolve(checkEngine(o.env)), 1000).unref()),
-    rerun: dockerRerun(store, { env: o.env, cwd: o.cwd, now: o.now, home }),
+    rerun: dockerRerun(store, { env: o.env, cwd: o.cwd, now: o.wallNow ?? o.now, home }),
     rawDiff: (d) => rawDiffOf(store, d),
     manifestDiff: (d) => manifestDiffOf(store, d),
-    dashboard: (now) => dashboardOf(store, now),
+    dashboard: () => dashboardOf(store, o.now()),
     cursorOf: storeCursorOf,
   };
   const queries = fresh ? null : queryWorker(dbPath);
@@ -264,6 +272,7 @@ export function openWorkstation(o: WorkstationOptions & { width: number; height:
   // One indexed row answers "is there anything?" without counting a million.
   const empty = `the index ${dbPath} is empty: \`stella index DIR\` or \`stella demo\``;
   if (fresh) controller.dispatch({ type: 'message', text: empty });
+  else if (o.calendar) controller.dispatch({ type: 'message', text: calendarNote(o.calendar) });
   else void store.pageReplays({ filter: {}, sort: 'newest', limit: 1 }).then((p) => p.rows.length === 0 && controller.dispatch({ type: 'message', text: empty }), () => undefined);
   return {
     controller,

@@ -9,8 +9,12 @@ export interface CliContext {
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
   cwd: string;
-  /** Injected clock: commands never read Date.now() themselves. */
+  /** Injected clock: commands never read Date.now() themselves. For readers of a demo home this is
+   * the demo's calendar (src/app/clock.ts); `wallNow` is then the wall clock, for audit times. */
   now: () => Date;
+  wallNow?: () => Date;
+  /** Set when `now` is a demo home's calendar. */
+  calendar?: { now: string; file: string } | null;
 }
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;

@@ -6,7 +6,9 @@ import type { Command } from './command.js';
 import { EXIT } from './command.js';
 import { usageError } from './command.js';
 import { stellaHome } from '../adapters/blob-store.js';
-import { buildDemo } from '../app/demo.js';
+import { buildDemo, readDemoMarker } from '../app/demo.js';
+import { preflightOrThrow } from '../app/preflight.js';
+import { DEMO_CALENDAR_FILE } from '../app/clock.js';
 
 const command: Command = {
   name: 'demo',
@@ -35,6 +37,9 @@ const command: Command = {
       throw usageError('--open needs a terminal; build without --open and use `stella fidelity` / `stella gate` in scripts');
     }
     const tty = ctx.stderr.isTTY === true;
+    // Minutes of work ahead: a missing native binding or engine is said now, in one line.
+    // (An already built history opens at once: no check delays the first frame.)
+    if (v.force === true || !readDemoMarker(home)) await preflightOrThrow(ctx.env, { needEngine: false, stderr: ctx.stderr });
     const result = await buildDemo({
       home,
       force: v.force === true,
@@ -62,6 +67,8 @@ const command: Command = {
       env: { ...ctx.env, STELLA_HOME: home },
       cwd: ctx.cwd,
       now: () => now,
+      wallNow: ctx.wallNow ?? ctx.now,
+      calendar: { now: result.now, file: path.join(home, DEMO_CALENDAR_FILE) },
       theme: themeFromEnv(ctx.env, {}),
       stdout: out,
     });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from './command.js';
 import { EXIT } from './command.js';
 import { StellaError } from '../core/errors.js';
-import { MIN_BUCKET_REPLAYS, gateJunit } from '../core/gate/index.js';
+import { MIN_BUCKET_REPLAYS, gateJunit, ungatedText } from '../core/gate/index.js';
 import { percentText } from '../core/fidelity/index.js';
 import { writeFileAtomic } from '../adapters/fs.js';
 import { resolveNow, storePath, withStore } from '../app/store-path.js';
@@ -11,8 +11,8 @@ import { gateFromStore } from '../app/dashboard.js';
 
 const command: Command = {
   name: 'gate',
-  summary: 'gate a release on Replay Fidelity (exit 0 green, 3 warn, 1 fail)',
-  usage: 'gate [--now T] [--junit FILE] [--min-bucket N] [--db FILE] [--json]\n       stella gate --canary --scanner IMAGE_ID [--executor docker|local] [--junit FILE] [--json]',
+  summary: 'gate a release on production Replay Fidelity: pinned replays only (exit 0 green, 3 warn, 1 fail)',
+  usage: 'gate [--now T] [--junit FILE] [--min-bucket N] [--include-what-if] [--db FILE] [--json]\n       stella gate --canary --scanner IMAGE_ID [--executor docker|local] [--junit FILE] [--json]',
   options: {
     now: { type: 'string' },
     junit: { type: 'string' },
@@ -22,6 +22,7 @@ const command: Command = {
     canary: { type: 'boolean' },
     scanner: { type: 'string' },
     executor: { type: 'string' },
+    'include-what-if': { type: 'boolean' },
   },
   optionHelp: {
     now: 'evaluate as of this instant (RFC 3339; default: now)',
@@ -32,6 +33,7 @@ const command: Command = {
     canary: 'gate a release candidate: replay the golden canary set with --scanner (same as `stella canary`)',
     scanner: 'with --canary: the candidate scanner image ID',
     executor: 'with --canary: docker (default) or local',
+    'include-what-if': 'count what-if replays too (bisect experiments, canary runs); by default only pinned (production) replays count' + ' (canary runs are gated by --canary)',
   },
   positionals: false,
   async run(args, ctx) {
@@ -50,7 +52,9 @@ const command: Command = {
       min = Number(values['min-bucket']);
       if (!Number.isInteger(min) || min < 1) throw new StellaError('USAGE', `--min-bucket must be a positive integer, got '${String(values['min-bucket'])}'`);
     }
-    const result = await withStore(storePath(ctx.env, ctx.cwd, values.db as string | undefined), { readonly: true }, (store) => gateFromStore(store, now, min));
+    const result = await withStore(storePath(ctx.env, ctx.cwd, values.db as string | undefined), { readonly: true }, (store) =>
+      gateFromStore(store, now, min, { includeWhatIf: values['include-what-if'] === true }),
+    );
     if (values.junit) writeFileAtomic(path.resolve(ctx.cwd, String(values.junit)), gateJunit(result, now.toISOString()));
     if (values.json) {
       ctx.stdout.write(JSON.stringify({ now: now.toISOString(), ...result }, null, 2) + '\n');
@@ -58,6 +62,7 @@ const command: Command = {
       const lines = [`gate: ${result.state.toUpperCase()} — BF 30d ${percentText(result.bf_30d)} over ${result.n_30d} replays`];
       for (const r of result.rules) lines.push(`  [${r.ok ? 'ok' : r.severity}] ${r.id}: ${r.description}`);
       for (const reason of result.reasons) lines.push(`  ${reason}`);
+      for (const b of result.ungated) lines.push(`  ${ungatedText(b, result.min_bucket_replays)}`);
       ctx.stdout.write(lines.join('\n') + '\n');
     }
     return result.state === 'green' ? EXIT.OK : result.state === 'warn' ? EXIT.WARN : EXIT.FAIL;

@@ -5,6 +5,8 @@ import { COMMANDS } from './registry.js';
 import { EXIT, type CliContext, type Command } from './command.js';
 import { isStellaError } from '../core/errors.js';
 import { stellaHome } from '../adapters/blob-store.js';
+import { calendarNote, homeClock } from '../app/clock.js';
+import { storePath } from '../app/store-path.js';
 
 const VERSION = '0.1.0';
 const TUI_FLAGS = ['--ascii', '--no-color', '--open', '--db'];
@@ -53,7 +55,29 @@ export async function main(ctx: CliContext): Promise<number> {
   // `stella --ascii`, `stella --no-color`, `stella --open ID`: the workstation's own flags open it.
   if (TUI_FLAGS.some((f) => name === f || name.startsWith(`${f}=`))) return runCommand(COMMANDS.find((c) => c.name === 'tui'), 'tui', argv, debug, ctx);
   const entry = COMMANDS.find((c) => c.name === name);
-  return runCommand(entry, name, rest, debug, ctx);
+  return runCommand(entry, name, rest, debug, HOME_CLOCK_READERS.has(name) ? withHomeClock(ctx, name, rest) : ctx);
+}
+
+/** The readers of a home: they see its clock (a demo home's calendar, else the wall clock). */
+const HOME_CLOCK_READERS = new Set(['tui', 'fidelity', 'gate', 'canary-gate', 'metrics', 'badge', 'ticket']);
+
+function optionValue(rest: string[], name: string): string | undefined {
+  for (let i = 0; i < rest.length; i++) {
+    if (rest[i] === `--${name}`) return rest[i + 1];
+    if (rest[i].startsWith(`--${name}=`)) return rest[i].slice(name.length + 3);
+  }
+  return undefined;
+}
+
+function withHomeClock(ctx: CliContext, name: string, rest: string[]): CliContext {
+  const clock = homeClock(storePath(ctx.env, ctx.cwd, optionValue(rest, 'db')), ctx.now);
+  if (!clock.calendar) return { ...ctx, wallNow: ctx.wallNow ?? ctx.now, calendar: null };
+  // The workstation says it on screen; the other readers say it on stderr (stdout stays the report),
+  // unless --now names the instant explicitly.
+  if (name !== 'tui' && optionValue(rest, 'now') === undefined && !rest.includes('--help') && !rest.includes('-h')) {
+    ctx.stderr.write(`stella ${name}: ${calendarNote(clock.calendar)}\n`);
+  }
+  return { ...ctx, now: clock.now, wallNow: ctx.wallNow ?? ctx.now, calendar: clock.calendar };
 }
 
 function defaultInteractiveArgv(ctx: CliContext): string[] {

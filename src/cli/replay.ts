@@ -72,7 +72,7 @@ function progress(ctx: CliContext): OnEvent {
 const command: Command = {
   name: 'replay',
   summary: 'replay a scan from its manifest in a locked-down container',
-  usage: 'replay --from MANIFEST.json --out-dir DIR [--executor docker|local] [--what-if feed=D|policy=D|scanner=ID]… [--timeout S] [--json]\n       stella replay --batch MANIFEST_OR_DIR… --out-dir DIR [--concurrency N] [--executor …] [--timeout S] [--json]\n       stella replay --from A/manifest.json --bisect B_DIR --out-dir DIR [--executor …] [--json]',
+  usage: 'replay --from MANIFEST.json --out-dir DIR [--executor docker|local] [--what-if feed=D|policy=D|scanner=ID|tz=Z|locale=L|cpus=N|clock=T]… [--timeout S] [--json]\n       stella replay --batch MANIFEST_OR_DIR… --out-dir DIR [--concurrency N] [--executor …] [--timeout S] [--json]\n       stella replay --from A/manifest.json --bisect B_DIR --out-dir DIR [--executor …] [--json]',
   options: {
     from: { type: 'string' },
     'out-dir': { type: 'string' },
@@ -89,7 +89,7 @@ const command: Command = {
     from: 'the scan manifest to replay (its record directory holds the original outputs)',
     'out-dir': 'where replay records go: DIR/<replay_id>/',
     executor: 'docker (default, locked-down container) or local (child process, lower assurance)',
-    'what-if': 'override one pinned component to bisect a cause: feed=DIGEST, policy=DIGEST, scanner=IMAGE_ID',
+    'what-if': 'override one pinned component to bisect a cause: feed=DIGEST, policy=DIGEST, scanner=IMAGE_ID; or the environment: tz=ZONE, locale=LOCALE, cpus=N, clock=RFC3339',
     timeout: 'kill the scanner after S seconds (default 600); the replay is then an error',
     json: 'print the replay record(s) as JSON',
     batch: 'replay every manifest named (files, or directories searched for scan records)',

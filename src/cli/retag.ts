@@ -6,6 +6,7 @@ import { StellaError } from '../core/errors.js';
 import { MISMATCH_REASONS, type MismatchReason } from '../core/formats.js';
 import { storePath, withStore } from '../app/store-path.js';
 import { parseFilterOrThrow } from '../core/filter/index.js';
+import { auditWho } from '../app/who.js';
 
 const command: Command = {
   name: 'retag',
@@ -26,15 +27,16 @@ const command: Command = {
     filter: 'every replay matching the workstation filter (cause: eco: scanner: project: policy: failing, free text)',
     tag: `the new cause: ${MISMATCH_REASONS.join('|')}`,
     note: 'why (kept in the audit trail)',
-    who: 'who is retagging (default $USER)',
+    who: 'who is retagging (default $USER, else the OS account; "from ADDR" added over SSH)',
     undo: 'undo the most recent retag not yet undone',
     db: 'index file (default $STELLA_HOME/index.db)',
     json: 'machine-readable result',
   },
   positionals: false,
   async run({ values }, ctx) {
-    const who = (values.who as string | undefined) ?? ctx.env.USER ?? ctx.env.LOGNAME ?? 'unknown';
-    const at = ctx.now().toISOString();
+    const who = auditWho(ctx.env, values.who as string | undefined);
+    // Audit times are the wall clock, whatever calendar the home keeps.
+    const at = (ctx.wallNow ?? ctx.now)().toISOString();
     if (values.undo) {
       if (values.ids !== undefined || values.filter !== undefined || values.tag !== undefined) {
         throw new StellaError('USAGE', '--undo takes no --ids, --filter or --tag');

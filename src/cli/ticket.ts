@@ -4,7 +4,18 @@ import type { Command } from './command.js';
 import { EXIT } from './command.js';
 import { StellaError } from '../core/errors.js';
 import { reproductionCommand, ticketMarkdown } from '../core/metrics/ticket.js';
-import { storePath, withStore } from '../app/store-path.js';
+import { isPostgresUrl, redactUrl, stellaHome, storePath, withStore } from '../app/store-path.js';
+import { existsSync, realpathSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** This stella by absolute path: node itself, then the script it runs (the bin link resolved). */
+function stellaExecutable(): string[] {
+  const script = process.argv[1];
+  if (script && existsSync(script)) return [process.execPath, realpathSync(script)];
+  // In-process callers (tests): the built entry point beside this module (dist/src/cli → dist/bin).
+  return [process.execPath, fileURLToPath(new URL('../../bin/stella.js', import.meta.url))];
+}
 
 const command: Command = {
   name: 'ticket',
@@ -17,7 +28,13 @@ const command: Command = {
     const dbPath = storePath(ctx.env, ctx.cwd, values.db as string | undefined);
     const d = await withStore(dbPath, { readonly: true }, (store) => store.getReplay(positionals[0]));
     if (!d) throw new StellaError('NOT_FOUND', `no replay '${positionals[0]}' in the index (run \`stella index DIR\` first)`, { file: dbPath });
-    const markdown = ticketMarkdown(d);
+    // A team store is named by its URL (without the password: a ticket is pasted into a tracker; the
+    // reader supplies it through PGPASSWORD or ~/.pgpass); a local index by its file beside the home.
+    const abs = isPostgresUrl(dbPath) ? null : path.resolve(ctx.cwd, dbPath);
+    const run = abs
+      ? { executable: stellaExecutable(), home: path.dirname(abs), ...(path.basename(abs) === 'index.db' ? {} : { db: abs }) }
+      : { executable: stellaExecutable(), home: stellaHome(ctx.env, ctx.cwd), db: redactUrl(dbPath) };
+    const markdown = ticketMarkdown(d, run);
     if (values.json) {
       const out = {
         replay_id: d.replay_id,
@@ -29,7 +46,7 @@ const command: Command = {
         subtags: d.subtags,
         manifest: { path: d.record_dir ? `${d.record_dir}/manifest.json` : null, sha256: d.manifest_sha256 },
         diff_summary: d.diff_summary,
-        reproduce: reproductionCommand(d),
+        reproduce: reproductionCommand(d, run),
         markdown,
       };
       ctx.stdout.write(JSON.stringify(out, null, 2) + '\n');

@@ -40,6 +40,8 @@ const command: Command = {
       env: ctx.env,
       cwd: ctx.cwd,
       now: ctx.now,
+      ...(ctx.wallNow ? { wallNow: ctx.wallNow } : {}),
+      ...(ctx.calendar ? { calendar: ctx.calendar } : {}),
       ...(typeof v.open === 'string' ? { openId: v.open } : {}),
       ...(typeof v.db === 'string' ? { dbPath: v.db } : {}),
       theme: themeFromEnv(ctx.env, { noColor: v['no-color'] === true, ascii: v.ascii === true }),

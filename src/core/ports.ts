@@ -199,7 +199,16 @@ export interface DashboardData {
 
 
 /** A replay as the ingester hands it over (already validated): the detail minus what the store derives. */
-export type ReplayIn = Omit<ReplayDetail, 'human_tag' | 'tag' | 'evidence'> & { record_sha256: string };
+export type ReplayIn = Omit<ReplayDetail, 'human_tag' | 'tag' | 'evidence'> & {
+  record_sha256: string;
+  /** replay.json `mode`: 'pinned' (production) or 'what-if:…' (bisect, canary); default 'pinned'. */
+  mode?: string;
+};
+
+/** Which replays a rollup read counts: production (pinned) ones by default, or every mode. */
+export interface RollupScope {
+  includeWhatIf?: boolean;
+}
 
 export interface ScanIn {
   scan_id: string;
@@ -247,9 +256,9 @@ export interface ReplayStore {
   /** Ingest records in one transaction; the rollup and the list counts move with them. */
   ingest(batch: { scans: ScanIn[]; replays: ReplayIn[] }): Promise<{ scans: IngestOutcome[]; replays: IngestOutcome[] }>;
   /** Rollup sums per (dim, bucket) over a day range (null = all time), optionally only some dimensions. */
-  rollup(range: DayRange | null, dims?: readonly RollupDim[]): Promise<BucketCounts[]>;
+  rollup(range: DayRange | null, dims?: readonly RollupDim[], scope?: RollupScope): Promise<BucketCounts[]>;
   /** Rollup cells of one dimension per day over a range. */
-  rollupCells(range: DayRange, dim: RollupDim): Promise<RollupCell[]>;
+  rollupCells(range: DayRange, dim: RollupDim, scope?: RollupScope): Promise<RollupCell[]>;
   /**
    * The sampler's candidates: scans created at or after `createdFrom` (RFC 3339 text order; the sampler
    * decides the exact window) plus the scans named in `alsoIds` (canaries), each with the finished_at of

@@ -5,13 +5,14 @@ import type pg from 'pg';
 import { cellsOf } from '../../src/core/fidelity/index.js';
 import { failingOf, tagKeyOf } from '../../src/core/filter/sort.js';
 import type { ReplayIn, ScanIn } from '../../src/core/ports.js';
-import { newDeltas } from '../sqlite/rollup.js';
+import { newDeltas, scopeOf } from '../sqlite/rollup.js';
 import { factsOf } from '../sqlite/rows.js';
 
 const REPLAY_COLS: Array<[string, string, (r: ReplayIn) => unknown]> = [
   ['replay_id', 'text', (r) => r.replay_id],
   ['original_scan_id', 'text', (r) => r.original_scan_id],
   ['record_sha256', 'text', (r) => r.record_sha256],
+  ['mode', 'text', (r) => r.mode ?? 'pinned'],
   ['status', 'text', (r) => r.status],
   ['failing', 'bool', (r) => failingOf(r.status) === 1],
   ['bf_match', 'bool', (r) => r.bf_match],
@@ -80,21 +81,21 @@ export async function bulkLoad(pool: pg.Pool, batch: { scans: readonly ScanIn[];
       const chunk = batch.replays.slice(i, i + 5000);
       await insertColumns(c, 'replay_runs', REPLAY_COLS, chunk);
       for (const r of chunk) {
-        delta.rollup.add(cellsOf(factsOf(r, r.auto_reason)), 1);
+        delta.rollup.add(cellsOf(factsOf(r, r.auto_reason)), 1, scopeOf(r.mode));
         delta.counts.add({ ...r, failing: failingOf(r.status), tag_key: tagKeyOf(r.auto_reason) }, 1);
       }
     }
     const cells = [...delta.rollup.values()];
     await c.query(
-      `INSERT INTO fidelity_daily AS f (day, dim, bucket, total, n, bf, sf, pf, errors, dur_sum_ms, dur_n)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[], $9::int[], $10::int8[], $11::int[])
-       ON CONFLICT (dim, day, bucket) DO UPDATE SET total = f.total + excluded.total, n = f.n + excluded.n, bf = f.bf + excluded.bf,
+      `INSERT INTO fidelity_daily AS f (day, dim, bucket, total, n, bf, sf, pf, errors, dur_sum_ms, dur_n, scope)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[], $9::int[], $10::int8[], $11::int[], $12::text[])
+       ON CONFLICT (scope, dim, day, bucket) DO UPDATE SET total = f.total + excluded.total, n = f.n + excluded.n, bf = f.bf + excluded.bf,
          sf = f.sf + excluded.sf, pf = f.pf + excluded.pf, errors = f.errors + excluded.errors, dur_sum_ms = f.dur_sum_ms + excluded.dur_sum_ms,
          dur_n = f.dur_n + excluded.dur_n`,
       [
         cells.map((x) => x.day), cells.map((x) => x.dim), cells.map((x) => x.bucket), cells.map((x) => x.c.total), cells.map((x) => x.c.n),
         cells.map((x) => x.c.bf), cells.map((x) => x.c.sf), cells.map((x) => x.c.pf), cells.map((x) => x.c.errors), cells.map((x) => x.c.dur_sum_ms),
-        cells.map((x) => x.c.dur_n),
+        cells.map((x) => x.c.dur_n), cells.map((x) => x.scope),
       ],
     );
     const counts = [...delta.counts.values()];

@@ -12,6 +12,7 @@ import type pg from 'pg';
 import { StellaError } from '../../src/core/errors.js';
 import { type BucketCounts, type DayRange, type RollupCell, type RollupDim, cellsOf } from '../../src/core/fidelity/index.js';
 import { SORTS, failingOf, tagKeyOf } from '../../src/core/filter/sort.js';
+import { isIdLike, prefixRange, searchTermsOf } from '../../src/core/filter/terms.js';
 import { MISMATCH_REASONS, type MismatchReason } from '../../src/core/formats.js';
 import type { SampleCandidate } from '../../src/core/sample/index.js';
 import type {
@@ -24,6 +25,7 @@ import type {
   ReplayIn,
   ReplayRow,
   ReplayStore,
+  RollupScope,
   ScanIn,
   ScanSummary,
   TagEvent,
@@ -31,7 +33,7 @@ import type {
   TagMerge,
 } from '../../src/core/ports.js';
 import { conflictOf } from '../sqlite/merge.js';
-import { type Deltas, newDeltas } from '../sqlite/rollup.js';
+import { type Deltas, newDeltas, scopeOf } from '../sqlite/rollup.js';
 import { factsOf } from '../sqlite/rows.js';
 import { connectChecked, openPool, redactUrl } from './connect.js';
 import { migrate } from './migrate.js';
@@ -39,13 +41,13 @@ import { migrate } from './migrate.js';
 type Q = pg.PoolClient | pg.Pool;
 
 const ROW_COLS =
-  'replay_id, original_scan_id, status, failing, bf_match, sf_match, pf_match, auto_reason, human_tag, tag, tag_key, subtags_json, started_at, finished_at, duration_ms, scanner_version, ecosystem, policy_set, base_os, project, feed_digest, regulated, executor_kind, record_dir';
+  'replay_id, original_scan_id, status, failing, bf_match, sf_match, pf_match, auto_reason, human_tag, tag, tag_key, subtags_json, started_at, finished_at, duration_ms, scanner_version, ecosystem, policy_set, base_os, project, feed_digest, regulated, executor_kind, record_dir, mode';
 const DETAIL_COLS = `${ROW_COLS}, manifest_sha256, classifier_version, error, diff_summary_json, manifest_json, executor_json, warnings_json`;
 
 /** pg_advisory_xact_lock key for the audit trail (retag/undo), as for the migrator's lock. */
 const TAG_LOCK_KEY = createHash('sha256').update('stella-replay tag events').digest().readBigInt64BE(0).toString();
 
-type PgRow = Omit<ReplayRow, 'subtags'> & { failing: boolean; tag_key: string; subtags_json: string[] };
+type PgRow = Omit<ReplayRow, 'subtags'> & { failing: boolean; tag_key: string; subtags_json: string[]; mode: string };
 type PgDetail = PgRow &
   Pick<ReplayDetail, 'manifest_sha256' | 'classifier_version' | 'error'> & {
     diff_summary_json: unknown | null;
@@ -125,9 +127,15 @@ function filterSql(f: ReplayFilter, first = 1): { where: string; params: unknown
   equal('policy_set', f.policySet);
   const text = f.text?.trim();
   if (text) {
-    // SQLite's LIKE folds ASCII case; ILIKE under COLLATE "C" folds the same letters.
-    const like = p(`%${escapeLike(text)}%`);
-    parts.push(`(replay_id ILIKE ${like} ESCAPE '\\' OR project ILIKE ${like} ESCAPE '\\' OR scanner_version ILIKE ${like} ESCAPE '\\' OR ecosystem ILIKE ${like} ESCAPE '\\')`);
+    // Vulnerability ids, aliases, package names and purls: a prefix range over replay_terms (as SQLite).
+    const [lo, hi] = prefixRange(text);
+    const terms = `replay_id IN (SELECT replay_id FROM replay_terms WHERE term >= ${p(lo)} AND term < ${p(hi)})`;
+    if (isIdLike(text)) parts.push(terms);
+    else {
+      // SQLite's LIKE folds ASCII case; ILIKE under COLLATE "C" folds the same letters.
+      const like = p(`%${escapeLike(text)}%`);
+      parts.push(`(replay_id ILIKE ${like} ESCAPE '\\' OR project ILIKE ${like} ESCAPE '\\' OR scanner_version ILIKE ${like} ESCAPE '\\' OR ecosystem ILIKE ${like} ESCAPE '\\' OR ${terms})`);
+    }
   }
   return { where: parts.length ? parts.join(' AND ') : 'true', params };
 }
@@ -155,17 +163,17 @@ async function tx<T>(pool: pg.Pool, url: string, fn: (c: pg.PoolClient) => Promi
 }
 
 async function flush(c: Q, delta: Deltas): Promise<void> {
-  for (const { day, dim, bucket, c: k } of delta.rollup.values()) {
+  for (const { scope, day, dim, bucket, c: k } of delta.rollup.values()) {
     if (k.total === 0 && k.n === 0 && k.dur_n === 0 && k.dur_sum_ms === 0) continue;
     await c.query(
-      `INSERT INTO fidelity_daily (day, dim, bucket, total, n, bf, sf, pf, errors, dur_sum_ms, dur_n) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)
-       ON CONFLICT (dim, day, bucket) DO UPDATE SET total = fidelity_daily.total + excluded.total, n = fidelity_daily.n + excluded.n,
+      `INSERT INTO fidelity_daily (day, dim, bucket, total, n, bf, sf, pf, errors, dur_sum_ms, dur_n, scope) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
+       ON CONFLICT (scope, dim, day, bucket) DO UPDATE SET total = fidelity_daily.total + excluded.total, n = fidelity_daily.n + excluded.n,
          bf = fidelity_daily.bf + excluded.bf, sf = fidelity_daily.sf + excluded.sf, pf = fidelity_daily.pf + excluded.pf,
          errors = fidelity_daily.errors + excluded.errors, dur_sum_ms = fidelity_daily.dur_sum_ms + excluded.dur_sum_ms,
          dur_n = fidelity_daily.dur_n + excluded.dur_n`,
-      [day, dim, bucket, k.total, k.n, k.bf, k.sf, k.pf, k.errors, k.dur_sum_ms, k.dur_n],
+      [day, dim, bucket, k.total, k.n, k.bf, k.sf, k.pf, k.errors, k.dur_sum_ms, k.dur_n, scope],
     );
-    if (k.total < 0) await c.query('DELETE FROM fidelity_daily WHERE dim = $1 AND day = $2 AND bucket = $3 AND total = 0', [dim, day, bucket]);
+    if (k.total < 0) await c.query('DELETE FROM fidelity_daily WHERE scope = $4 AND dim = $1 AND day = $2 AND bucket = $3 AND total = 0', [dim, day, bucket, scope]);
   }
   for (const { key, n } of delta.counts.values()) {
     if (n === 0) continue;
@@ -229,7 +237,7 @@ async function ingestReplay(c: Q, r: ReplayIn, delta: Deltas): Promise<IngestOut
   const human = old ? old.human_tag : null;
   const tag = human ?? r.auto_reason;
   if (old) {
-    delta.rollup.add(cellsOf(factsOf(facetsOf(old) as never, old.tag)), -1);
+    delta.rollup.add(cellsOf(factsOf(facetsOf(old) as never, old.tag)), -1, scopeOf(old.mode));
     delta.counts.add(facetsOf(old), -1);
     await c.query('DELETE FROM replay_runs WHERE replay_id = $1', [r.replay_id]);
   }
@@ -239,16 +247,19 @@ async function ingestReplay(c: Q, r: ReplayIn, delta: Deltas): Promise<IngestOut
     `INSERT INTO replay_runs (replay_id, original_scan_id, record_sha256, status, failing, bf_match, sf_match, pf_match, auto_reason,
        human_tag, tag, tag_key, subtags_json, started_at, finished_at, day, duration_ms, scanner_version, ecosystem, policy_set, base_os,
        project, feed_digest, regulated, executor_kind, record_dir, manifest_sha256, classifier_version, error, diff_summary_json,
-       manifest_json, executor_json, warnings_json)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31,$32,$33)`,
+       manifest_json, executor_json, warnings_json, mode)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31,$32,$33,$34)`,
     [
       r.replay_id, r.original_scan_id, r.record_sha256, r.status, failing === 1, r.bf_match, r.sf_match, r.pf_match, r.auto_reason,
       human, tag, tag_key, JSON.stringify(r.subtags), r.started_at, r.finished_at, r.finished_at.slice(0, 10), r.duration_ms,
       r.scanner_version, r.ecosystem, r.policy_set, r.base_os, r.project, r.feed_digest, r.regulated, r.executor_kind, r.record_dir,
-      r.manifest_sha256, r.classifier_version, r.error, json(r.diff_summary), json(r.manifest), json(r.executor), JSON.stringify(r.warnings),
+      r.manifest_sha256, r.classifier_version, r.error, json(r.diff_summary), json(r.manifest), json(r.executor), JSON.stringify(r.warnings), r.mode ?? 'pinned',
     ],
   );
-  delta.rollup.add(cellsOf(factsOf(r, tag)), 1);
+  // Searchable terms with the row (the old row's went with its DELETE, ON DELETE CASCADE).
+  const terms = r.diff_summary === null || r.diff_summary === undefined ? [] : [...searchTermsOf(r.diff_summary)];
+  if (terms.length) await c.query('INSERT INTO replay_terms (term, replay_id) SELECT DISTINCT unnest($1::text[]), $2 ON CONFLICT DO NOTHING', [terms, r.replay_id]);
+  delta.rollup.add(cellsOf(factsOf(r, tag)), 1, scopeOf(r.mode));
   delta.counts.add({ ...r, failing, tag_key }, 1);
   return old ? 'updated' : 'inserted';
 }
@@ -258,8 +269,8 @@ function setHumanTag(row: PgRow, human: MismatchReason | null, delta: Deltas): {
   const tag_key = tagKeyOf(eff);
   const f = facetsOf(row);
   const onlyCause = (t: MismatchReason | null) => cellsOf(factsOf(f as never, t)).filter((c) => c.dim === 'cause');
-  delta.rollup.add(onlyCause(row.tag), -1);
-  delta.rollup.add(onlyCause(eff), 1);
+  delta.rollup.add(onlyCause(row.tag), -1, scopeOf(row.mode));
+  delta.rollup.add(onlyCause(eff), 1, scopeOf(row.mode));
   delta.counts.add(f, -1);
   delta.counts.add({ ...f, tag_key }, 1);
   return { eff, tag_key };
@@ -324,9 +335,10 @@ class Store implements PgStore {
     });
   }
 
-  async rollup(range: DayRange | null, dims?: readonly RollupDim[]): Promise<BucketCounts[]> {
+  async rollup(range: DayRange | null, dims?: readonly RollupDim[], scope: RollupScope = {}): Promise<BucketCounts[]> {
     const params: unknown[] = [];
-    const where: string[] = [];
+    // Production figures count pinned replays only; --include-what-if counts every mode.
+    const where: string[] = scope.includeWhatIf ? [] : ["scope = 'pinned'"];
     if (dims) {
       params.push([...dims]);
       where.push(`dim = ANY($${params.length}::text[])`);
@@ -341,10 +353,12 @@ class Store implements PgStore {
     return (await this.pool.query<BucketCounts>(sql, params)).rows;
   }
 
-  async rollupCells(range: DayRange, dim: RollupDim): Promise<RollupCell[]> {
+  async rollupCells(range: DayRange, dim: RollupDim, scope: RollupScope = {}): Promise<RollupCell[]> {
     return (
       await this.pool.query<RollupCell>(
-        'SELECT day, dim, bucket, total, n, bf, sf, pf, errors, dur_sum_ms, dur_n FROM fidelity_daily WHERE dim = $1 AND day BETWEEN $2 AND $3 ORDER BY day, bucket',
+        `SELECT day, dim, bucket, sum(total)::int8 AS total, sum(n)::int8 AS n, sum(bf)::int8 AS bf, sum(sf)::int8 AS sf, sum(pf)::int8 AS pf,
+           sum(errors)::int8 AS errors, sum(dur_sum_ms)::int8 AS dur_sum_ms, sum(dur_n)::int8 AS dur_n FROM fidelity_daily
+          WHERE ${scope.includeWhatIf ? '' : "scope = 'pinned' AND "}dim = $1 AND day BETWEEN $2 AND $3 GROUP BY day, dim, bucket ORDER BY day, bucket`,
         [dim, range.from, range.to],
       )
     ).rows;

@@ -4,7 +4,7 @@ import { cellsOf } from '../../src/core/fidelity/index.js';
 import { failingOf, tagKeyOf } from '../../src/core/filter/sort.js';
 import type { IngestOutcome, ReplayIn, ScanIn } from '../../src/core/ports.js';
 import { type Conn, type RawRow, ROW_COLS, b2i, factsOf } from './rows.js';
-import { type Deltas, flush, newDeltas } from './rollup.js';
+import { type Deltas, flush, newDeltas, scopeOf } from './rollup.js';
 import { writeTerms } from './terms.js';
 
 export function ingest(c: Conn, batch: { scans: ScanIn[]; replays: ReplayIn[] }): { scans: IngestOutcome[]; replays: IngestOutcome[] } {
@@ -58,7 +58,7 @@ function ingestReplay(c: Conn, r: ReplayIn, delta: Deltas): IngestOutcome {
   const human = old ? old.human_tag : null;
   const tag = human ?? r.auto_reason;
   if (old) {
-    delta.rollup.add(cellsOf(factsOf(old, old.tag)), -1);
+    delta.rollup.add(cellsOf(factsOf(old, old.tag)), -1, scopeOf(old.mode));
     delta.counts.add(old, -1);
     c.st('DELETE FROM replay_runs WHERE replay_id = ?').run(r.replay_id);
   }
@@ -68,18 +68,18 @@ function ingestReplay(c: Conn, r: ReplayIn, delta: Deltas): IngestOutcome {
     `INSERT INTO replay_runs (replay_id, original_scan_id, record_sha256, status, failing, bf_match, sf_match, pf_match, auto_reason,
        human_tag, tag, tag_key, subtags_json, started_at, finished_at, day, duration_ms, scanner_version, ecosystem, policy_set, base_os,
        project, feed_digest, regulated, executor_kind, record_dir, manifest_sha256, classifier_version, error, diff_summary_json,
-       manifest_json, executor_json, warnings_json)
-     VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+       manifest_json, executor_json, warnings_json, mode)
+     VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
   ).run(
     r.replay_id, r.original_scan_id, r.record_sha256, r.status, failing, b2i(r.bf_match), b2i(r.sf_match),
     b2i(r.pf_match), r.auto_reason, human, tag, tag_key, JSON.stringify(r.subtags), r.started_at, r.finished_at,
     r.finished_at.slice(0, 10), r.duration_ms, r.scanner_version, r.ecosystem, r.policy_set, r.base_os, r.project, r.feed_digest,
     r.regulated ? 1 : 0, r.executor_kind, r.record_dir, r.manifest_sha256, r.classifier_version, r.error,
     r.diff_summary === null ? null : JSON.stringify(r.diff_summary), r.manifest === null ? null : JSON.stringify(r.manifest),
-    r.executor === null ? null : JSON.stringify(r.executor), JSON.stringify(r.warnings),
+    r.executor === null ? null : JSON.stringify(r.executor), JSON.stringify(r.warnings), r.mode ?? 'pinned',
   );
   writeTerms(c, r.replay_id, r.diff_summary);
-  delta.rollup.add(cellsOf(factsOf(r, tag)), 1);
+  delta.rollup.add(cellsOf(factsOf(r, tag)), 1, scopeOf(r.mode));
   delta.counts.add({ ...r, failing, tag_key }, 1);
   return old ? 'updated' : 'inserted';
 }

@@ -7,7 +7,7 @@ import { tagKeyOf } from '../../src/core/filter/sort.js';
 import { MISMATCH_REASONS, type MismatchReason } from '../../src/core/formats.js';
 import type { TagEvent } from '../../src/core/ports.js';
 import { type Conn, type RawRow, ROW_COLS, factsOf } from './rows.js';
-import { type Deltas, flush, newDeltas } from './rollup.js';
+import { type Deltas, flush, newDeltas, scopeOf } from './rollup.js';
 
 export function retag(c: Conn, ids: string[], tag: MismatchReason, opts: { who: string; at: string; note?: string }): { batch_id: string; changed: number } {
   if (!MISMATCH_REASONS.includes(tag)) {
@@ -45,8 +45,8 @@ export function setHumanTag(c: Conn, row: RawRow, human: MismatchReason | null, 
   const tag_key = tagKeyOf(eff);
   c.st('UPDATE replay_runs SET human_tag = ?, tag = ?, tag_key = ? WHERE replay_id = ?').run(human, eff, tag_key, row.replay_id);
   const onlyCause = (t: MismatchReason | null) => cellsOf(factsOf(row, t)).filter((c) => c.dim === 'cause');
-  delta.rollup.add(onlyCause(row.tag), -1);
-  delta.rollup.add(onlyCause(eff), 1);
+  delta.rollup.add(onlyCause(row.tag), -1, scopeOf(row.mode));
+  delta.rollup.add(onlyCause(eff), 1, scopeOf(row.mode));
   delta.counts.add(row, -1);
   delta.counts.add({ ...row, tag_key }, 1);
 }

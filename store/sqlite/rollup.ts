@@ -1,17 +1,22 @@
 // The rollups every write keeps in the same transaction: `fidelity_daily` (window figures without
 // scanning replay_runs) and `replay_counts` (list counts per filter facet), and the reads over them.
 import { type BucketCounts, type Counts, type DayRange, type RollupCell, type RollupDim, cellsOf } from '../../src/core/fidelity/index.js';
+import type { RollupScope } from '../../src/core/ports.js';
 import type { Conn } from './rows.js';
+
+/** The rollup scope of a replay mode: production ('pinned') or an experiment ('what-if'). */
+export type Scope = 'pinned' | 'what-if';
+export const scopeOf = (mode: string | undefined): Scope => (mode === undefined || mode === 'pinned' ? 'pinned' : 'what-if');
 
 /** Rollup deltas gathered in memory during one transaction and written once at its end. */
 export class RollupDelta {
-  private cells = new Map<string, { day: string; dim: RollupDim; bucket: string; c: Counts }>();
-  add(cells: ReturnType<typeof cellsOf>, sign: 1 | -1): void {
+  private cells = new Map<string, { scope: Scope; day: string; dim: RollupDim; bucket: string; c: Counts }>();
+  add(cells: ReturnType<typeof cellsOf>, sign: 1 | -1, scope: Scope): void {
     for (const cell of cells) {
-      const k = `${cell.dim}\u0000${cell.day}\u0000${cell.bucket}`;
+      const k = `${scope}\u0000${cell.dim}\u0000${cell.day}\u0000${cell.bucket}`;
       let cur = this.cells.get(k);
       if (!cur) {
-        cur = { day: cell.day, dim: cell.dim, bucket: cell.bucket, c: { total: 0, n: 0, bf: 0, sf: 0, pf: 0, errors: 0, dur_sum_ms: 0, dur_n: 0 } };
+        cur = { scope, day: cell.day, dim: cell.dim, bucket: cell.bucket, c: { total: 0, n: 0, bf: 0, sf: 0, pf: 0, errors: 0, dur_sum_ms: 0, dur_n: 0 } };
         this.cells.set(k, cur);
       }
       const c = cur.c;
@@ -67,16 +72,16 @@ export const newDeltas = (): Deltas => ({ rollup: new RollupDelta(), counts: new
 /** Write one transaction's deltas: upsert the touched cells, drop the ones that reached zero. */
 export function flush(conn: Conn, delta: Deltas): void {
   const up = conn.st(
-    `INSERT INTO fidelity_daily (day, dim, bucket, total, n, bf, sf, pf, errors, dur_sum_ms, dur_n) VALUES (?,?,?,?,?,?,?,?,?,?,?)
-     ON CONFLICT (dim, day, bucket) DO UPDATE SET total = total + excluded.total, n = n + excluded.n, bf = bf + excluded.bf,
+    `INSERT INTO fidelity_daily (scope, day, dim, bucket, total, n, bf, sf, pf, errors, dur_sum_ms, dur_n) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+     ON CONFLICT (scope, dim, day, bucket) DO UPDATE SET total = total + excluded.total, n = n + excluded.n, bf = bf + excluded.bf,
        sf = sf + excluded.sf, pf = pf + excluded.pf, errors = errors + excluded.errors,
        dur_sum_ms = dur_sum_ms + excluded.dur_sum_ms, dur_n = dur_n + excluded.dur_n`,
   );
-  const del = conn.st('DELETE FROM fidelity_daily WHERE dim = ? AND day = ? AND bucket = ? AND total = 0');
-  for (const { day, dim, bucket, c } of delta.rollup.values()) {
+  const del = conn.st('DELETE FROM fidelity_daily WHERE scope = ? AND dim = ? AND day = ? AND bucket = ? AND total = 0');
+  for (const { scope, day, dim, bucket, c } of delta.rollup.values()) {
     if (c.total === 0 && c.n === 0 && c.dur_n === 0 && c.dur_sum_ms === 0) continue;
-    up.run(day, dim, bucket, c.total, c.n, c.bf, c.sf, c.pf, c.errors, c.dur_sum_ms, c.dur_n);
-    if (c.total < 0) del.run(dim, day, bucket);
+    up.run(scope, day, dim, bucket, c.total, c.n, c.bf, c.sf, c.pf, c.errors, c.dur_sum_ms, c.dur_n);
+    if (c.total < 0) del.run(scope, dim, day, bucket);
   }
   const count = conn.st(
     `INSERT INTO replay_counts (failing, tag_key, scanner_version, ecosystem, project, policy_set, n) VALUES (?,?,?,?,?,?,?)
@@ -94,9 +99,14 @@ export function flush(conn: Conn, delta: Deltas): void {
 }
 
 
-export function rollup(c: Conn, range: DayRange | null, dims?: readonly RollupDim[]): BucketCounts[] {
-  // `dim IN (…)` + the day range walk the (dim, day, bucket) primary key instead of the whole table.
-  const where = [dims ? `dim IN (${dims.map(() => '?').join(',')})` : '', range ? 'day BETWEEN ? AND ?' : ''].filter(Boolean);
+export function rollup(c: Conn, range: DayRange | null, dims?: readonly RollupDim[], scope: RollupScope = {}): BucketCounts[] {
+  // scope + `dim IN (…)` + the day range walk the (scope, dim, day, bucket) primary key instead of the
+  // whole table. Production figures count pinned replays only; --include-what-if counts every mode.
+  const where = [
+    scope.includeWhatIf ? '' : "scope = 'pinned'",
+    dims ? `dim IN (${dims.map(() => '?').join(',')})` : '',
+    range ? 'day BETWEEN ? AND ?' : '',
+  ].filter(Boolean);
   const sql = `SELECT dim, bucket, sum(total) AS total, sum(n) AS n, sum(bf) AS bf, sum(sf) AS sf, sum(pf) AS pf, sum(errors) AS errors,
       sum(dur_sum_ms) AS dur_sum_ms, sum(dur_n) AS dur_n FROM fidelity_daily ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       GROUP BY dim, bucket ORDER BY dim, bucket`;
@@ -104,6 +114,20 @@ export function rollup(c: Conn, range: DayRange | null, dims?: readonly RollupDi
   return c.st(sql).all(...params) as BucketCounts[];
 }
 
-export function rollupCells(c: Conn, range: DayRange, dim: RollupDim): RollupCell[] {
-  return c.st('SELECT * FROM fidelity_daily WHERE dim = ? AND day BETWEEN ? AND ? ORDER BY day, bucket').all(dim, range.from, range.to) as RollupCell[];
+export function rollupCells(c: Conn, range: DayRange, dim: RollupDim, scope: RollupScope = {}): RollupCell[] {
+  if (!scope.includeWhatIf) {
+    return c
+      .st(
+        `SELECT day, dim, bucket, total, n, bf, sf, pf, errors, dur_sum_ms, dur_n FROM fidelity_daily
+          WHERE scope = 'pinned' AND dim = ? AND day BETWEEN ? AND ? ORDER BY day, bucket`,
+      )
+      .all(dim, range.from, range.to) as RollupCell[];
+  }
+  return c
+    .st(
+      `SELECT day, dim, bucket, sum(total) AS total, sum(n) AS n, sum(bf) AS bf, sum(sf) AS sf, sum(pf) AS pf, sum(errors) AS errors,
+         sum(dur_sum_ms) AS dur_sum_ms, sum(dur_n) AS dur_n FROM fidelity_daily
+        WHERE scope IN ('pinned', 'what-if') AND dim = ? AND day BETWEEN ? AND ? GROUP BY day, dim, bucket ORDER BY day, bucket`,
+    )
+    .all(dim, range.from, range.to) as RollupCell[];
 }

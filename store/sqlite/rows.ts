@@ -36,6 +36,8 @@ export type RawRow = Omit<ReplayRow, BoolCols | 'regulated' | 'subtags'> & { [K 
   regulated: number;
   tag_key: string;
   subtags_json: string;
+  /** 'pinned' or 'what-if:…' (migration 003). */
+  mode: string;
 };
 
 export type RawDetail = RawRow &
@@ -47,7 +49,7 @@ export type RawDetail = RawRow &
   };
 
 export const ROW_COLS =
-  'replay_id, original_scan_id, status, failing, bf_match, sf_match, pf_match, auto_reason, human_tag, tag, tag_key, subtags_json, started_at, finished_at, duration_ms, scanner_version, ecosystem, policy_set, base_os, project, feed_digest, regulated, executor_kind, record_dir';
+  'replay_id, original_scan_id, status, failing, bf_match, sf_match, pf_match, auto_reason, human_tag, tag, tag_key, subtags_json, started_at, finished_at, duration_ms, scanner_version, ecosystem, policy_set, base_os, project, feed_digest, regulated, executor_kind, record_dir, mode';
 export const DETAIL_COLS = `${ROW_COLS}, manifest_sha256, classifier_version, error, diff_summary_json, manifest_json, executor_json, warnings_json`;
 
 export const b2i = (b: boolean | null): number | null => (b === null ? null : b ? 1 : 0);
@@ -98,6 +100,25 @@ export function toDetail(r: RawDetail): ReplayDetail {
 }
 
 /** The facts the rollup counts, from a stored row or an incoming one, under a given effective tag. */
+// Field by field, not through toRow: the PostgreSQL store hands over rows whose JSON columns are parsed
+// and whose booleans are booleans.
 export function factsOf(r: RawRow | ReplayIn, tag: MismatchReason | null): ReplayFacts {
-  return { ...('failing' in r ? toRow(r) : r), tag };
+  return {
+    status: r.status,
+    bf_match: asBool(r.bf_match),
+    sf_match: asBool(r.sf_match),
+    pf_match: asBool(r.pf_match),
+    finished_at: r.finished_at,
+    duration_ms: r.duration_ms,
+    scanner_version: r.scanner_version,
+    ecosystem: r.ecosystem,
+    policy_set: r.policy_set,
+    base_os: r.base_os,
+    feed_digest: r.feed_digest,
+    project: r.project,
+    regulated: asBool(r.regulated) === true,
+    tag,
+  };
 }
+
+const asBool = (v: number | boolean | null): boolean | null => (typeof v === 'number' ? v === 1 : v);

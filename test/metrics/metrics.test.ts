@@ -181,7 +181,8 @@ describe('stella ticket', () => {
     expect(r.stdout).toContain(`**Mismatch reason:** \`${replay.mismatch_reason}\``);
     expect(r.stdout).toContain(`\`${replay.subtags[0]}\``);
     expect(r.stdout).toContain('"vulnerabilities_appeared"');
-    expect(r.stdout).toContain(`stella replay --from ${recordDir}/manifest.json --out-dir ./replay-${failedId}`);
+    // The reproduction is `stella repro ID`, by absolute path with the home named (issue 13).
+    expect(r.stdout).toContain(`STELLA_HOME=${path.dirname(db)} ${process.execPath} ${STELLA_BIN} repro ${failedId}`);
     expect(existsSync(path.join(recordDir, 'manifest.json'))).toBe(true);
   });
 
@@ -195,7 +196,7 @@ describe('stella ticket', () => {
     const j = JSON.parse((await runStella(['ticket', failedId, '--db', copy, '--json'])).stdout);
     expect(j.tag).toBe('runtime_drift');
     expect(j.human_tag).toBe('runtime_drift');
-    expect(j.reproduce).toBe(`stella replay --from ${path.join(records, failedId)}/manifest.json --out-dir ./replay-${failedId}`);
+    expect(j.reproduce).toBe(`STELLA_HOME=${path.dirname(copy)} ${process.execPath} ${STELLA_BIN} repro ${failedId} --db ${copy}`);
     expect(j.markdown).toContain('`runtime_drift` (human override; classifier said');
   });
 

@@ -341,7 +341,11 @@ describe('keyset paging', () => {
     const v1 = new Database(file);
     v1.exec(readFileSync(path.join(REPO, 'store/migrations/001_init.sql'), 'utf8'));
     v1.pragma('user_version = 1');
-    v1.exec(`ATTACH '${store.dbPath}' AS src; INSERT INTO replay_runs SELECT * FROM src.replay_runs; INSERT INTO fidelity_daily SELECT * FROM src.fidelity_daily`);
+    // Schema 1's columns only (003 added replay_runs.mode and fidelity_daily.scope).
+    const cols = (t: string): string => (v1.pragma(`table_info(${t})`) as Array<{ name: string }>).map((c) => c.name).join(', ');
+    v1.exec(
+      `ATTACH '${store.dbPath}' AS src; INSERT INTO replay_runs SELECT ${cols('replay_runs')} FROM src.replay_runs; INSERT INTO fidelity_daily SELECT ${cols('fidelity_daily')} FROM src.fidelity_daily`,
+    );
     v1.close();
     // A reader (stella gate, fidelity, tui) migrates an older index on first use.
     const migrated = openStore(file, { readonly: true });

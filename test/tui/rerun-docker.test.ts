@@ -196,7 +196,8 @@ describe('workstation: Docker re-run and the Diff screen on real records', () =>
       'the row set and the first result while the second replay runs',
       120_000,
     );
-    const f = await h.waitFor('re-run finished: 2 ok, 0 failed', 'the end of the batch', 120_000);
+    // The pinned re-run passes, the what-if one fails (the lenient policy differs): never "ok" for a mismatch.
+    const f = await h.waitFor(/re-run finished: 1 passed, 1 failed, 0 error - /, 'the end of the batch', 120_000);
     expect(f).toContain('4 replays');
     const frames = h.frames();
     for (const id of [first, second]) expect(frames.some((x) => x.includes(`: ${id} starting`)), `${id} start`).toBe(true);
@@ -232,6 +233,10 @@ describe('workstation: Docker re-run and the Diff screen on real records', () =>
         expect(h.frame()).toContain(id);
       }
       expect(added.map((id) => readJson(path.join(replaysDir, id, 'replay.json')).mode).sort()).toEqual(['pinned', `what-if:policy=${lenientDigest}`]);
+      // The status line's counts are the records' statuses.
+      const statuses = added.map((id) => readJson(path.join(replaysDir, id, 'replay.json')).status as string);
+      const n = (s: string): number => statuses.filter((x) => x === s).length;
+      expect(opened!.controller.getState().rerun!.line).toMatch(new RegExp(`^re-run finished: ${n('passed')} passed, ${n('failed')} failed, ${n('error')} error`));
     } finally {
       store.close();
     }
@@ -260,8 +265,9 @@ describe('workstation: Docker re-run and the Diff screen on real records', () =>
 
       await h.press('r');
       // The summary keeps the failure: the damaged file and the JSON path of the problem.
-      f = await h.waitFor(`re-run finished: 0 ok, 1 failed - ${file}: $`, 'the failed re-run', 60_000);
-      expect(opened!.controller.getState().rerun!.line).toMatch(new RegExp(`^re-run finished: 0 ok, 1 failed - ${file.replace(/[.]/g, '\\.')}: \\$\\S*: `));
+      // The frame shows the counts (the 80-column line cuts the long path); the state holds the full line.
+      f = await h.waitFor((x) => x.includes('re-run finished: 0 passed, 0 failed, 1 error - ') && (opened!.controller.getState().rerun?.line ?? '').includes(`${file}: $`), 'the failed re-run', 60_000);
+      expect(opened!.controller.getState().rerun!.line).toMatch(new RegExp(`^re-run finished: 0 passed, 0 failed, 1 error - ${file.replace(/[.]/g, '\\.')}: \\$\\S*: `));
       // Nothing half-written: no new record dir, the index unchanged.
       expect(readdirSync(replaysDir).sort()).toEqual(before);
       expect(f).toContain('4 replays');
@@ -274,8 +280,8 @@ describe('workstation: Docker re-run and the Diff screen on real records', () =>
       await h.press('m');
       f = await h.waitFor(`error: ${file}: $.mode: must be a string`, 'the $.mode error for m');
       await h.press('r');
-      await h.waitFor(`re-run finished: 0 ok, 1 failed - ${file}: $.mode:`, 'the $.mode error for r', 60_000);
-      expect(opened!.controller.getState().rerun!.line).toBe(`re-run finished: 0 ok, 1 failed - ${file}: $.mode: must be a string naming the replay mode (pinned or what-if:…)`);
+      await h.waitFor((x) => x.includes('re-run finished: 0 passed, 0 failed, 1 error - ') && (opened!.controller.getState().rerun?.line ?? '').includes(`${file}: $.mode:`), 'the $.mode error for r', 60_000);
+      expect(opened!.controller.getState().rerun!.line).toBe(`re-run finished: 0 passed, 0 failed, 1 error - ${file}: $.mode: must be a string naming the replay mode (pinned or what-if:…)`);
       expect(readdirSync(replaysDir).sort()).toEqual(before);
     } finally {
       writeFileSync(file, good);
@@ -292,7 +298,7 @@ describe('workstation: Docker re-run and the Diff screen on real records', () =>
       kill = term.kill;
       await term.waitFor(`semantic diff of ${pinnedId}`, 'the diff of the pinned replay', 15_000);
       term.keys('r');
-      const done = await term.waitFor('re-run finished: 1 ok, 0 failed', 'the re-run result', 120_000);
+      const done = await term.waitFor('re-run finished: 1 passed, 0 failed, 0 error', 'the re-run result', 120_000);
       expect(done).not.toContain('re-run unavailable');
       expect(done).toMatch(/5 replays \| 2 failing/);
       const added = readdirSync(replaysDir).filter((n) => !before.has(n));

@@ -9,7 +9,8 @@ const short = (v: unknown): string => {
 };
 const purlName = (purl: string): string => purl.replace(/^pkg:[^/]+\//, '').replace(/%40/g, '@');
 
-function sentence(e: Evidence): string | null {
+/** One evidence item as a sentence (the ticket and the explain paragraph share it). */
+export function sentence(e: Evidence): string | null {
   switch (e.kind) {
     case 'manifest_field':
       return `${e.path} changed from ${short(e.a)} to ${short(e.b)}`;

@@ -41,6 +41,26 @@ export interface GateResult {
   bf_30d: number | null;
   n_30d: number;
   min_bucket_replays: number;
+  /** Buckets with completed replays in the 30 days, but fewer than the minimum: shown, never gated. */
+  ungated: UngatedBucket[];
+}
+
+export interface UngatedBucket {
+  dimension: (typeof GATE_DIMENSIONS)[number];
+  bucket: string;
+  n: number;
+}
+
+/** One line for a bucket under the minimum, e.g. "ecosystem crates.io 4 replays (< 20, not gated)". */
+export function ungatedText(b: UngatedBucket, min: number): string {
+  return `${b.dimension} ${b.bucket} ${b.n} replay${b.n === 1 ? '' : 's'} (< ${min}, not gated)`;
+}
+
+/** The buckets of `rows` (30-day sums) with 0 < n < min, in dimension then bucket order. */
+export function ungatedBuckets(rows: readonly BucketCounts[], min: number): UngatedBucket[] {
+  return GATE_DIMENSIONS.flatMap((dimension) =>
+    sorted(rows.filter((r) => r.dim === dimension && r.n > 0 && r.n < min)).map((r) => ({ dimension, bucket: r.bucket, n: r.n })),
+  );
 }
 
 export interface GateInput {
@@ -117,10 +137,19 @@ export function evaluateGate(input: GateInput): GateResult {
   const state: GateState = fails.length ? 'fail' : warns.length ? 'warn' : 'green';
   const firing = fails.length ? [...fails, ...warns] : warns;
   const reasons = firing.flatMap((r) => (r.details.length ? r.details.map((d) => `${r.id}: ${d}`) : [`${r.id}: ${r.description} does not hold`]));
-  return { state, fired: firing.map((r) => r.id), reasons, rules, bf_30d: figures(all).bf, n_30d: all.n, min_bucket_replays: min };
+  return {
+    state,
+    fired: firing.map((r) => r.id),
+    reasons,
+    rules,
+    bf_30d: figures(all).bf,
+    n_30d: all.n,
+    min_bucket_replays: min,
+    ungated: ungatedBuckets(input.window30, min),
+  };
 }
 
-function sorted(rows: BucketCounts[]): BucketCounts[] {
+function sorted(rows: readonly BucketCounts[]): BucketCounts[] {
   return [...rows].sort((a, b) => (a.bucket < b.bucket ? -1 : a.bucket > b.bucket ? 1 : 0));
 }
 
