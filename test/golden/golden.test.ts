@@ -53,7 +53,12 @@ describe('goldens: index reports (ticket, diff summary, Prometheus, badge, JUnit
   const work = tempDir('stella-golden-index-');
   const records = path.join(work, 'records');
   const db = path.join(work, 'index.db');
-  const redactions: Redaction[] = [{ value: work, placeholder: '<WORK>' }];
+  // The ticket's repro line names this checkout and this node by absolute path: both differ per machine.
+  const redactions: Redaction[] = [
+    { value: work, placeholder: '<WORK>' },
+    { value: REPO, placeholder: '<REPO>' },
+    { value: process.execPath, placeholder: '<NODE>' },
+  ];
   let failedId = '';
 
   beforeAll(async () => {
