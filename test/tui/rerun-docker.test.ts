@@ -20,8 +20,9 @@ const FEED_AT = '2024-10-05T00:00:00Z';
 const LOCKFILE = path.join(THIRD_PARTY, 'lockfiles/cargo/ripgrep-13.0.0/Cargo.lock');
 // ripgrep 13 pins regex 1.5.4: GHSA-m5pq-gvj9-9vr8 (CVE-2022-24713, high, fixed 1.5.5).
 const ADVISORY_CVE = 'CVE-2022-24713';
-// 100 columns: ink-testing-library's terminal width.
-const WIDTH = 100;
+// 99 columns: wide enough for whole replay ids, narrow enough that the raw and manifest diffs stay
+// unified (side by side, from 100 columns, is tested in side-by-side.test.ts).
+const WIDTH = 99;
 const HEIGHT = 30;
 
 const readJson = (f: string) => JSON.parse(readFileSync(f, 'utf8'));
