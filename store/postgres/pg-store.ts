@@ -33,6 +33,7 @@ import type {
   TagMerge,
 } from '../../src/core/ports.js';
 import { conflictOf } from '../sqlite/merge.js';
+import { humanTagDelta, retagBatchId } from '../sqlite/retag.js';
 import { type Deltas, newDeltas, scopeOf } from '../sqlite/rollup.js';
 import { factsOf } from '../sqlite/rows.js';
 import { connectChecked, openPool, redactUrl } from './connect.js';
@@ -265,15 +266,7 @@ async function ingestReplay(c: Q, r: ReplayIn, delta: Deltas): Promise<IngestOut
 }
 
 function setHumanTag(row: PgRow, human: MismatchReason | null, delta: Deltas): { eff: MismatchReason | null; tag_key: string } {
-  const eff = human ?? row.auto_reason;
-  const tag_key = tagKeyOf(eff);
-  const f = facetsOf(row);
-  const onlyCause = (t: MismatchReason | null) => cellsOf(factsOf(f as never, t)).filter((c) => c.dim === 'cause');
-  delta.rollup.add(onlyCause(row.tag), -1, scopeOf(row.mode));
-  delta.rollup.add(onlyCause(eff), 1, scopeOf(row.mode));
-  delta.counts.add(f, -1);
-  delta.counts.add({ ...f, tag_key }, 1);
-  return { eff, tag_key };
+  return humanTagDelta(facetsOf(row) as never, human, delta);
 }
 
 export interface PgStore extends ReplayStore {
@@ -450,10 +443,7 @@ class Store implements PgStore {
     return tx(this.pool, this.url, async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1)', [TAG_LOCK_KEY]);
       const seq = Number((await c.query<{ m: number }>('SELECT coalesce(max(event_id), 0) AS m FROM tag_events')).rows[0].m) + 1;
-      const batch_id = `rt_${createHash('sha256')
-        .update(JSON.stringify([seq, unique, tag, opts.who, opts.at, opts.note ?? null]))
-        .digest('hex')
-        .slice(0, 16)}`;
+      const batch_id = retagBatchId(seq, unique, tag, opts);
       const delta = newDeltas();
       let changed = 0;
       for (const id of unique) {

@@ -17,11 +17,7 @@ export function retag(c: Conn, ids: string[], tag: MismatchReason, opts: { who: 
   return c.db
     .transaction(() => {
       const seq = (c.st('SELECT coalesce(max(event_id), 0) FROM tag_events').pluck().get() as number) + 1;
-      // Content-derived: the same action at the same point of the audit trail has the same id.
-      const batch_id = `rt_${createHash('sha256')
-        .update(JSON.stringify([seq, unique, tag, opts.who, opts.at, opts.note ?? null]))
-        .digest('hex')
-        .slice(0, 16)}`;
+      const batch_id = retagBatchId(seq, unique, tag, opts);
       const delta = newDeltas();
       let changed = 0;
       for (const id of unique) {
@@ -40,15 +36,30 @@ export function retag(c: Conn, ids: string[], tag: MismatchReason, opts: { who: 
     .immediate();
 }
 
-export function setHumanTag(c: Conn, row: RawRow, human: MismatchReason | null, delta: Deltas): void {
+/** Content-derived: the same action at the same point of the audit trail has the same id (both backends). */
+export function retagBatchId(seq: number, ids: readonly string[], tag: MismatchReason, opts: { who: string; at: string; note?: string }): string {
+  const h = createHash('sha256').update(JSON.stringify([seq, ids, tag, opts.who, opts.at, opts.note ?? null]));
+  return `rt_${h.digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * How a new human tag moves the cause rollup and the list counts (both backends): the effective tag and
+ * its sort key come back for the caller's UPDATE.
+ */
+export function humanTagDelta(row: RawRow, human: MismatchReason | null, delta: Deltas): { eff: MismatchReason | null; tag_key: string } {
   const eff = human ?? row.auto_reason;
   const tag_key = tagKeyOf(eff);
-  c.st('UPDATE replay_runs SET human_tag = ?, tag = ?, tag_key = ? WHERE replay_id = ?').run(human, eff, tag_key, row.replay_id);
   const onlyCause = (t: MismatchReason | null) => cellsOf(factsOf(row, t)).filter((c) => c.dim === 'cause');
   delta.rollup.add(onlyCause(row.tag), -1, scopeOf(row.mode));
   delta.rollup.add(onlyCause(eff), 1, scopeOf(row.mode));
   delta.counts.add(row, -1);
   delta.counts.add({ ...row, tag_key }, 1);
+  return { eff, tag_key };
+}
+
+export function setHumanTag(c: Conn, row: RawRow, human: MismatchReason | null, delta: Deltas): void {
+  const { eff, tag_key } = humanTagDelta(row, human, delta);
+  c.st('UPDATE replay_runs SET human_tag = ?, tag = ?, tag_key = ? WHERE replay_id = ?').run(human, eff, tag_key, row.replay_id);
 }
 
 export function undoLastRetag(c: Conn, opts: { who: string; at: string }): { batch_id: string; restored: number } | null {
