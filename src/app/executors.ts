@@ -4,7 +4,7 @@ import type { Digest } from '../core/formats.js';
 import type { Executor } from '../core/ports.js';
 import type { BlobStore } from '../adapters/blob-store.js';
 import { engineFromEnv } from '../adapters/docker/engine.js';
-import { DockerExecutor } from '../adapters/docker/executor.js';
+import { DockerExecutor, type DockerExecutorOptions } from '../adapters/docker/executor.js';
 import { LocalExecutor } from '../adapters/local-executor.js';
 import { ensureImage, scannerEntryPath } from './image.js';
 
@@ -14,11 +14,11 @@ export interface ExecutorSetup {
 }
 
 /** Build the chosen executor; the docker one pings the engine and reaps orphans first. */
-export async function makeExecutor(kind: string, ctx: { env: NodeJS.ProcessEnv }, blobs: BlobStore): Promise<ExecutorSetup> {
+export async function makeExecutor(kind: string, ctx: { env: NodeJS.ProcessEnv }, blobs: BlobStore, docker: DockerExecutorOptions = {}): Promise<ExecutorSetup> {
   switch (kind) {
     case 'docker': {
       const engine = engineFromEnv(ctx.env);
-      const executor = await DockerExecutor.create(engine);
+      const executor = await DockerExecutor.create(engine, docker);
       return { executor, prepareImage: (id) => ensureImage(id, { blobs, engine }) };
     }
     case 'local':

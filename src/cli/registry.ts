@@ -38,6 +38,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   entry('manifest', 'validate, hash, sign or verify a ScanManifest', () => import('./manifest.js')),
   entry('blob', 'put, get or check blobs in the content-addressed store', () => import('./blob.js')),
   entry('sync', 'pull the team store (PostgreSQL) into the local index and push local retags', () => import('./sync.js')),
+  entry('worker', 'run replay jobs from the team store\'s queue on one Docker engine (stella nightly enqueues them)', () => import('./worker.js')),
   entry('sample', 'pick N scans to replay, stratified by ecosystem, base OS, regulated tier and scanner', () => import('./sample.js')),
+  entry('nightly', 'the nightly run on the team store: sample → enqueue replay jobs → (wait for workers) → index → gate → tickets', () => import('./nightly.js')),
   entry('gc', 'expire unreferenced blobs older than N days (records and canonical hashes are kept)', () => import('./gc.js')),
 ];

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** This stella by absolute path: node itself, then the script it runs (the bin link resolved). */
-function stellaExecutable(): string[] {
+export function stellaExecutable(): string[] {
   const script = process.argv[1];
   if (script && existsSync(script)) return [process.execPath, realpathSync(script)];
   // In-process callers (tests): the built entry point beside this module (dist/src/cli → dist/bin).

@@ -60,6 +60,33 @@ interface JobRow {
   leased_until: Date;
 }
 
+/** One job of a batch as `batch()` lists it. */
+export interface BatchJob {
+  key: string;
+  scan_id: string;
+  mode: string;
+  state: JobState;
+  attempts: number;
+  worker_id: string | null;
+  result: unknown;
+  last_error: string | null;
+}
+
+/** `key#attempt`: how a lease is named on the containers it runs. */
+export const leaseTag = (key: string, attempt: number): string => `${key}#${attempt}`;
+
+/** The key range of one batch: `batch/` ≤ key < `batch0` ('0' follows '/' in code-unit order, the keys' collation). */
+function batchRange(batch: string): [string, string] {
+  if (batch === '' || batch.includes('/')) throw new StellaError('USAGE', `job batch must be non-empty and contain no '/', got '${batch}'`);
+  return [`${batch}/`, `${batch}0`];
+}
+
+function stateCounts(rows: ReadonlyArray<{ state: JobState; n: number }>): Record<JobState, number> {
+  const out: Record<JobState, number> = { queued: 0, leased: 0, done: 0, failed: 0 };
+  for (const row of rows) out[row.state] = row.n;
+  return out;
+}
+
 const toLease = (r: JobRow): Lease => ({
   key: r.job_key,
   scan_id: r.scan_id,
@@ -162,11 +189,96 @@ export class JobQueue {
     return r.rows.map((x) => x.job_key).sort();
   }
 
+  /**
+   * The instant the job's replay started, fixed on its first attempt (the server's clock, RFC 3339 with
+   * milliseconds, kept in the payload as `started_at`) and returned unchanged to every later attempt.
+   * The replay id is derived from it, so a retry after a crash writes the same record (one per job).
+   * Null when the lease is no longer the current, live one.
+   */
+  async pinStart(lease: Lease): Promise<string | null> {
+    const r = await this.pool.query<{ started_at: string }>(
+      `UPDATE replay_jobs
+          SET payload = CASE WHEN json_typeof(payload) = 'object' AND (payload::jsonb ? 'started_at') THEN payload
+                             ELSE (CASE WHEN json_typeof(payload) = 'object' THEN payload::jsonb ELSE '{}'::jsonb END
+                                   || jsonb_build_object('started_at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))::json END
+        WHERE job_key = $1 AND worker_id = $2 AND attempts = $3 AND state = 'leased' AND leased_until >= now()
+    RETURNING payload->>'started_at' AS started_at`,
+      [lease.key, lease.worker_id, lease.attempt],
+    );
+    return r.rowCount === 1 ? r.rows[0].started_at : null;
+  }
+
+  /**
+   * Which of the given (key, attempt) leases are still the current, live lease of their job. A worker's
+   * containers carry their job key and attempt; those whose lease is not live are orphans to remove.
+   */
+  async liveLeases(leases: ReadonlyArray<{ key: string; attempt: number }>): Promise<Set<string>> {
+    if (leases.length === 0) return new Set();
+    const r = await this.pool.query<{ job_key: string; attempts: number }>(
+      `SELECT job_key, attempts FROM replay_jobs
+        WHERE job_key = ANY($1::text[]) AND state = 'leased' AND leased_until >= now()`,
+      [[...new Set(leases.map((l) => l.key))]],
+    );
+    return new Set(r.rows.map((x) => leaseTag(x.job_key, x.attempts)));
+  }
+
+  /** Jobs still to run or running, in every batch (a draining worker waits for these). */
+  async pending(): Promise<number> {
+    const r = await this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM replay_jobs WHERE state IN ('queued', 'leased')`);
+    return r.rows[0].n;
+  }
+
+  /** Every job of one batch (keys `batch/…`), by key. */
+  async batch(batch: string): Promise<BatchJob[]> {
+    const r = await this.pool.query<BatchJob>(
+      `SELECT job_key AS key, scan_id, mode, state, attempts, worker_id, result, last_error FROM replay_jobs
+        WHERE job_key >= $1 AND job_key < $2 ORDER BY job_key`,
+      batchRange(batch),
+    );
+    return r.rows;
+  }
+
+  /** Per-state counts of one batch. */
+  async batchCounts(batch: string): Promise<Record<JobState, number>> {
+    const r = await this.pool.query<{ state: JobState; n: number }>(
+      'SELECT state, count(*)::int AS n FROM replay_jobs WHERE job_key >= $1 AND job_key < $2 GROUP BY state',
+      batchRange(batch),
+    );
+    return stateCounts(r.rows);
+  }
+
+  /**
+   * Note on done jobs which failure each was ticketed as (`result.ticket`: the failure key and file).
+   * Returns how many jobs took the note.
+   */
+  async noteTickets(notes: ReadonlyArray<{ key: string; failure: string; file: string }>): Promise<number> {
+    if (notes.length === 0) return 0;
+    const r = await this.pool.query(
+      `UPDATE replay_jobs j
+          SET result = (coalesce(j.result::jsonb, '{}'::jsonb) || jsonb_build_object('ticket', jsonb_build_object('failure', n.failure, 'file', n.file)))::json
+         FROM unnest($1::text[], $2::text[], $3::text[]) AS n(job_key, failure, file)
+        WHERE j.job_key = n.job_key AND j.state = 'done'`,
+      [notes.map((n) => n.key), notes.map((n) => n.failure), notes.map((n) => n.file)],
+    );
+    return r.rowCount ?? 0;
+  }
+
+  /** Of these failure keys, those already ticketed by a job of another batch. */
+  async ticketedElsewhere(batch: string, failures: readonly string[]): Promise<Set<string>> {
+    if (failures.length === 0) return new Set();
+    const [from, to] = batchRange(batch);
+    const r = await this.pool.query<{ failure: string }>(
+      `SELECT DISTINCT result->'ticket'->>'failure' AS failure FROM replay_jobs
+        WHERE state = 'done' AND NOT (job_key >= $1 AND job_key < $2)
+          AND scan_id = ANY($3::text[]) AND result->'ticket'->>'failure' = ANY($4::text[])`,
+      [from, to, [...new Set(failures.map((f) => f.split('/')[0]))], [...failures]],
+    );
+    return new Set(r.rows.map((x) => x.failure));
+  }
+
   async counts(): Promise<Record<JobState, number>> {
     const r = await this.pool.query<{ state: JobState; n: number }>('SELECT state, count(*)::int AS n FROM replay_jobs GROUP BY state');
-    const out: Record<JobState, number> = { queued: 0, leased: 0, done: 0, failed: 0 };
-    for (const row of r.rows) out[row.state] = row.n;
-    return out;
+    return stateCounts(r.rows);
   }
 
   async job(key: string): Promise<{ state: JobState; attempts: number; worker_id: string | null; result: unknown; last_error: string | null } | null> {

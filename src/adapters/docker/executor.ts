@@ -30,6 +30,8 @@ export interface DockerExecutorOptions {
   pidsLimit?: number;
   /** Wall clock for deadlines/labels only (never reaches an artifact). */
   wallNow?: () => number;
+  /** More labels for every container and volume of a run, asked at each run (a worker's job and lease). */
+  labels?: () => Record<string, string>;
 }
 
 /** The HostConfig every run gets; probes assert on exactly this. */
@@ -122,6 +124,27 @@ export class DockerExecutor implements Executor {
     return reaped;
   }
 
+  /**
+   * Remove every container and output volume carrying `label` whose label values `isStale` condemns
+   * (asked once, with all of them): a worker's runs whose lease another worker has taken over.
+   */
+  async reapLabelled(label: string, isStale: (found: Array<Record<string, string>>) => Promise<(labels: Record<string, string>) => boolean>): Promise<number> {
+    const list = await call(this.engine, () => this.engine.docker.listContainers({ all: true, filters: { label: [label] } }));
+    const vols = ((await call(this.engine, () => this.engine.docker.listVolumes({ filters: { label: [label] } }))) as { Volumes?: Array<{ Name: string; Labels?: Record<string, string> }> }).Volumes ?? [];
+    if (list.length === 0 && vols.length === 0) return 0;
+    const stale = await isStale([...list.map((c) => c.Labels ?? {}), ...vols.map((v) => v.Labels ?? {})]);
+    let reaped = 0;
+    for (const c of list) {
+      if (!stale(c.Labels ?? {})) continue;
+      await removeQuietly(this.engine.docker.getContainer(c.Id));
+      reaped++;
+    }
+    for (const v of vols) {
+      if (stale(v.Labels ?? {})) await this.engine.docker.getVolume(v.Name).remove({ force: true }).catch(() => undefined);
+    }
+    return reaped;
+  }
+
   environment(job: ExecJob): ExecutorEnvironment {
     return {
       kind: 'docker',
@@ -156,6 +179,7 @@ export class DockerExecutor implements Executor {
         [LABEL_HOST]: hostname(),
         [LABEL_DEADLINE]: deadline,
         'stella.run-holder': job.id,
+        ...this.opts.labels?.(),
       });
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) throw imageMissing(job.imageId);
@@ -191,6 +215,7 @@ export class DockerExecutor implements Executor {
             [LABEL_PID]: String(process.pid),
             [LABEL_HOST]: hostname(),
             [LABEL_DEADLINE]: deadline,
+            ...this.opts.labels?.(),
           },
           HostConfig: hostConfig(job, this.facts.cpus, this.opts.pidsLimit, confined.volume),
         }),
