@@ -119,7 +119,7 @@ describe('nightly batch on three workers over two engines, one SIGKILLed mid-job
 
     const w1 = startWorker('w1', DEFAULT_ENGINE);
     const w2 = startWorker('w2', DEFAULT_ENGINE);
-    const w3 = startWorker('w3', second.host);
+    startWorker('w3', second.host);
 
     // SIGKILL w1 or w2 (whichever is first seen) while its scanner container runs on the default engine.
     let victim: Worker | null = null;
