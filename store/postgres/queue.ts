@@ -65,6 +65,7 @@ export interface BatchJob {
   key: string;
   scan_id: string;
   mode: string;
+  payload: unknown;
   state: JobState;
   attempts: number;
   worker_id: string | null;
@@ -231,7 +232,7 @@ export class JobQueue {
   /** Every job of one batch (keys `batch/…`), by key. */
   async batch(batch: string): Promise<BatchJob[]> {
     const r = await this.pool.query<BatchJob>(
-      `SELECT job_key AS key, scan_id, mode, state, attempts, worker_id, result, last_error FROM replay_jobs
+      `SELECT job_key AS key, scan_id, mode, payload, state, attempts, worker_id, result, last_error FROM replay_jobs
         WHERE job_key >= $1 AND job_key < $2 ORDER BY job_key`,
       batchRange(batch),
     );

@@ -124,6 +124,7 @@ describe('nightly batch on three workers over two engines, one SIGKILLed mid-job
     // SIGKILL w1 or w2 (whichever is first seen) while its scanner container runs on the default engine.
     let victim: Worker | null = null;
     let killed: { key: string; attempt: number } | null = null;
+    let killedAt = 0;
     const deadline = Date.now() + 120_000;
     while (!victim && Date.now() < deadline) {
       const running = (await docker1.listContainers({ filters: { label: ['stella.job'], status: ['running'] } })).filter((c) => c.Labels['stella.role'] !== 'output-holder');
@@ -132,6 +133,7 @@ describe('nightly batch on three workers over two engines, one SIGKILLed mid-job
         victim = hit.Labels['stella.worker'] === 'w1' ? w1 : w2;
         killed = { key: hit.Labels['stella.job'], attempt: Number(hit.Labels['stella.attempt']) };
         victim.child.kill('SIGKILL');
+        killedAt = Date.now();
       } else {
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -151,6 +153,11 @@ describe('nightly batch on three workers over two engines, one SIGKILLed mid-job
     const retried = jobs.find((j) => j.key === killed!.key)!;
     expect(retried.attempts).toBeGreaterThan(1);
     expect((retried.result as { worker_id: string }).worker_id).not.toBe(victim!.id);
+    // Its record carries the start the killed attempt pinned (so any attempt derives the same replay id).
+    const pinned = (retried.payload as { started_at: string }).started_at;
+    expect(Date.parse(pinned)).toBeLessThan(killedAt);
+    const retriedRecord = JSON.parse(readFileSync(path.join((retried.result as { dir: string }).dir, 'replay.json'), 'utf8'));
+    expect(retriedRecord.started_at).toBe(pinned);
     // Both engines did work.
     const byEngine = new Set(jobs.map((j) => (j.result as { engine: string }).engine));
     expect(byEngine).toEqual(new Set([DEFAULT_ENGINE, second.host]));
