@@ -222,6 +222,11 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
         if (lost) return;
         const fatal = isStellaError(e) && e.code === 'ENGINE_UNREACHABLE';
         const res = await queue.fail(lease, errorText(e), { retryAfterMs: fatal ? 0 : Math.min(o.leaseMs, 30_000) });
+        if (!res.accepted) {
+          // The lease had gone already (another worker may have removed this run's container).
+          lost = true;
+          return;
+        }
         summary.released++;
         o.log(`job ${lease.key} (attempt ${lease.attempt}) failed: ${errorText(e)}${res.state ? ` → ${res.state}` : ''}`);
         if (fatal) throw e;

@@ -261,6 +261,49 @@ describe('nightly batch on three workers over two engines, one SIGKILLed mid-job
       expect(left).toEqual([aliveId]);
     } finally {
       for (const id of [deadId, aliveId]) await docker1.getContainer(id).remove({ force: true }).catch(() => undefined);
+      // The live ghost lease is finished here, so later workers draining the queue do not wait for it.
+      await queue.complete(alive, { ghost: true });
     }
   }, 120_000);
+
+  it('fencing: a worker stalled past its lease (SIGSTOP) loses the job to another and writes nothing; a second SIGTERM gives a job back', async () => {
+    const scan = path.basename(scanDirs[4]);
+    const key = `stall/${scan}/pinned`;
+    await queue.enqueue([{ key, scan_id: scan, mode: 'pinned', payload: { manifest: path.join(scanDirs[4], 'manifest.json') } }]);
+    const a = startWorker('w6', DEFAULT_ENGINE);
+    const running = async (worker: string) => {
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline) {
+        const list = await docker1.listContainers({ filters: { label: [`stella.worker=${worker}`], status: ['running'] } });
+        if (list.some((c) => c.Labels['stella.role'] !== 'output-holder')) return true;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return false;
+    };
+    expect(await running('w6'), a.stderr.join('')).toBe(true);
+    a.child.kill('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 3500));
+    const b = startWorker('w7', second.host);
+    expect(await within(b.exit, 90_000, 'w7 to take the stalled job over'), b.stderr.join('')).toEqual({ code: 0, signal: null });
+    a.child.kill('SIGCONT');
+    expect(await within(a.exit, 60_000, 'w6 to give up and exit'), a.stderr.join('')).toEqual({ code: 0, signal: null });
+    expect(a.stderr.join('')).toMatch(/gave up stall\/.* \(attempt 1\): its lease is no longer ours/);
+    expect(await queue.job(key)).toMatchObject({ state: 'done', attempts: 2, worker_id: 'w7' });
+    expect(readdirSync(path.join(home, 'replays', 'stall'))).toHaveLength(1);
+    const staging = path.join(home, 'replays', '.staging');
+    expect(existsSync(staging) ? readdirSync(staging) : []).toEqual([]);
+
+    // Two SIGTERMs: the running replay is aborted and its job goes back to the queue.
+    const key2 = `term/${scan}/pinned`;
+    await queue.enqueue([{ key: key2, scan_id: scan, mode: 'pinned', payload: { manifest: path.join(scanDirs[4], 'manifest.json') } }]);
+    const c = startWorker('w8', DEFAULT_ENGINE);
+    expect(await running('w8'), c.stderr.join('')).toBe(true);
+    c.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 100));
+    c.child.kill('SIGTERM');
+    expect(await within(c.exit, 60_000, 'w8 to exit'), c.stderr.join('')).toEqual({ code: 130, signal: null });
+    expect(await queue.job(key2)).toMatchObject({ state: 'queued', attempts: 1 });
+    expect(existsSync(path.join(home, 'replays', 'term'))).toBe(false);
+    for (const d of [docker1, second.docker]) expect((await labelled(d, 'stella.job')).containers.map((x) => x.Labels['stella.worker'])).toEqual([]);
+  }, 180_000);
 });
