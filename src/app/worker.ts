@@ -12,9 +12,10 @@
 // renews its lease, and only then moves the record into place, indexes it and completes; a worker
 // whose lease was lost (expired, re-claimed) discards its staged record.
 //
-// Orphans: every container and output volume a run creates is labelled with its job key, attempt and
-// worker id. On start and before every claim a worker removes, on its engine, labelled containers and
-// volumes (and staging directories) whose lease is no longer the current, live one, plus the engine's
+// Orphans: every container and output volume a run creates is labelled with its queue (the team
+// store's identity, `JobQueue.identity`), job key, attempt and worker id. On start and before every
+// claim a worker removes, on its engine, this queue's containers and volumes (and staging directories)
+// whose lease is no longer the current, live one, plus the engine's
 // usual orphans of dead processes on this host (DockerExecutor.reapOrphans).
 //
 // Signals: the first SIGTERM/SIGINT stops claiming and lets the current job finish; a second one aborts
@@ -36,6 +37,7 @@ import { replay } from './replay.js';
 export const LABEL_JOB = 'stella.job';
 export const LABEL_ATTEMPT = 'stella.attempt';
 export const LABEL_WORKER = 'stella.worker';
+export const LABEL_QUEUE = 'stella.queue';
 
 const DURATION_RE = /^(\d{1,9})(ms|s|m|h)$/;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
@@ -120,8 +122,10 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
     const replays = path.join(o.storeDir, 'replays');
     const staging = path.join(replays, '.staging');
     let current: Lease | null = null;
+    const queueId = await queue.identity();
     const setup = await makeExecutor('docker', { env: { ...o.env, DOCKER_HOST: o.engine } }, blobs, {
-      labels: (): Record<string, string> => (current ? { [LABEL_JOB]: current.key, [LABEL_ATTEMPT]: String(current.attempt), [LABEL_WORKER]: o.workerId } : {}),
+      labels: (): Record<string, string> =>
+        current ? { [LABEL_QUEUE]: queueId, [LABEL_JOB]: current.key, [LABEL_ATTEMPT]: String(current.attempt), [LABEL_WORKER]: o.workerId } : {},
     });
     if (!(setup.executor instanceof DockerExecutor)) throw new StellaError('USAGE', 'a worker replays on a Docker engine');
     const executor = setup.executor;
@@ -129,7 +133,8 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
 
     const reap = async () => {
       const orphans = await executor.reapOrphans();
-      const stale = await executor.reapLabelled(LABEL_JOB, async (found) => {
+      // Only this queue's runs: another team store's workers may share the engine.
+      const stale = await executor.reapLabelled(`${LABEL_QUEUE}=${queueId}`, async (found) => {
         const live = await queue.liveLeases(found.map((l) => ({ key: l[LABEL_JOB] ?? '', attempt: Number(l[LABEL_ATTEMPT]) })));
         return (l) => !live.has(leaseTag(l[LABEL_JOB] ?? '', Number(l[LABEL_ATTEMPT])));
       });

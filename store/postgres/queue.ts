@@ -12,6 +12,7 @@
 // (fail with a retry delay, or the lease expired and another claim takes it) | failed (attempts used up).
 // `attempts` is the lease's fencing token: heartbeat, complete and fail name the attempt they hold and
 // are refused once it is no longer the current, live one.
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { StellaError } from '../../src/core/errors.js';
 
@@ -221,6 +222,21 @@ export class JobQueue {
       [[...new Set(leases.map((l) => l.key))]],
     );
     return new Set(r.rows.map((x) => leaseTag(x.job_key, x.attempts)));
+  }
+
+  /**
+   * A name for this queue that is the same from every client: the cluster's system identifier (when the
+   * role may read it; operators can revoke pg_control_system()), the database's oid and name, hashed.
+   * Workers label their containers with it, so workers of another team store sharing an engine never
+   * take each other's containers for orphans.
+   */
+  async identity(): Promise<string> {
+    const db = (await this.pool.query<{ name: string; oid: string }>(`SELECT current_database() AS name, oid::text AS oid FROM pg_database WHERE datname = current_database()`)).rows[0];
+    const sid = await this.pool.query<{ sid: string }>('SELECT system_identifier::text AS sid FROM pg_control_system()').then(
+      (r) => r.rows[0]?.sid ?? '',
+      () => '',
+    );
+    return createHash('sha256').update(`${sid}/${db.oid}/${db.name}`).digest('hex').slice(0, 16);
   }
 
   /** Jobs still to run or running, in every batch (a draining worker waits for these). */

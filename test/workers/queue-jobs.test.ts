@@ -73,6 +73,17 @@ describe('job queue: what workers and the nightly need', () => {
     await expect(q.batch('a/b')).rejects.toThrow(/no '\/'/);
   }, 60_000);
 
+  it('identity: the same for every client of one database, different for another database', async () => {
+    const url = await server.freshDatabase();
+    const [p1, p2] = [openPool(url, { max: 1 }), openPool(url, { max: 1 })];
+    pools.push(p1, p2);
+    await migrate(p1);
+    const id = await new JobQueue(p1).identity();
+    expect(id).toMatch(/^[0-9a-f]{16}$/);
+    expect(await new JobQueue(p2).identity()).toBe(id);
+    expect(await (await freshQueue()).identity()).not.toBe(id);
+  }, 60_000);
+
   it('a ticket noted on a job is seen from later batches, not from its own', async () => {
     const q = await freshQueue();
     await q.enqueue([job('d1', 's1'), job('d1', 's2'), job('d2', 's1')]);

@@ -219,24 +219,27 @@ describe('nightly batch on three workers over two engines, one SIGKILLed mid-job
     expect(readdirSync(tickets)).toHaveLength(1);
   }, 240_000);
 
-  it('a worker reaps containers of expired leases on its engine (whoever left them), not of live ones; SIGTERM finishes the job and exits', async () => {
+  it('a worker reaps its queue\'s containers of expired leases on its engine (whoever left them), not live ones nor another queue\'s; SIGTERM finishes the job and exits', async () => {
     const manifest = (i: number) => ({ manifest: path.join(scanDirs[i], 'manifest.json') });
     const spec = (batch: string, i: number) => ({ key: `${batch}/${path.basename(scanDirs[i])}/pinned`, scan_id: path.basename(scanDirs[i]), mode: 'pinned', payload: manifest(i) });
     await queue.enqueue([spec('reap', 2), spec('reap', 3)]);
     // A worker on another host held these leases and died: one lease has expired, one is still live.
     const [dead] = await queue.claim('ghost-dead', { leaseMs: 1000 });
     const [alive] = await queue.claim('ghost-alive', { leaseMs: 120_000 });
-    const ghost = async (lease: { key: string; attempt: number; worker_id: string }) => {
+    const ourQueue = await queue.identity();
+    const ghost = async (lease: { key: string; attempt: number; worker_id: string }, queueId = ourQueue) => {
       const c = await docker1.createContainer({
         Image: imageId,
         Cmd: ['-e', '0'],
-        Labels: { 'stella.replay': '1', 'stella.host': 'another-host', 'stella.pid': '1', 'stella.job': lease.key, 'stella.attempt': String(lease.attempt), 'stella.worker': lease.worker_id },
+        Labels: { 'stella.replay': '1', 'stella.host': 'another-host', 'stella.pid': '1', 'stella.queue': queueId, 'stella.job': lease.key, 'stella.attempt': String(lease.attempt), 'stella.worker': lease.worker_id },
         HostConfig: { NetworkMode: 'none' },
       });
       return c.id;
     };
     const deadId = await ghost(dead);
     const aliveId = await ghost(alive);
+    // Another team store's worker shares this engine: its run is not ours to judge, even with our job key.
+    const foreignId = await ghost(dead, 'another-team-store');
     try {
       await new Promise((r) => setTimeout(r, 1500));
       const w = startWorker('w5', DEFAULT_ENGINE);
@@ -252,15 +255,16 @@ describe('nightly batch on three workers over two engines, one SIGKILLed mid-job
       const ids = (await docker1.listContainers({ all: true, filters: { label: ['stella.job'] } })).map((c) => c.Id);
       expect(ids).not.toContain(deadId);
       expect(ids).toContain(aliveId);
+      expect(ids).toContain(foreignId);
       w.child.kill('SIGTERM');
       expect(await within(w.exit, 60_000, 'w5 to finish its job after SIGTERM'), w.stderr.join('')).toEqual({ code: 0, signal: null });
       expect(await queue.job(dead.key)).toMatchObject({ state: 'done', attempts: dead.attempt + 1, worker_id: 'w5' });
       expect(await queue.job(alive.key)).toMatchObject({ state: 'leased', attempts: 1, worker_id: 'ghost-alive' });
       expect(w.stderr.join('')).toMatch(/SIGTERM: finishing the current job/);
       const left = (await docker1.listContainers({ all: true, filters: { label: ['stella.job'] } })).map((c) => c.Id);
-      expect(left).toEqual([aliveId]);
+      expect(left.sort()).toEqual([aliveId, foreignId].sort());
     } finally {
-      for (const id of [deadId, aliveId]) await docker1.getContainer(id).remove({ force: true }).catch(() => undefined);
+      for (const id of [deadId, aliveId, foreignId]) await docker1.getContainer(id).remove({ force: true }).catch(() => undefined);
       // The live ghost lease is finished here, so later workers draining the queue do not wait for it.
       await queue.complete(alive, { ghost: true });
     }
