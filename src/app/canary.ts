@@ -5,13 +5,12 @@
 // expected canonical hashes). The artifacts are not committed: they are regenerated on demand by running
 // the in-process scanner on the committed manifest, and a regeneration that does not reproduce the
 // committed hashes is refused — the goldens then no longer describe this checkout's scanner.
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { makeTempDir } from '../adapters/temp.js';
 import path from 'node:path';
 import { StellaError } from '../core/errors.js';
 import {
   ARTIFACT_NAMES,
-  ARTIFACT_PATHS,
   type ArtifactName,
   type Digest,
   type MismatchReason,
@@ -19,15 +18,16 @@ import {
   type ReplayRecord,
   type ScanManifest,
 } from '../core/formats.js';
-import type { Executor, OnEvent } from '../core/ports.js';
+import type { Executor, OnEvent, RecordFs } from '../core/ports.js';
 import { gateCanaries, parseCanarySet, type CanaryEntry, type CanaryGate, type CanaryOutcome, type CanarySet } from '../core/chaos/canary.js';
 import type { ReplayFacts } from '../core/fidelity/index.js';
 import type { BlobStore } from '../adapters/blob-store.js';
-import { readJsonFile, writeDirAtomic } from '../adapters/fs.js';
+import { readJsonFile } from '../adapters/fs.js';
 import { buildFeedBundle, FIXTURE_SOURCES, openFeedBundle } from './feed.js';
 import { readPolicyFile } from './policy.js';
 import { readManifestFile } from './manifest-file.js';
 import { repoRoot } from './image.js';
+import { writeRecordDir } from './record.js';
 import { computeOutputs, scan } from './scan.js';
 import { replay } from './replay.js';
 import { loadStoredInput } from '../scanner/inputs/load.js';
@@ -106,10 +106,8 @@ export async function rebuildCanaries(o: { dir: string; blobs: BlobStore; now: (
         path: `$.canaries[${set.canaries.indexOf(c)}].labels.ecosystem`,
       });
     }
-    await writeDirAtomic(path.join(o.dir, c.id), (tmp) => {
-      writeFileSync(path.join(tmp, 'manifest.json'), readFileSync(path.join(r.dir, 'manifest.json')));
-      writeFileSync(path.join(tmp, 'outputs.json'), readFileSync(path.join(r.dir, 'outputs.json')));
-    });
+    // What is committed: the scan record's manifest and outputs, as the scan wrote them.
+    await writeRecordDir(path.join(o.dir, c.id), { manifest: r.manifest, outputs: r.outputs });
     out.push({ id: c.id, scan_id: r.manifest.scan_id, ecosystem: r.manifest.labels.ecosystem, findings: r.findings, decision: r.verdict.decision });
     o.onEvent?.({ kind: 'progress', id: 'canary-rebuild', done: out.length, total: set.canaries.length, label: c.id });
   }
@@ -191,7 +189,13 @@ export function goldenDifferences(g: Golden, got: Outputs): ArtifactName[] {
  * A full original record per canary under `<home>/canaries/<id>/`: the committed manifest and outputs plus
  * regenerated artifacts, which must reproduce the committed hashes.
  */
-export async function materializeOriginals(dir: string, goldens: readonly Golden[], blobs: BlobStore, target: string): Promise<Map<string, string>> {
+export async function materializeOriginals(
+  dir: string,
+  goldens: readonly Golden[],
+  blobs: BlobStore,
+  target: string,
+  fs?: RecordFs,
+): Promise<Map<string, string>> {
   const dirs = new Map<string, string>();
   for (const g of goldens) {
     const artifacts = await regenerate(g, blobs);
@@ -204,12 +208,8 @@ export async function materializeOriginals(dir: string, goldens: readonly Golden
       );
     }
     const out = path.join(target, g.entry.id);
-    await writeDirAtomic(out, (tmp) => {
-      mkdirSync(path.join(tmp, 'artifacts'));
-      for (const n of ARTIFACT_NAMES) writeFileSync(path.join(tmp, ARTIFACT_PATHS[n]), artifacts[n]);
-      writeFileSync(path.join(tmp, 'manifest.json'), readFileSync(g.manifestFile));
-      writeFileSync(path.join(tmp, 'outputs.json'), readFileSync(path.join(dir, g.entry.id, 'outputs.json')));
-    });
+    // The committed manifest's exact bytes (signature-free, as committed); outputs as readGoldens read them.
+    await writeRecordDir(out, { manifest: readFileSync(g.manifestFile), artifacts, outputs: g.outputs }, fs);
     dirs.set(g.entry.id, out);
   }
   return dirs;
@@ -229,6 +229,8 @@ export interface CanaryRunOptions {
   indexDb?: string;
   onEvent?: OnEvent;
   signal?: AbortSignal;
+  /** Where the originals' and replays' record files are written (default: node:fs); tests count writes through it. */
+  fs?: RecordFs;
 }
 
 export interface CanaryRow {
@@ -257,7 +259,7 @@ export async function runCanaries(o: CanaryRunOptions): Promise<CanaryReport> {
   const set = readCanarySet(o.dir);
   const goldens = readGoldens(o.dir, set);
   await storeCanaryBlobs(set, goldens, o.blobs);
-  const originals = await materializeOriginals(o.dir, goldens, o.blobs, path.join(o.home, 'canaries'));
+  const originals = await materializeOriginals(o.dir, goldens, o.blobs, path.join(o.home, 'canaries'), o.fs);
   const replayRoot = path.join(o.home, 'canary-replays');
   const rows: CanaryRow[] = [];
   const outcomes: CanaryOutcome[] = [];
@@ -275,6 +277,7 @@ export async function runCanaries(o: CanaryRunOptions): Promise<CanaryReport> {
       ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
       ...(o.prepareImage ? { prepareImage: o.prepareImage } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.fs ? { fs: o.fs } : {}),
     });
     // replay() has already classified the record against the original (SPEC §4).
     const record = res.record;

@@ -4,20 +4,17 @@ export type Digest = `sha256:${string}`;
 export const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
 
 export type ArtifactName = 'sbom' | 'findings' | 'vex' | 'verdict';
-export const ARTIFACT_NAMES: readonly ArtifactName[] = ['sbom', 'findings', 'vex', 'verdict'];
-export const ARTIFACT_PATHS: Record<ArtifactName, string> = {
-  sbom: 'artifacts/sbom.cdx.json',
-  findings: 'artifacts/findings.json',
-  vex: 'artifacts/vex.openvex.json',
-  verdict: 'artifacts/verdict.json',
-};
 export type ArtifactSchema = 'cyclonedx-1.6' | 'stella-findings-v1' | 'openvex-0.2.0' | 'stella-verdict-v1';
-export const ARTIFACT_SCHEMAS: Record<ArtifactName, ArtifactSchema> = {
-  sbom: 'cyclonedx-1.6',
-  findings: 'stella-findings-v1',
-  vex: 'openvex-0.2.0',
-  verdict: 'stella-verdict-v1',
-};
+/** Each artifact's path in a record directory and its schema, in record order. */
+const ARTIFACTS: ReadonlyArray<readonly [ArtifactName, string, ArtifactSchema]> = [
+  ['sbom', 'artifacts/sbom.cdx.json', 'cyclonedx-1.6'],
+  ['findings', 'artifacts/findings.json', 'stella-findings-v1'],
+  ['vex', 'artifacts/vex.openvex.json', 'openvex-0.2.0'],
+  ['verdict', 'artifacts/verdict.json', 'stella-verdict-v1'],
+];
+export const ARTIFACT_NAMES: readonly ArtifactName[] = ARTIFACTS.map(([name]) => name);
+export const ARTIFACT_PATHS = Object.fromEntries(ARTIFACTS.map(([name, file]) => [name, file])) as Record<ArtifactName, string>;
+export const ARTIFACT_SCHEMAS = Object.fromEntries(ARTIFACTS.map(([name, , schema]) => [name, schema])) as Record<ArtifactName, ArtifactSchema>;
 
 // ---- ScanManifest v1 (SPEC §1.2) -------------------------------------------------------------
 export type InputType = 'sbom' | 'lockfile' | 'directory' | 'oci_archive';

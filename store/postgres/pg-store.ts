@@ -12,7 +12,7 @@ import type pg from 'pg';
 import { StellaError } from '../../src/core/errors.js';
 import { type BucketCounts, type DayRange, type RollupCell, type RollupDim, cellsOf } from '../../src/core/fidelity/index.js';
 import { SORTS, failingOf, tagKeyOf } from '../../src/core/filter/sort.js';
-import { isIdLike, prefixRange, searchTermsOf } from '../../src/core/filter/terms.js';
+import { searchTermsOf } from '../../src/core/filter/terms.js';
 import { MISMATCH_REASONS, type MismatchReason } from '../../src/core/formats.js';
 import type { SampleCandidate } from '../../src/core/sample/index.js';
 import type {
@@ -35,111 +35,32 @@ import type {
 import { conflictOf } from '../sqlite/merge.js';
 import { humanTagDelta, retagBatchId } from '../sqlite/retag.js';
 import { type Deltas, newDeltas, scopeOf } from '../sqlite/rollup.js';
-import { factsOf } from '../sqlite/rows.js';
+import { DETAIL_COLS, ROW_COLS } from '../sqlite/rows.js';
+import { PG_SQL, filterSql as sharedFilterSql } from '../filter-sql.js';
+import { type Decode, type StoredDetail, type StoredRow, detailOf, factsOf, rowOf } from '../row-map.js';
 import { connectChecked, openPool, redactUrl } from './connect.js';
 import { migrate } from './migrate.js';
 
 type Q = pg.PoolClient | pg.Pool;
 
-const ROW_COLS =
-  'replay_id, original_scan_id, status, failing, bf_match, sf_match, pf_match, auto_reason, human_tag, tag, tag_key, subtags_json, started_at, finished_at, duration_ms, scanner_version, ecosystem, policy_set, base_os, project, feed_digest, regulated, executor_kind, record_dir, mode';
-const DETAIL_COLS = `${ROW_COLS}, manifest_sha256, classifier_version, error, diff_summary_json, manifest_json, executor_json, warnings_json`;
-
 /** pg_advisory_xact_lock key for the audit trail (retag/undo), as for the migrator's lock. */
 const TAG_LOCK_KEY = createHash('sha256').update('stella-replay tag events').digest().readBigInt64BE(0).toString();
 
-type PgRow = Omit<ReplayRow, 'subtags'> & { failing: boolean; tag_key: string; subtags_json: string[]; mode: string };
-type PgDetail = PgRow &
-  Pick<ReplayDetail, 'manifest_sha256' | 'classifier_version' | 'error'> & {
-    diff_summary_json: unknown | null;
-    manifest_json: unknown | null;
-    executor_json: unknown | null;
-    warnings_json: string[];
-  };
+/** Booleans as booleans, JSON columns parsed (node-postgres), plus the derived sort columns and the mode. */
+type PgRow = StoredRow<boolean, unknown> & { failing: boolean; tag_key: string; mode: string };
+type PgDetail = PgRow & StoredDetail<boolean, unknown>;
 
-function toRow(r: PgRow): ReplayRow {
-  return {
-    replay_id: r.replay_id,
-    original_scan_id: r.original_scan_id,
-    status: r.status,
-    bf_match: r.bf_match,
-    sf_match: r.sf_match,
-    pf_match: r.pf_match,
-    auto_reason: r.auto_reason,
-    human_tag: r.human_tag,
-    tag: r.tag,
-    subtags: r.subtags_json,
-    started_at: r.started_at,
-    finished_at: r.finished_at,
-    duration_ms: r.duration_ms,
-    scanner_version: r.scanner_version,
-    ecosystem: r.ecosystem,
-    policy_set: r.policy_set,
-    base_os: r.base_os,
-    project: r.project,
-    feed_digest: r.feed_digest,
-    regulated: r.regulated,
-    executor_kind: r.executor_kind,
-    record_dir: r.record_dir,
-  };
-}
+const PG: Decode<boolean, unknown> = { bool: (v) => v, json: (v) => v };
+const toRow = (r: PgRow): ReplayRow => rowOf(r, PG);
+const toDetail = (r: PgDetail): ReplayDetail => detailOf(r, PG);
 
-function toDetail(r: PgDetail): ReplayDetail {
-  const diff = r.diff_summary_json;
-  const evidence = diff && typeof diff === 'object' && 'evidence' in diff ? (diff as { evidence: unknown }).evidence : null;
-  return {
-    ...toRow(r),
-    diff_summary: diff,
-    manifest: r.manifest_json,
-    executor: r.executor_json,
-    error: r.error,
-    classifier_version: r.classifier_version,
-    evidence,
-    manifest_sha256: r.manifest_sha256,
-    warnings: r.warnings_json,
-  };
-}
-
-/** The port's facet row with `failing` as 0/1, as the shared delta classes and factsOf expect. */
+/** The port's facet row with `failing` as 0/1, as the shared delta classes expect. */
 const facetsOf = (r: PgRow) => ({ ...r, failing: r.failing ? 1 : 0 });
 
 const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
-function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, (m) => `\\${m}`);
-}
-
-/** The one ReplayFilter as a WHERE clause with $n parameters numbered from `first`. */
-function filterSql(f: ReplayFilter, first = 1): { where: string; params: unknown[] } {
-  const parts: string[] = [];
-  const params: unknown[] = [];
-  const p = (v: unknown) => {
-    params.push(v);
-    return `$${first + params.length - 1}`;
-  };
-  if (f.failingOnly) parts.push('failing');
-  if (f.causes && f.causes.length) parts.push(`tag_key IN (${f.causes.map((c) => p(c)).join(',')})`);
-  const equal = (col: string, v: string | undefined) => {
-    if (v) parts.push(`${col} = ${p(v)}`);
-  };
-  equal('scanner_version', f.scanner);
-  equal('ecosystem', f.ecosystem);
-  equal('project', f.project);
-  equal('policy_set', f.policySet);
-  const text = f.text?.trim();
-  if (text) {
-    // Vulnerability ids, aliases, package names and purls: a prefix range over replay_terms (as SQLite).
-    const [lo, hi] = prefixRange(text);
-    const terms = `replay_id IN (SELECT replay_id FROM replay_terms WHERE term >= ${p(lo)} AND term < ${p(hi)})`;
-    if (isIdLike(text)) parts.push(terms);
-    else {
-      // SQLite's LIKE folds ASCII case; ILIKE under COLLATE "C" folds the same letters.
-      const like = p(`%${escapeLike(text)}%`);
-      parts.push(`(replay_id ILIKE ${like} ESCAPE '\\' OR project ILIKE ${like} ESCAPE '\\' OR scanner_version ILIKE ${like} ESCAPE '\\' OR ecosystem ILIKE ${like} ESCAPE '\\' OR ${terms})`);
-    }
-  }
-  return { where: parts.length ? parts.join(' AND ') : 'true', params };
-}
+/** The one ReplayFilter as PostgreSQL SQL (`$n` placeholders from $1). */
+const filterSql = (f: ReplayFilter): { where: string; params: unknown[] } => sharedFilterSql(f, PG_SQL);
 
 /** Cursor values as PostgreSQL compares them: the `failing` key column is boolean here. */
 function keyValue(col: string, v: unknown): unknown {
@@ -238,7 +159,7 @@ async function ingestReplay(c: Q, r: ReplayIn, delta: Deltas): Promise<IngestOut
   const human = old ? old.human_tag : null;
   const tag = human ?? r.auto_reason;
   if (old) {
-    delta.rollup.add(cellsOf(factsOf(facetsOf(old) as never, old.tag)), -1, scopeOf(old.mode));
+    delta.rollup.add(cellsOf(factsOf(old, old.tag)), -1, scopeOf(old.mode));
     delta.counts.add(facetsOf(old), -1);
     await c.query('DELETE FROM replay_runs WHERE replay_id = $1', [r.replay_id]);
   }

@@ -1,48 +1,13 @@
-// Lists: the one ReplayFilter (src/core/filter) as SQL, counts from replay_counts, keyset pages in
+// Lists: the one ReplayFilter (src/core/filter) as SQL (store/filter-sql.ts), counts from replay_counts, keyset pages in
 // the orders src/core/filter/sort.ts defines, and single rows.
 import { StellaError } from '../../src/core/errors.js';
 import { SORTS } from '../../src/core/filter/sort.js';
-import { isIdLike, prefixRange } from '../../src/core/filter/terms.js';
 import type { Cursor, Page, PageRequest, ReplayDetail, ReplayFilter, ScanSummary } from '../../src/core/ports.js';
+import { SQLITE_SQL, filterSql as sharedFilterSql } from '../filter-sql.js';
 import { type Conn, type RawDetail, type RawRow, DETAIL_COLS, ROW_COLS, toDetail, toRow } from './rows.js';
 
-function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, (m) => `\\${m}`);
-}
-
-export function filterSql(f: ReplayFilter): { where: string; params: unknown[] } {
-  const parts: string[] = [];
-  const params: unknown[] = [];
-  if (f.failingOnly) parts.push('failing = 1');
-  if (f.causes && f.causes.length) {
-    // tag_key (tag, or '~' when untagged) is indexed; a cause name is never '~'.
-    parts.push(`tag_key IN (${f.causes.map(() => '?').join(',')})`);
-    params.push(...f.causes);
-  }
-  const equal = (col: string, v: string | undefined) => {
-    if (!v) return;
-    parts.push(`${col} = ?`);
-    params.push(v);
-  };
-  equal('scanner_version', f.scanner);
-  equal('ecosystem', f.ecosystem);
-  equal('project', f.project);
-  equal('policy_set', f.policySet);
-  const text = f.text?.trim();
-  if (text) {
-    // Vulnerability ids, aliases, package names and purls: a prefix range over replay_terms.
-    const terms = 'replay_id IN (SELECT replay_id FROM replay_terms WHERE term >= ? AND term < ?)';
-    if (isIdLike(text)) {
-      parts.push(terms);
-      params.push(...prefixRange(text));
-    } else {
-      const like = `%${escapeLike(text)}%`;
-      parts.push(`(replay_id LIKE ? ESCAPE '\\' OR project LIKE ? ESCAPE '\\' OR scanner_version LIKE ? ESCAPE '\\' OR ecosystem LIKE ? ESCAPE '\\' OR ${terms})`);
-      params.push(like, like, like, like, ...prefixRange(text));
-    }
-  }
-  return { where: parts.length ? parts.join(' AND ') : '1', params };
-}
+/** The one ReplayFilter as SQLite SQL (`?` placeholders). */
+export const filterSql = (f: ReplayFilter): { where: string; params: unknown[] } => sharedFilterSql(f, SQLITE_SQL);
 
 export function countReplays(c: Conn, filter: ReplayFilter): { total: number; failing: number } {
   const { where, params } = filterSql(filter);

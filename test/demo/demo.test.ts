@@ -7,17 +7,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { REPO, runStella } from '../helpers/cli.js';
 import { listFiles, tempDir } from '../helpers/tmp.js';
+import type { DemoResult } from '../../src/app/demo.js';
 
 const home = tempDir('stella-demo-');
 const env = { STELLA_HOME: home };
-interface Built {
-  built: boolean;
-  now: string;
-  scans: number;
-  replays: number;
-  failing: number;
-  causes: Record<string, number>;
-}
+/** What `stella demo --json` prints: the demo's result (its home is the one this test chose). */
+type Built = Omit<DemoResult, 'home'>;
 let first: Built;
 
 /** Digest of every record file of the history: names and bytes. */

@@ -149,6 +149,16 @@ class Writer {
     this.p = p;
   }
 
+  /** After a member or item: true at a comma (another follows), false at `close`; anything else gives up. */
+  more(close: number): boolean {
+    this.ws();
+    if (this.p >= this.n) throw GIVE_UP;
+    const c = this.inp[this.p++];
+    if (c === 0x2c) return true;
+    if (c === close) return false;
+    throw GIVE_UP;
+  }
+
   value(depth: number, trie: Trie | undefined, set: string[][] | undefined): void {
     this.ws();
     if (this.p >= this.n) throw GIVE_UP;
@@ -413,12 +423,7 @@ class Writer {
       f.vS[m] = vS;
       f.mE[m] = this.o;
       m++;
-      this.ws();
-      if (this.p >= this.n) throw GIVE_UP;
-      const c = inp[this.p++];
-      if (c === 0x2c) continue;
-      if (c === 0x7d) break;
-      throw GIVE_UP;
+      if (!this.more(0x7d)) break;
     }
     // The nested values reused deeper frames only; this frame is still ours.
     f.n = m;
@@ -499,12 +504,7 @@ class Writer {
       for (let i = 0; ; i++) {
         if (i > 0) this.out[this.o++] = 0x2c;
         this.value(depth + 1, undefined, undefined);
-        this.ws();
-        if (this.p >= this.n) throw GIVE_UP;
-        const c = inp[this.p++];
-        if (c === 0x2c) continue;
-        if (c === 0x5d) break;
-        throw GIVE_UP;
+        if (!this.more(0x5d)) break;
       }
       this.out[this.o++] = 0x5d;
       return;
@@ -524,12 +524,7 @@ class Writer {
       // Sort fields now, while the item's frame still describes it.
       for (let g = 0; g < nf; g++) this.field(sf, n * nf + g, s, this.o, set[g], depth + 1);
       n++;
-      this.ws();
-      if (this.p >= this.n) throw GIVE_UP;
-      const c = inp[this.p++];
-      if (c === 0x2c) continue;
-      if (c === 0x5d) break;
-      throw GIVE_UP;
+      if (!this.more(0x5d)) break;
     }
     sf.n = n;
     if (n > 1) this.sortSet(sf, bodyStart);
@@ -867,11 +862,7 @@ function detectFromBytes(w: Writer): FastSchema {
       else if (key === 'schema') schemaTag = undefined;
       skipInput(w);
     }
-    w.ws();
-    const c = inp[w.p++];
-    if (c === 0x2c) continue;
-    if (c === 0x7d) break;
-    throw GIVE_UP;
+    if (!w.more(0x7d)) break;
   }
   if (bomFormat === 'CycloneDX') return 'cyclonedx-1.6';
   if (context !== undefined && /^https?:\/\/openvex\.dev\/ns\b/.test(context)) return 'openvex-0.2.0';

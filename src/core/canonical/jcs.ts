@@ -59,6 +59,28 @@ export function setOwn(o: Record<string, unknown>, k: string, value: unknown): v
   else o[k] = value;
 }
 
+/**
+ * True for a string, number or boolean JSON can carry, false for an object (or null); throws
+ * Unserializable on a lone surrogate, NaN or ±Infinity, and on undefined, bigint, function or symbol:
+ * after a false, the value is an object or null.
+ */
+export function isScalar(v: unknown): v is string | number | boolean {
+  switch (typeof v) {
+    case 'string':
+      if (!wellFormed(v)) throw new Unserializable();
+      return true;
+    case 'number':
+      if (!Number.isFinite(v)) throw new Unserializable();
+      return true;
+    case 'boolean':
+      return true;
+    case 'object':
+      return false;
+    default:
+      throw new Unserializable();
+  }
+}
+
 /** How a prepared value may be written: native JSON.stringify, or the key-sorting JS writer. */
 export interface PrepareState {
   native: boolean;
@@ -68,54 +90,41 @@ export interface PrepareState {
  * Validating deep copy with every object's keys inserted in code-unit order. Throws Unserializable on
  * any value JSON cannot carry; clears `state.native` when a key may be an array index.
  */
-function sortedCopy(v: unknown, depth: number, ancestors: unknown[], state: PrepareState): unknown {
-  switch (typeof v) {
-    case 'string':
-      if (!wellFormed(v)) throw new Unserializable();
-      return v;
-    case 'number':
-      if (!Number.isFinite(v)) throw new Unserializable();
-      return v;
-    case 'boolean':
-      return v;
-    case 'object': {
-      if (v === null) return null;
-      if (depth > MAX_DEPTH) throw new Unserializable();
-      if (depth > CYCLE_CHECK_DEPTH) {
-        if (ancestors.includes(v)) throw new Unserializable();
-        ancestors.push(v);
-      }
-      let out: unknown;
-      if (Array.isArray(v)) {
-        const n = v.length;
-        // push, not new Array(n): a packed array keeps JSON.stringify on its fast path.
-        const arr: unknown[] = [];
-        for (let i = 0; i < n; i++) {
-          if (!(i in v)) throw new Unserializable();
-          arr.push(sortedCopy(v[i], depth + 1, ancestors, state));
-        }
-        out = arr;
-      } else {
-        if (!isPlainObject(v) || Object.getOwnPropertySymbols(v).length > 0) throw new Unserializable();
-        // Default sort compares strings by UTF-16 code units — exactly RFC 8785 §3.2.3.
-        const keys = Object.keys(v).sort();
-        const src = v as Record<string, unknown>;
-        const obj: Record<string, unknown> = {};
-        for (let i = 0; i < keys.length; i++) {
-          const k = keys[i];
-          if (!wellFormed(k)) throw new Unserializable();
-          if (mayBeIndexKey(k)) state.native = false;
-          setOwn(obj, k, sortedCopy(src[k], depth + 1, ancestors, state));
-        }
-        out = obj;
-      }
-      if (depth > CYCLE_CHECK_DEPTH) ancestors.pop();
-      return out;
-    }
-    default:
-      // undefined, bigint, function, symbol
-      throw new Unserializable();
+function sortedCopy(value: unknown, depth: number, ancestors: unknown[], state: PrepareState): unknown {
+  if (isScalar(value)) return value;
+  const v = value as object | null; // isScalar threw on anything else
+  if (v === null) return null;
+  if (depth > MAX_DEPTH) throw new Unserializable();
+  if (depth > CYCLE_CHECK_DEPTH) {
+    if (ancestors.includes(v)) throw new Unserializable();
+    ancestors.push(v);
   }
+  let out: unknown;
+  if (Array.isArray(v)) {
+    const n = v.length;
+    // push, not new Array(n): a packed array keeps JSON.stringify on its fast path.
+    const arr: unknown[] = [];
+    for (let i = 0; i < n; i++) {
+      if (!(i in v)) throw new Unserializable();
+      arr.push(sortedCopy(v[i], depth + 1, ancestors, state));
+    }
+    out = arr;
+  } else {
+    if (!isPlainObject(v) || Object.getOwnPropertySymbols(v).length > 0) throw new Unserializable();
+    // Default sort compares strings by UTF-16 code units — exactly RFC 8785 §3.2.3.
+    const keys = Object.keys(v).sort();
+    const src = v as Record<string, unknown>;
+    const obj: Record<string, unknown> = {};
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      if (!wellFormed(k)) throw new Unserializable();
+      if (mayBeIndexKey(k)) state.native = false;
+      setOwn(obj, k, sortedCopy(src[k], depth + 1, ancestors, state));
+    }
+    out = obj;
+  }
+  if (depth > CYCLE_CHECK_DEPTH) ancestors.pop();
+  return out;
 }
 
 /** The key-sorting JS writer, for values whose keys JS would not enumerate in insertion order. */

@@ -8,6 +8,7 @@ import {
   Unserializable,
   compareCodeUnits,
   isPlainObject,
+  isScalar,
   mayBeIndexKey,
   setOwn,
   sha256Digest,
@@ -119,27 +120,15 @@ function sortSet(items: unknown[], getters: ReadonlyArray<(item: unknown) => str
  * sorted, so sort keys read normalized items.
  */
 function normalizeValue(
-  v: unknown,
+  value: unknown,
   rules: CompiledRules,
   volatile: VolatileTrie | undefined,
   setGetters: ReadonlyArray<(item: unknown) => string> | undefined,
   state: NormalizeState,
   depth: number,
 ): unknown {
-  switch (typeof v) {
-    case 'string':
-      if (!wellFormed(v)) throw new Unserializable();
-      return v;
-    case 'number':
-      if (!Number.isFinite(v)) throw new Unserializable();
-      return v;
-    case 'boolean':
-      return v;
-    case 'object':
-      break;
-    default:
-      throw new Unserializable();
-  }
+  if (isScalar(value)) return value;
+  const v = value as object | null; // isScalar threw on anything else
   if (v === null) return null;
   // Parsed JSON has no cycles; a hand-built cyclic value stops here instead of overflowing the stack.
   if (depth > MAX_NORMALIZE_DEPTH) throw new Unserializable();
