@@ -1,6 +1,7 @@
 // Turns a replay's diff_summary (v1, or anything shaped like it) into the lines of the side-by-side
 // diff. Pure: the view only draws these lines; `n`/`N` step between the lines marked `change`.
 import type { ReplayDetail } from '../../src/core/ports.js';
+import type { CauseEvidence } from '../../src/core/classify/evidence.js';
 import { isObject as isObj } from '../../src/core/guards.js';
 
 export type DiffLine =
@@ -8,6 +9,8 @@ export type DiffLine =
   | { kind: 'pair'; label: string; left: string; right: string; tag: string | null; change: boolean }
   | { kind: 'note'; text: string; change: false }
   | { kind: 'text'; text: string; change: boolean; sign: '+' | '-' | ' ' | '@' }
+  /** A line of the cause's evidence, already wrapped to the screen: `-` original, `+` replay, ` ` a label or sentence. */
+  | { kind: 'evidence'; text: string; mark: '-' | '+' | ' '; change: false }
   /** Side by side (>= 100 columns): original | replay; marks `-`/`+` (one side) or `~` (both changed) survive NO_COLOR. */
   | { kind: 'split'; left: string; right: string; mark: '-' | '+' | '~' | ' '; change: boolean };
 
@@ -64,12 +67,103 @@ function itemLabel(it: Obj): string {
   }
 }
 
-export function buildDiffLines(d: ReplayDetail): DiffLine[] {
+/** The evidence of the Diff screen: loading, read from the two records, or why it could not be. */
+export type EvidenceState = { kind: 'loading' } | { kind: 'ready'; evidence: CauseEvidence } | { kind: 'unavailable'; reason: string };
+
+/** Columns the diff body gives a line's text: the view's 2-column prefix and its last free column. */
+const BODY_MARGIN = 3;
+/** The mark column of an evidence line (`- `, `+ `, or two spaces). */
+const MARK_W = 2;
+
+/** Words to lines of at most `width` characters; a word longer than a line is cut where the line ends. */
+export function wrapText(text: string, width: number, indent = ''): string[] {
+  const w = Math.max(8, width);
+  const out: string[] = [];
+  let rest = text;
+  let first = true;
+  while (rest.length > 0) {
+    const room = first ? w : w - indent.length;
+    if (rest.length <= room) {
+      out.push((first ? '' : indent) + rest);
+      break;
+    }
+    let cut = rest.lastIndexOf(' ', room);
+    if (cut < Math.floor(room / 3)) cut = room;
+    out.push((first ? '' : indent) + rest.slice(0, cut).trimEnd());
+    rest = rest.slice(cut).trimStart();
+    first = false;
+  }
+  return out.length ? out : [''];
+}
+
+/** The evidence as screen lines `width` columns wide: nothing is cut, long values wrap under their label. */
+export function evidenceLines(ev: EvidenceState | null, width = Number.POSITIVE_INFINITY): DiffLine[] {
+  if (ev === null) return [];
+  const text = Math.max(20, width - BODY_MARGIN - MARK_W);
+  const out: DiffLine[] = [];
+  const put = (t: string, mark: '-' | '+' | ' ' = ' ', indent = '  ') => {
+    for (const l of wrapText(t, text, indent)) out.push({ kind: 'evidence', text: l, mark, change: false });
+  };
+  if (ev.kind === 'loading') {
+    out.push({ kind: 'head', text: 'Evidence', change: false });
+    put('reading the original and replay records...');
+    return out;
+  }
+  if (ev.kind === 'unavailable') {
+    out.push({ kind: 'head', text: 'Evidence', change: false });
+    put(`unavailable: ${ev.reason}`);
+    return out;
+  }
+  const e = ev.evidence;
+  const cause = e.cause ? `${e.cause}${e.subtags.length ? ` [${e.subtags.join(',')}]` : ''}` : 'a matching replay';
+  for (const l of wrapText(`Evidence for ${cause} (- original, + replay)`, Math.max(20, width - BODY_MARGIN))) out.push({ kind: 'head', text: l, change: false });
+  put(e.headline);
+  for (const g of e.groups) {
+    out.push({ kind: 'head', text: g.more ? `${g.title} (${g.facts.length} of ${g.facts.length + g.more})` : g.title, change: false });
+    for (const f of g.facts) {
+      if (f.a === undefined && f.b === undefined) {
+        put(f.label);
+        continue;
+      }
+      const one = `${f.label}: ${f.a ?? '(none)'} -> ${f.b ?? '(none)'}`;
+      if (one.length <= text) {
+        put(one);
+        continue;
+      }
+      put(f.label);
+      put(f.a ?? '(none)', '-');
+      put(f.b ?? '(none)', '+');
+    }
+    if (g.more) put(`and ${g.more} more like these`);
+  }
+  return out;
+}
+
+/** The evidence as whole sentences (no wrapping): the detail pane (`i`) wraps them itself. */
+export function evidenceSentences(ev: EvidenceState | null): string[] {
+  if (ev === null) return [];
+  if (ev.kind === 'loading') return ['evidence: reading the original and replay records...'];
+  if (ev.kind === 'unavailable') return [`evidence unavailable: ${ev.reason}`];
+  const out = [`evidence: ${ev.evidence.headline}`];
+  for (const g of ev.evidence.groups) {
+    out.push(`${g.title}:`);
+    for (const f of g.facts) out.push(f.a === undefined && f.b === undefined ? `  ${f.label}` : `  ${f.label}: ${f.a ?? '(none)'} -> ${f.b ?? '(none)'}`);
+    if (g.more) out.push(`  and ${g.more} more like these`);
+  }
+  return out;
+}
+
+/**
+ * The Diff screen's summary: the levels and cause, then the cause's evidence (first, so the screen
+ * opens on it), then every changed item; `width` wraps the evidence to the screen.
+ */
+export function buildDiffLines(d: ReplayDetail, evidence: EvidenceState | null = null, width = Number.POSITIVE_INFINITY): DiffLine[] {
   const out: DiffLine[] = [];
   const tag = d.tag;
   const levels = (b: boolean | null): string => (b === null ? 'n/a' : b ? 'match' : 'DIFFERS');
   out.push({ kind: 'head', text: `BF ${levels(d.bf_match)}  SF ${levels(d.sf_match)}  PF ${levels(d.pf_match)}  cause ${tag ?? '-'}${d.human_tag ? ` (auto ${d.auto_reason ?? '-'})` : ''}${d.subtags.length ? ` [${d.subtags.join(',')}]` : ''}`, change: false });
   if (d.error) out.push({ kind: 'note', text: `error: ${d.error}`, change: false });
+  out.push(...evidenceLines(evidence, width));
   const s = d.diff_summary;
   if (!isObj(s)) {
     out.push({ kind: 'note', text: d.status === 'passed' ? 'no differences: the replay matched its original' : 'no diff summary recorded for this replay', change: false });
@@ -114,7 +208,7 @@ export function buildDiffLines(d: ReplayDetail): DiffLine[] {
     out.push({ kind: 'head', text: `Evidence (${ev.length})`, change: false });
     for (const e of ev.slice(0, 20)) out.push({ kind: 'note', text: evidenceText(e), change: false });
   }
-  if (out.every((l) => !l.change)) out.push({ kind: 'note', text: 'no semantic change recorded', change: false });
+  if (out.every((l) => !l.change)) out.push({ kind: 'note', text: evidence?.kind === 'ready' ? 'no semantic change recorded: the evidence above is what differs' : 'no semantic change recorded', change: false });
   return out;
 }
 
