@@ -96,47 +96,76 @@ export function wrapText(text: string, width: number, indent = ''): string[] {
   return out.length ? out : [''];
 }
 
-/** The evidence as screen lines `width` columns wide: nothing is cut, long values wrap under their label. */
-export function evidenceLines(ev: EvidenceState | null, width = Number.POSITIVE_INFINITY): DiffLine[] {
+/** A unit of the evidence that is never split across the screen: a heading, a sentence or one fact. */
+interface EvidenceBlock {
+  /** The group it belongs to (-1: before the groups), and whether it is that group's heading. */
+  group: number;
+  head: boolean;
+  lines: DiffLine[];
+}
+
+function evidenceBlocks(ev: EvidenceState | null, width: number): EvidenceBlock[] {
   if (ev === null) return [];
   const text = Math.max(20, width - BODY_MARGIN - MARK_W);
-  const out: DiffLine[] = [];
-  const put = (t: string, mark: '-' | '+' | ' ' = ' ', indent = '  ') => {
-    for (const l of wrapText(t, text, indent)) out.push({ kind: 'evidence', text: l, mark, change: false });
-  };
-  if (ev.kind === 'loading') {
-    out.push({ kind: 'head', text: 'Evidence', change: false });
-    put('reading the original and replay records...');
-    return out;
-  }
-  if (ev.kind === 'unavailable') {
-    out.push({ kind: 'head', text: 'Evidence', change: false });
-    put(`unavailable: ${ev.reason}`);
-    return out;
+  const blocks: EvidenceBlock[] = [];
+  const lines = (t: string, mark: '-' | '+' | ' ' = ' ', indent = '  '): DiffLine[] => wrapText(t, text, indent).map((l) => ({ kind: 'evidence', text: l, mark, change: false }));
+  const head = (t: string, group: number): EvidenceBlock => ({ group, head: true, lines: wrapText(t, Math.max(20, width - BODY_MARGIN)).map((l) => ({ kind: 'head', text: l, change: false })) });
+  if (ev.kind !== 'ready') {
+    blocks.push(head('Evidence', -1));
+    blocks.push({ group: -1, head: false, lines: lines(ev.kind === 'loading' ? 'reading the original and replay records...' : `unavailable: ${ev.reason}`) });
+    return blocks;
   }
   const e = ev.evidence;
   const cause = e.cause ? `${e.cause}${e.subtags.length ? ` [${e.subtags.join(',')}]` : ''}` : 'a matching replay';
-  for (const l of wrapText(`Evidence for ${cause} (- original, + replay)`, Math.max(20, width - BODY_MARGIN))) out.push({ kind: 'head', text: l, change: false });
-  put(e.headline);
-  for (const g of e.groups) {
-    out.push({ kind: 'head', text: g.more ? `${g.title} (${g.facts.length} of ${g.facts.length + g.more})` : g.title, change: false });
+  blocks.push(head(`Evidence for ${cause} (- original, + replay)`, -1));
+  blocks.push({ group: -1, head: false, lines: lines(e.headline) });
+  e.groups.forEach((g, gi) => {
+    blocks.push(head(g.more ? `${g.title} (${g.facts.length} of ${g.facts.length + g.more})` : g.title, gi));
     for (const f of g.facts) {
       if (f.a === undefined && f.b === undefined) {
-        put(f.label);
+        blocks.push({ group: gi, head: false, lines: lines(f.label) });
         continue;
       }
       const one = `${f.label}: ${f.a ?? '(none)'} -> ${f.b ?? '(none)'}`;
-      if (one.length <= text) {
-        put(one);
-        continue;
-      }
-      put(f.label);
-      put(f.a ?? '(none)', '-');
-      put(f.b ?? '(none)', '+');
+      blocks.push({ group: gi, head: false, lines: one.length <= text ? lines(one) : [...lines(f.label), ...lines(f.a ?? '(none)', '-'), ...lines(f.b ?? '(none)', '+')] });
     }
-    if (g.more) put(`and ${g.more} more like these`);
+    if (g.more) blocks.push({ group: gi, head: false, lines: lines(`and ${g.more} more like these`) });
+  });
+  return blocks;
+}
+
+/** The evidence as screen lines `width` columns wide: nothing is cut, long values wrap under their label. */
+export function evidenceLines(ev: EvidenceState | null, width = Number.POSITIVE_INFINITY): DiffLine[] {
+  return evidenceBlocks(ev, width).flatMap((b) => b.lines);
+}
+
+/**
+ * The evidence split for a screen that also lists changes: the blocks that fit in `budget` lines go
+ * first, the rest after the changes (its group heading repeated), so the first screen shows both.
+ */
+function splitEvidence(ev: EvidenceState | null, width: number, budget: number): { first: DiffLine[]; rest: DiffLine[] } {
+  const blocks = evidenceBlocks(ev, width);
+  const first: DiffLine[] = [];
+  let i = 0;
+  // Always the heading and the headline; then whole blocks while they fit, keeping a line for the pointer.
+  for (; i < blocks.length; i++) {
+    const b = blocks[i];
+    // A group heading goes first only together with its first fact.
+    const need = b.lines.length + (b.head && b.group >= 0 && i + 1 < blocks.length ? blocks[i + 1].lines.length : 0);
+    if (i >= 2 && first.length + need > budget - 1) break;
+    first.push(...b.lines);
   }
-  return out;
+  if (i >= blocks.length) return { first, rest: [] };
+  const text = Math.max(20, width - BODY_MARGIN - MARK_W);
+  first.push(...wrapText('more evidence below the changes (j scrolls)', text).map((l): DiffLine => ({ kind: 'evidence', text: l, mark: ' ', change: false })));
+  const rest: DiffLine[] = [{ kind: 'head', text: 'More evidence', change: false }];
+  const b0 = blocks[i];
+  if (!b0.head && b0.group >= 0) {
+    const gh = blocks.find((b) => b.head && b.group === b0.group);
+    if (gh) rest.push(...gh.lines);
+  }
+  for (; i < blocks.length; i++) rest.push(...blocks[i].lines);
+  return { first, rest };
 }
 
 /** The evidence as whole sentences (no wrapping): the detail pane (`i`) wraps them itself. */
@@ -157,13 +186,13 @@ export function evidenceSentences(ev: EvidenceState | null): string[] {
  * The Diff screen's summary: the levels and cause, then the cause's evidence (first, so the screen
  * opens on it), then every changed item; `width` wraps the evidence to the screen.
  */
-export function buildDiffLines(d: ReplayDetail, evidence: EvidenceState | null = null, width = Number.POSITIVE_INFINITY): DiffLine[] {
+export function buildDiffLines(d: ReplayDetail, evidence: EvidenceState | null = null, width = Number.POSITIVE_INFINITY, height = Number.POSITIVE_INFINITY): DiffLine[] {
   const out: DiffLine[] = [];
   const tag = d.tag;
   const levels = (b: boolean | null): string => (b === null ? 'n/a' : b ? 'match' : 'DIFFERS');
   out.push({ kind: 'head', text: `BF ${levels(d.bf_match)}  SF ${levels(d.sf_match)}  PF ${levels(d.pf_match)}  cause ${tag ?? '-'}${d.human_tag ? ` (auto ${d.auto_reason ?? '-'})` : ''}${d.subtags.length ? ` [${d.subtags.join(',')}]` : ''}`, change: false });
   if (d.error) out.push({ kind: 'note', text: `error: ${d.error}`, change: false });
-  out.push(...evidenceLines(evidence, width));
+  const head = out.length;
   const s = d.diff_summary;
   if (!isObj(s)) {
     out.push({ kind: 'note', text: d.status === 'passed' ? 'no differences: the replay matched its original' : 'no diff summary recorded for this replay', change: false });
@@ -203,6 +232,12 @@ export function buildDiffLines(d: ReplayDetail, evidence: EvidenceState | null =
       out.push({ kind: 'pair', label: 'verdict decision', left: show(s.verdict_change.a), right: show(s.verdict_change.b), tag, change: true });
     }
   }
+  // Evidence first. When changes follow, it takes at most half the screen before them and the rest
+  // goes after them, so the first screen shows the cause's evidence and the first changes.
+  const changes = out.slice(head);
+  const hasChanges = changes.some((l) => l.change);
+  const split = splitEvidence(evidence, width, hasChanges ? Math.max(6, Math.floor(height / 2)) : Number.POSITIVE_INFINITY);
+  out.splice(head, changes.length, ...split.first, ...changes, ...split.rest);
   const ev = arr(d.evidence);
   if (ev.length) {
     out.push({ kind: 'head', text: `Evidence (${ev.length})`, change: false });

@@ -152,7 +152,7 @@ export function startEffects(s: WorkstationState): Effect[] {
 const emptyDiff = (id: string): NonNullable<WorkstationState['diff']> => ({ id, detail: null, evidence: null, view: 'summary', lines: [], focus: -1, scroll: 0 });
 
 /** The summary lines of a diff (levels, the cause's evidence, the changes), wrapped to the screen's width. */
-const summaryLines = (d: NonNullable<WorkstationState['diff']>, width: number): DiffLine[] => (d.detail ? buildDiffLines(d.detail, d.evidence, width) : []);
+const summaryLines = (d: NonNullable<WorkstationState['diff']>, s: Pick<WorkstationState, 'width' | 'height'>): DiffLine[] => (d.detail ? buildDiffLines(d.detail, d.evidence, s.width, diffRows(s)) : []);
 
 /** Rows of the replay table that fit: frame = height − 1 (a full-height frame flickers) minus chrome. */
 export const listRows = (s: Pick<WorkstationState, 'height'>): number => Math.max(3, s.height - 1 - 5);
@@ -184,8 +184,8 @@ export function reduce(s: WorkstationState, a: Action): Result {
     case 'resize': {
       const next = scrollIntoView({ ...s, width: a.width, height: a.height });
       // The summary's evidence is wrapped to the width: rewrap it (the raw and manifest views reload on d/m).
-      if (next.diff && next.diff.view === 'summary' && a.width !== s.width) {
-        const lines = summaryLines(next.diff, a.width);
+      if (next.diff && next.diff.view === 'summary' && (a.width !== s.width || a.height !== s.height)) {
+        const lines = summaryLines(next.diff, next);
         return done({ ...next, diff: { ...next.diff, lines, focus: Math.min(next.diff.focus, lines.length - 1), scroll: Math.min(next.diff.scroll, Math.max(0, lines.length - 1)) } });
       }
       return done(next);
@@ -204,14 +204,14 @@ export function reduce(s: WorkstationState, a: Action): Result {
       if (!s.diff || s.diff.id !== a.id) return done(s);
       const diff = { ...s.diff, detail: a.detail, view: 'summary' as const, focus: -1, scroll: 0 };
       const message = a.detail ? null : `replay ${a.id} is not in the index`;
-      return done({ ...s, message, diff: { ...diff, lines: summaryLines(diff, s.width) } });
+      return done({ ...s, message, diff: { ...diff, lines: summaryLines(diff, s) } });
     }
     case 'evidence': {
       if (!s.diff || s.diff.id !== a.id) return done(s);
       const diff = { ...s.diff, evidence: a.evidence };
       // Only the summary shows it; a raw or manifest view keeps its lines until Esc.
       if (diff.view !== 'summary') return done({ ...s, diff });
-      return done({ ...s, diff: { ...diff, lines: summaryLines(diff, s.width), focus: -1, scroll: 0 } });
+      return done({ ...s, diff: { ...diff, lines: summaryLines(diff, s), focus: -1, scroll: 0 } });
     }
     case 'viewText':
       if (!s.diff || s.diff.id !== a.id) return done(s);
@@ -296,7 +296,7 @@ function onAction(s: WorkstationState, action: KeyAction): Result {
 function back(s: WorkstationState, quitKey: boolean): Result {
   if (s.screen === 'diff' && s.diff && s.diff.view !== 'summary') {
     // Esc / q from the raw or manifest view returns to the summary first.
-    return done({ ...s, diff: { ...s.diff, view: 'summary', lines: summaryLines(s.diff, s.width), focus: -1, scroll: 0 } });
+    return done({ ...s, diff: { ...s.diff, view: 'summary', lines: summaryLines(s.diff, s), focus: -1, scroll: 0 } });
   }
   if (s.screen === 'replays' && s.rangeAnchor) return done({ ...s, rangeAnchor: null });
   const prev = s.stack[s.stack.length - 1];
@@ -485,7 +485,7 @@ function onDiffAction(s: WorkstationState, action: KeyAction): Result {
     case 'rawDiff':
     case 'manifestDiff': {
       const view = action === 'rawDiff' ? 'raw' : 'manifest';
-      if (d.view === view) return done({ ...s, diff: { ...d, view: 'summary', lines: summaryLines(d, s.width), focus: -1, scroll: 0 } });
+      if (d.view === view) return done({ ...s, diff: { ...d, view: 'summary', lines: summaryLines(d, s), focus: -1, scroll: 0 } });
       return done(s, { kind: 'loadView', id: d.id, view });
     }
     case 'tag':

@@ -102,6 +102,23 @@ describe('evidence first on the Diff screen', () => {
     expect(pane.lines).toContain(`  scanner image  $.scanner.scanner_image_digest: ${IMAGE_A} -> ${IMAGE_B}`);
   });
 
+  test('much evidence and changes: the first screen shows the evidence head and the first change; the rest follows the changes', () => {
+    const many: CauseEvidence = { ...evidence, groups: [{ title: 'What differs', facts: Array.from({ length: 10 }, (_, i) => ({ label: `policy rule $.rule${i}`, a: IMAGE_A, b: IMAGE_B })), more: 0 }] };
+    const s = run(opened(), { type: 'evidence', id: ID, evidence: { kind: 'ready', evidence: many } });
+    const screen = s.diff!.lines.slice(0, 17);
+    expect(screen.some((l) => l.kind === 'head' && l.text.startsWith('Evidence for scanner_drift'))).toBe(true);
+    expect(screen.some((l) => l.change)).toBe(true);
+    expect(screen.filter((l) => l.kind === 'evidence' && l.text.startsWith('policy rule')).length).toBeGreaterThan(0);
+    expect(screen.some((l) => l.kind === 'evidence' && l.text === 'more evidence below the changes (j scrolls)')).toBe(true);
+    // Nothing is dropped: every fact is somewhere on the screen's lines, the rest under "More evidence".
+    const t = texts(s);
+    for (let i = 0; i < 10; i++) expect(t).toContain(`policy rule $.rule${i}`);
+    expect(t.indexOf('More evidence')).toBeGreaterThan(s.diff!.lines.findIndex((l) => l.change));
+    // With no change to show, all of it goes first.
+    const alone = run(initialState({ width: 80, height: 24, openId: ID }), { type: 'detail', id: ID, detail: { ...detail, diff_summary: { items: [] } } }, { type: 'evidence', id: ID, evidence: { kind: 'ready', evidence: many } });
+    expect(texts(alone)).not.toContain('More evidence');
+  });
+
   test('loading, then a record that cannot be read: the screen says why', () => {
     const loading = run(opened(), { type: 'evidence', id: ID, evidence: { kind: 'loading' } });
     expect(texts(loading)).toContain('reading the original and replay records...');
