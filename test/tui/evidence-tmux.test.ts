@@ -50,10 +50,19 @@ test('80×24: scanner_drift, runtime_drift [tz] and nondeterminism [rng] rows op
   db.close();
 
   const log = path.join(home, 'typescript');
-  const inner = `env -u CI -u CONTINUOUS_INTEGRATION -u FORCE_COLOR NO_COLOR=1 STELLA_HOME=${home} DOCKER_HOST=unix:///nonexistent/stella.sock ${process.execPath} ${STELLA_BIN} --ascii`;
+  const inner = `env -u CI -u CONTINUOUS_INTEGRATION -u FORCE_COLOR NO_COLOR=1 STELLA_HOME=${home} DOCKER_HOST=unix:///nonexistent/stella.sock ${process.execPath} ${STELLA_BIN} tui --ascii`;
   term = tmuxTerminal(`stella-evidence-${process.pid}`, `script -q -f -c '${inner}' ${log}; sleep 30`, { width: 80, height: 24 });
   const { keys, waitFor, tmux } = term;
   await waitFor(/gate: \w+/, 'the dashboard', 20_000);
+  // Item 5 on the same home: `i` on the dashboard shows the gate with every reason in full, as
+  // `stella gate --json` gives them (the same clock: the demo's calendar).
+  const gate = JSON.parse((await runStella(['gate', '--json'], { env: { STELLA_HOME: home } })).stdout) as { state: string; reasons: string[] };
+  expect(gate.reasons.length).toBeGreaterThan(0);
+  keys('i');
+  const pane = await waitFor(new RegExp(`^gate ${gate.state.toUpperCase()}\\ngate: ${gate.state.toUpperCase()}$`, 'm'), 'the gate in the detail pane');
+  for (const r of gate.reasons) expect(pane.replace(/\s+/g, ' ')).toContain(`- ${r}`);
+  keys('Escape');
+  await waitFor('Top offenders', 'the pane closed, the dashboard again');
   keys('Enter');
   await waitFor('REPLAY', 'the replay list');
 
