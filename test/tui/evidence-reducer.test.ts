@@ -37,13 +37,7 @@ const detail: ReplayDetail = {
   executor_kind: 'docker',
   record_dir: null,
   diff_summary: { items: [{ kind: 'vulnerability', vulnerability_id: adv.id, purl: `pkg:npm/${adv.pkg}@1.0.0`, change: 'appeared', a: null, b: 'high', evidence: [] }] },
-  manifest: null,
-  executor: null,
-  error: null,
-  classifier_version: '1.0.0',
-  evidence: null,
-  manifest_sha256: null,
-  warnings: [],
+  ...{ manifest: null, executor: null, error: null, classifier_version: '1.0.0', evidence: null, manifest_sha256: null, warnings: [] },
 };
 
 const evidence: CauseEvidence = {
