@@ -191,7 +191,8 @@ export function buildDiffLines(d: ReplayDetail, evidence: EvidenceState | null =
   const tag = d.tag;
   const levels = (b: boolean | null): string => (b === null ? 'n/a' : b ? 'match' : 'DIFFERS');
   out.push({ kind: 'head', text: `BF ${levels(d.bf_match)}  SF ${levels(d.sf_match)}  PF ${levels(d.pf_match)}  cause ${tag ?? '-'}${d.human_tag ? ` (auto ${d.auto_reason ?? '-'})` : ''}${d.subtags.length ? ` [${d.subtags.join(',')}]` : ''}`, change: false });
-  if (d.error) out.push({ kind: 'note', text: `error: ${d.error}`, change: false });
+  // The error with its remedy, whole: wrapped to the screen, never cut.
+  if (d.error) for (const l of wrapText(`error: ${d.error}`, Math.max(20, width - BODY_MARGIN), '  ')) out.push({ kind: 'note', text: l, change: false });
   const head = out.length;
   const s = d.diff_summary;
   if (!isObj(s)) {

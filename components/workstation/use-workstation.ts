@@ -323,7 +323,8 @@ export class WorkstationController {
   /** The evidence of an opened diff, after its detail is on screen; a record that cannot be read says why. */
   private async loadEvidence(id: string, detail: ReplayDetail | null): Promise<void> {
     const read = this.deps.evidence;
-    if (!read || !detail) return;
+    // A replay that did not finish has no outputs to compare: its error (with the remedy) is the fact.
+    if (!read || !detail || detail.status === 'error') return;
     this.dispatch({ type: 'evidence', id, evidence: { kind: 'loading' } });
     try {
       this.dispatch({ type: 'evidence', id, evidence: { kind: 'ready', evidence: await read(detail) } });
