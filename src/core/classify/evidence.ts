@@ -210,16 +210,19 @@ function flipFacts(c: Comparison, recorded: ReadonlyArray<Record<string, unknown
   });
 }
 
-/** Policy rules and unavailable bundles the replay's diff_summary recorded (they need the bundles). */
-function recordedPolicyFacts(recorded: ReadonlyArray<Record<string, unknown>>): EvidenceFact[] {
+/** Policy rules and unavailable bundles the replay's diff_summary recorded (they need the bundles), of the given kinds. */
+function recordedFacts(recorded: ReadonlyArray<Record<string, unknown>>, kinds: ReadonlySet<string>): EvidenceFact[] {
   const ev: Evidence[] = [];
   for (const e of recorded) {
+    if (typeof e.kind !== 'string' || !kinds.has(e.kind)) continue;
     if (e.kind === 'policy_rule' && typeof e.path === 'string') ev.push({ kind: 'policy_rule', path: e.path, before: e.before, after: e.after });
     if (e.kind === 'policy_unavailable' && (e.side === 'a' || e.side === 'b') && typeof e.digest === 'string') ev.push({ kind: 'policy_unavailable', side: e.side, digest: e.digest });
     if (e.kind === 'feed_unavailable' && (e.side === 'a' || e.side === 'b') && typeof e.digest === 'string') ev.push({ kind: 'feed_unavailable', side: e.side, digest: e.digest });
   }
   return factsOf(ev);
 }
+const POLICY_RECORDED = new Set(['policy_rule', 'policy_unavailable']);
+const FEED_RECORDED = new Set(['feed_unavailable']);
 
 /** Artifacts whose raw bytes differ while their canonical bytes are equal: the scanner's own order is not stable. */
 function rawOrderFacts(input: EvidenceInput): EvidenceFact[] {
@@ -259,8 +262,8 @@ function causeGroups(cause: MismatchReason, cls: ClassifyInput, input: EvidenceI
   const rule = ruleEvidence(cause, cls);
   if (cause === 'nondeterminism') return { cause: factsOf(rule), outputs: rawOrderFacts(input) };
   const primary = factsOf(rule.filter((e) => e.kind !== 'verdict_change'), input.replay);
-  if (cause === 'policy_drift') primary.push(...recordedPolicyFacts(recorded));
-  if (cause === 'feed_drift') primary.push(...recordedPolicyFacts(recorded).filter((f) => f.label.startsWith('feed bundle')));
+  if (cause === 'policy_drift') primary.push(...recordedFacts(recorded, POLICY_RECORDED));
+  if (cause === 'feed_drift') primary.push(...recordedFacts(recorded, FEED_RECORDED));
   const outputs: EvidenceFact[] = [];
   const counts = resultCounts(c);
   if (counts) outputs.push({ label: `results: ${counts}` });
