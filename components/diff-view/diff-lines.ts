@@ -1,6 +1,7 @@
 // Turns a replay's diff_summary (v1, or anything shaped like it) into the lines of the side-by-side
 // diff. Pure: the view only draws these lines; `n`/`N` step between the lines marked `change`.
 import type { ReplayDetail } from '../../src/core/ports.js';
+import type { CauseEvidence } from '../../src/core/classify/evidence.js';
 import { isObject as isObj } from '../../src/core/guards.js';
 
 export type DiffLine =
@@ -8,6 +9,8 @@ export type DiffLine =
   | { kind: 'pair'; label: string; left: string; right: string; tag: string | null; change: boolean }
   | { kind: 'note'; text: string; change: false }
   | { kind: 'text'; text: string; change: boolean; sign: '+' | '-' | ' ' | '@' }
+  /** A line of the cause's evidence, already wrapped to the screen: `-` original, `+` replay, ` ` a label or sentence. */
+  | { kind: 'evidence'; text: string; mark: '-' | '+' | ' '; change: false }
   /** Side by side (>= 100 columns): original | replay; marks `-`/`+` (one side) or `~` (both changed) survive NO_COLOR. */
   | { kind: 'split'; left: string; right: string; mark: '-' | '+' | '~' | ' '; change: boolean };
 
@@ -64,12 +67,133 @@ function itemLabel(it: Obj): string {
   }
 }
 
-export function buildDiffLines(d: ReplayDetail): DiffLine[] {
+/** The evidence of the Diff screen: loading, read from the two records, or why it could not be. */
+export type EvidenceState = { kind: 'loading' } | { kind: 'ready'; evidence: CauseEvidence } | { kind: 'unavailable'; reason: string };
+
+/** Columns the diff body gives a line's text: the view's 2-column prefix and its last free column. */
+const BODY_MARGIN = 3;
+/** The mark column of an evidence line (`- `, `+ `, or two spaces). */
+const MARK_W = 2;
+
+/** Words to lines of at most `width` characters; a word longer than a line is cut where the line ends. */
+export function wrapText(text: string, width: number, indent = ''): string[] {
+  const w = Math.max(8, width);
+  const out: string[] = [];
+  let rest = text;
+  let first = true;
+  while (rest.length > 0) {
+    const room = first ? w : w - indent.length;
+    if (rest.length <= room) {
+      out.push((first ? '' : indent) + rest);
+      break;
+    }
+    let cut = rest.lastIndexOf(' ', room);
+    if (cut < Math.floor(room / 3)) cut = room;
+    out.push((first ? '' : indent) + rest.slice(0, cut).trimEnd());
+    rest = rest.slice(cut).trimStart();
+    first = false;
+  }
+  return out.length ? out : [''];
+}
+
+/** A unit of the evidence that is never split across the screen: a heading, a sentence or one fact. */
+interface EvidenceBlock {
+  /** The group it belongs to (-1: before the groups), and whether it is that group's heading. */
+  group: number;
+  head: boolean;
+  lines: DiffLine[];
+}
+
+function evidenceBlocks(ev: EvidenceState | null, width: number): EvidenceBlock[] {
+  if (ev === null) return [];
+  const text = Math.max(20, width - BODY_MARGIN - MARK_W);
+  const blocks: EvidenceBlock[] = [];
+  const lines = (t: string, mark: '-' | '+' | ' ' = ' ', indent = '  '): DiffLine[] => wrapText(t, text, indent).map((l) => ({ kind: 'evidence', text: l, mark, change: false }));
+  const head = (t: string, group: number): EvidenceBlock => ({ group, head: true, lines: wrapText(t, Math.max(20, width - BODY_MARGIN)).map((l) => ({ kind: 'head', text: l, change: false })) });
+  if (ev.kind !== 'ready') {
+    blocks.push(head('Evidence', -1));
+    blocks.push({ group: -1, head: false, lines: lines(ev.kind === 'loading' ? 'reading the original and replay records...' : `unavailable: ${ev.reason}`) });
+    return blocks;
+  }
+  const e = ev.evidence;
+  const cause = e.cause ? `${e.cause}${e.subtags.length ? ` [${e.subtags.join(',')}]` : ''}` : 'a matching replay';
+  blocks.push(head(`Evidence for ${cause} (- original, + replay)`, -1));
+  blocks.push({ group: -1, head: false, lines: lines(e.headline) });
+  e.groups.forEach((g, gi) => {
+    blocks.push(head(g.more ? `${g.title} (${g.facts.length} of ${g.facts.length + g.more})` : g.title, gi));
+    for (const f of g.facts) {
+      if (f.a === undefined && f.b === undefined) {
+        blocks.push({ group: gi, head: false, lines: lines(f.label) });
+        continue;
+      }
+      const one = `${f.label}: ${f.a ?? '(none)'} -> ${f.b ?? '(none)'}`;
+      blocks.push({ group: gi, head: false, lines: one.length <= text ? lines(one) : [...lines(f.label), ...lines(f.a ?? '(none)', '-'), ...lines(f.b ?? '(none)', '+')] });
+    }
+    if (g.more) blocks.push({ group: gi, head: false, lines: lines(`and ${g.more} more like these`) });
+  });
+  return blocks;
+}
+
+/** The evidence as screen lines `width` columns wide: nothing is cut, long values wrap under their label. */
+export function evidenceLines(ev: EvidenceState | null, width = Number.POSITIVE_INFINITY): DiffLine[] {
+  return evidenceBlocks(ev, width).flatMap((b) => b.lines);
+}
+
+/**
+ * The evidence split for a screen that also lists changes: the blocks that fit in `budget` lines go
+ * first, the rest after the changes (its group heading repeated), so the first screen shows both.
+ */
+function splitEvidence(ev: EvidenceState | null, width: number, budget: number): { first: DiffLine[]; rest: DiffLine[] } {
+  const blocks = evidenceBlocks(ev, width);
+  const first: DiffLine[] = [];
+  let i = 0;
+  // Always the heading and the headline; then whole blocks while they fit, keeping a line for the pointer.
+  for (; i < blocks.length; i++) {
+    const b = blocks[i];
+    // A group heading goes first only together with its first fact.
+    const need = b.lines.length + (b.head && b.group >= 0 && i + 1 < blocks.length ? blocks[i + 1].lines.length : 0);
+    if (i >= 2 && first.length + need > budget - 1) break;
+    first.push(...b.lines);
+  }
+  if (i >= blocks.length) return { first, rest: [] };
+  const text = Math.max(20, width - BODY_MARGIN - MARK_W);
+  first.push(...wrapText('more evidence below the changes (j scrolls)', text).map((l): DiffLine => ({ kind: 'evidence', text: l, mark: ' ', change: false })));
+  const rest: DiffLine[] = [{ kind: 'head', text: 'More evidence', change: false }];
+  const b0 = blocks[i];
+  if (!b0.head && b0.group >= 0) {
+    const gh = blocks.find((b) => b.head && b.group === b0.group);
+    if (gh) rest.push(...gh.lines);
+  }
+  for (; i < blocks.length; i++) rest.push(...blocks[i].lines);
+  return { first, rest };
+}
+
+/** The evidence as whole sentences (no wrapping): the detail pane (`i`) wraps them itself. */
+export function evidenceSentences(ev: EvidenceState | null): string[] {
+  if (ev === null) return [];
+  if (ev.kind === 'loading') return ['evidence: reading the original and replay records...'];
+  if (ev.kind === 'unavailable') return [`evidence unavailable: ${ev.reason}`];
+  const out = [`evidence: ${ev.evidence.headline}`];
+  for (const g of ev.evidence.groups) {
+    out.push(`${g.title}:`);
+    for (const f of g.facts) out.push(f.a === undefined && f.b === undefined ? `  ${f.label}` : `  ${f.label}: ${f.a ?? '(none)'} -> ${f.b ?? '(none)'}`);
+    if (g.more) out.push(`  and ${g.more} more like these`);
+  }
+  return out;
+}
+
+/**
+ * The Diff screen's summary: the levels and cause, then the cause's evidence (first, so the screen
+ * opens on it), then every changed item; `width` wraps the evidence to the screen.
+ */
+export function buildDiffLines(d: ReplayDetail, evidence: EvidenceState | null = null, width = Number.POSITIVE_INFINITY, height = Number.POSITIVE_INFINITY): DiffLine[] {
   const out: DiffLine[] = [];
   const tag = d.tag;
   const levels = (b: boolean | null): string => (b === null ? 'n/a' : b ? 'match' : 'DIFFERS');
   out.push({ kind: 'head', text: `BF ${levels(d.bf_match)}  SF ${levels(d.sf_match)}  PF ${levels(d.pf_match)}  cause ${tag ?? '-'}${d.human_tag ? ` (auto ${d.auto_reason ?? '-'})` : ''}${d.subtags.length ? ` [${d.subtags.join(',')}]` : ''}`, change: false });
-  if (d.error) out.push({ kind: 'note', text: `error: ${d.error}`, change: false });
+  // The error with its remedy, whole: wrapped to the screen, never cut.
+  if (d.error) for (const l of wrapText(`error: ${d.error}`, Math.max(20, width - BODY_MARGIN), '  ')) out.push({ kind: 'note', text: l, change: false });
+  const head = out.length;
   const s = d.diff_summary;
   if (!isObj(s)) {
     out.push({ kind: 'note', text: d.status === 'passed' ? 'no differences: the replay matched its original' : 'no diff summary recorded for this replay', change: false });
@@ -109,12 +233,18 @@ export function buildDiffLines(d: ReplayDetail): DiffLine[] {
       out.push({ kind: 'pair', label: 'verdict decision', left: show(s.verdict_change.a), right: show(s.verdict_change.b), tag, change: true });
     }
   }
+  // Evidence first. When changes follow, it takes at most half the screen before them and the rest
+  // goes after them, so the first screen shows the cause's evidence and the first changes.
+  const changes = out.slice(head);
+  const hasChanges = changes.some((l) => l.change);
+  const split = splitEvidence(evidence, width, hasChanges ? Math.max(6, Math.floor(height / 2)) : Number.POSITIVE_INFINITY);
+  out.splice(head, changes.length, ...split.first, ...changes, ...split.rest);
   const ev = arr(d.evidence);
   if (ev.length) {
     out.push({ kind: 'head', text: `Evidence (${ev.length})`, change: false });
     for (const e of ev.slice(0, 20)) out.push({ kind: 'note', text: evidenceText(e), change: false });
   }
-  if (out.every((l) => !l.change)) out.push({ kind: 'note', text: 'no semantic change recorded', change: false });
+  if (out.every((l) => !l.change)) out.push({ kind: 'note', text: evidence?.kind === 'ready' ? 'no semantic change recorded: the evidence above is what differs' : 'no semantic change recorded', change: false });
   return out;
 }
 

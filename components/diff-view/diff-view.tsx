@@ -1,5 +1,6 @@
-// Side-by-side diff: original | replay per changed item, with the cause tag and evidence lines; the
-// same viewport shows the raw canonical diff (`d`) and the manifest/environment diff (`m`).
+// Side-by-side diff: the cause's evidence first (original `-` | replay `+`), then original | replay per
+// changed item with the cause tag and evidence lines; the same viewport shows the raw canonical diff
+// (`d`) and the manifest/environment diff (`m`).
 import React from 'react';
 import { Box, Text } from 'ink';
 import { fit, type Theme } from '../theme/theme.js';
@@ -54,6 +55,13 @@ export function DiffViewScreen(p: DiffViewProps): React.JSX.Element {
             return (
               <Text key={key} inverse={focused} color={focused ? undefined : l.sign === '+' ? p.theme.ok : l.sign === '-' ? p.theme.bad : l.sign === '@' ? p.theme.accent : undefined}>
                 {fit(prefix + l.text, w)}
+              </Text>
+            );
+          case 'evidence':
+            // Pre-wrapped to the width (nothing cut); the mark says which side, colour only repeats it.
+            return (
+              <Text key={key} color={l.mark === '-' ? p.theme.bad : l.mark === '+' ? p.theme.ok : undefined}>
+                {fit(`${prefix}${l.mark} ${l.text}`, w)}
               </Text>
             );
           case 'split': {

@@ -1,9 +1,9 @@
 // The detail pane (issue 13, item 5): `i` shows in full, wrapped, what the 80-column tables cut: the
 // cursor row of the list, the gate with every reason (and the dashboard row under the cursor), and
-// on the Diff screen the replay, its error text with the remedy, and the focused change with its
-// vulnerability ids, purl, evidence and verdict reasons. Pure: built from the state alone.
+// on the Diff screen the replay, its error text with the remedy, the cause's evidence, and the focused
+// change with its vulnerability ids, purl, evidence and verdict reasons. Pure: built from the state alone.
 import { dashboardItems, itemLabel } from '../dashboard/dashboard-items.js';
-import type { DiffLine } from '../diff-view/diff-lines.js';
+import { evidenceSentences, type DiffLine } from '../diff-view/diff-lines.js';
 import { pct } from '../theme/theme.js';
 import type { WorkstationState } from './use-workstation-state.js';
 
@@ -12,6 +12,7 @@ const yn = (v: boolean | null): string => (v === null ? 'n/a' : v ? 'match' : 'D
 function lineText(l: DiffLine): string {
   if (l.kind === 'pair') return `${l.label}: ${l.left} -> ${l.right}${l.tag ? ` [${l.tag}]` : ''}`;
   if (l.kind === 'split') return l.mark === ' ' ? l.left : `${l.left} -> ${l.right}`;
+  if (l.kind === 'evidence') return l.mark === ' ' ? l.text : `${l.mark} ${l.text}`;
   return l.text;
 }
 
@@ -52,7 +53,7 @@ export function detailOf(s: WorkstationState): { title: string; lines: string[] 
     };
   }
   if (s.screen === 'diff' && s.diff) {
-    const { detail, lines, focus, id } = s.diff;
+    const { detail, lines, focus, id, evidence } = s.diff;
     const out: string[] = [`replay id: ${id}`];
     if (detail) {
       out.push(`status: ${detail.status}   BF ${yn(detail.bf_match)}  SF ${yn(detail.sf_match)}  PF ${yn(detail.pf_match)}`);
@@ -67,7 +68,11 @@ export function detailOf(s: WorkstationState): { title: string; lines: string[] 
     };
     if (focus >= 0 && lines[focus]) take(focus);
     else lines.forEach((l, i) => l.change && take(i));
+    // The cause's evidence in full: first when no change is focused (the screen opens on it), else after it.
+    const ev = evidenceSentences(evidence);
+    if (focus < 0 && ev.length) out.push('', ...ev);
     if (picked.length) out.push('', focus >= 0 ? 'focused change:' : 'changes:', ...picked);
+    if (focus >= 0 && ev.length) out.push('', ...ev);
     return { title: `diff ${id}`, lines: out };
   }
   return null;

@@ -7,7 +7,7 @@ import { MISMATCH_REASONS, type MismatchReason } from '../../src/core/formats.js
 import type { DashboardData, Page, ReplayDetail, ReplayFilter, ReplayRow, ReplaySort } from '../../src/core/ports.js';
 import { parseFilter } from '../../src/core/filter/index.js';
 import { actionFor, type KeyAction, type Screen } from '../keys/key-table.js';
-import { buildDiffLines, type DiffLine } from '../diff-view/diff-lines.js';
+import { buildDiffLines, type DiffLine, type EvidenceState } from '../diff-view/diff-lines.js';
 
 export const SORTS: readonly ReplaySort[] = ['failing_first', 'newest', 'oldest', 'cause', 'project'];
 /** Rows fetched per store call, and the most rows kept in memory around the cursor. */
@@ -59,7 +59,8 @@ export interface WorkstationState {
   rangeAnchor: string | null;
   modal: Modal;
   // -- diff --
-  diff: { id: string; detail: ReplayDetail | null; view: DiffView; lines: DiffLine[]; focus: number; scroll: number } | null;
+  /** `evidence`: what the Diff screen opens on (read from the two records after the detail arrives). */
+  diff: { id: string; detail: ReplayDetail | null; evidence: EvidenceState | null; view: DiffView; lines: DiffLine[]; focus: number; scroll: number } | null;
   dashboard: DashboardData | null;
   /** The walkable dashboard row under the cursor (dashboardItems order); -1: none yet, Enter opens all replays. */
   dashCursor: number;
@@ -94,6 +95,7 @@ export type Action =
   | { type: 'refreshed'; rows: ReplayRow[]; hasMoreAfter: boolean }
   | { type: 'marks'; ids: string[] }
   | { type: 'detail'; id: string; detail: ReplayDetail | null }
+  | { type: 'evidence'; id: string; evidence: EvidenceState }
   | { type: 'viewText'; id: string; view: 'raw' | 'manifest'; lines: DiffLine[] }
   | { type: 'tagPicked'; tag: MismatchReason }
   | { type: 'dashboard'; data: DashboardData }
@@ -147,7 +149,10 @@ export function startEffects(s: WorkstationState): Effect[] {
   return out;
 }
 
-const emptyDiff = (id: string): NonNullable<WorkstationState['diff']> => ({ id, detail: null, view: 'summary', lines: [], focus: -1, scroll: 0 });
+const emptyDiff = (id: string): NonNullable<WorkstationState['diff']> => ({ id, detail: null, evidence: null, view: 'summary', lines: [], focus: -1, scroll: 0 });
+
+/** The summary lines of a diff (levels, the cause's evidence, the changes), wrapped to the screen's width. */
+const summaryLines = (d: NonNullable<WorkstationState['diff']>, s: Pick<WorkstationState, 'width' | 'height'>): DiffLine[] => (d.detail ? buildDiffLines(d.detail, d.evidence, s.width, diffRows(s)) : []);
 
 /** Rows of the replay table that fit: frame = height − 1 (a full-height frame flickers) minus chrome. */
 export const listRows = (s: Pick<WorkstationState, 'height'>): number => Math.max(3, s.height - 1 - 5);
@@ -176,8 +181,15 @@ export function reduce(s: WorkstationState, a: Action): Result {
       return onKey(s, a.token);
     case 'move':
       return move(s, a.delta);
-    case 'resize':
-      return done(scrollIntoView({ ...s, width: a.width, height: a.height }));
+    case 'resize': {
+      const next = scrollIntoView({ ...s, width: a.width, height: a.height });
+      // The summary's evidence is wrapped to the width: rewrap it (the raw and manifest views reload on d/m).
+      if (next.diff && next.diff.view === 'summary' && (a.width !== s.width || a.height !== s.height)) {
+        const lines = summaryLines(next.diff, next);
+        return done({ ...next, diff: { ...next.diff, lines, focus: Math.min(next.diff.focus, lines.length - 1), scroll: Math.min(next.diff.scroll, Math.max(0, lines.length - 1)) } });
+      }
+      return done(next);
+    }
     case 'counts':
       return done({ ...s, total: a.total, failing: a.failing, countsPending: false });
     case 'page':
@@ -190,9 +202,16 @@ export function reduce(s: WorkstationState, a: Action): Result {
       return done({ ...s, marks: new Set(a.ids), message: `${a.ids.length} marked` });
     case 'detail': {
       if (!s.diff || s.diff.id !== a.id) return done(s);
-      const lines = a.detail ? buildDiffLines(a.detail) : [];
+      const diff = { ...s.diff, detail: a.detail, view: 'summary' as const, focus: -1, scroll: 0 };
       const message = a.detail ? null : `replay ${a.id} is not in the index`;
-      return done({ ...s, message, diff: { ...s.diff, detail: a.detail, view: 'summary', lines, focus: -1, scroll: 0 } });
+      return done({ ...s, message, diff: { ...diff, lines: summaryLines(diff, s) } });
+    }
+    case 'evidence': {
+      if (!s.diff || s.diff.id !== a.id) return done(s);
+      const diff = { ...s.diff, evidence: a.evidence };
+      // Only the summary shows it; a raw or manifest view keeps its lines until Esc.
+      if (diff.view !== 'summary') return done({ ...s, diff });
+      return done({ ...s, diff: { ...diff, lines: summaryLines(diff, s), focus: -1, scroll: 0 } });
     }
     case 'viewText':
       if (!s.diff || s.diff.id !== a.id) return done(s);
@@ -277,8 +296,7 @@ function onAction(s: WorkstationState, action: KeyAction): Result {
 function back(s: WorkstationState, quitKey: boolean): Result {
   if (s.screen === 'diff' && s.diff && s.diff.view !== 'summary') {
     // Esc / q from the raw or manifest view returns to the summary first.
-    const lines = s.diff.detail ? buildDiffLines(s.diff.detail) : [];
-    return done({ ...s, diff: { ...s.diff, view: 'summary', lines, focus: -1, scroll: 0 } });
+    return done({ ...s, diff: { ...s.diff, view: 'summary', lines: summaryLines(s.diff, s), focus: -1, scroll: 0 } });
   }
   if (s.screen === 'replays' && s.rangeAnchor) return done({ ...s, rangeAnchor: null });
   const prev = s.stack[s.stack.length - 1];
@@ -467,10 +485,7 @@ function onDiffAction(s: WorkstationState, action: KeyAction): Result {
     case 'rawDiff':
     case 'manifestDiff': {
       const view = action === 'rawDiff' ? 'raw' : 'manifest';
-      if (d.view === view) {
-        const lines = d.detail ? buildDiffLines(d.detail) : [];
-        return done({ ...s, diff: { ...d, view: 'summary', lines, focus: -1, scroll: 0 } });
-      }
+      if (d.view === view) return done({ ...s, diff: { ...d, view: 'summary', lines: summaryLines(d, s), focus: -1, scroll: 0 } });
       return done(s, { kind: 'loadView', id: d.id, view });
     }
     case 'tag':

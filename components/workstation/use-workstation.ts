@@ -8,6 +8,7 @@ import { errorText } from '../../src/core/errors.js';
 import type { Cursor, DashboardData, Page, PageRequest, ReplayDetail, ReplayFilter, ReplayRow, ReplaySort, ReplayStore } from '../../src/core/ports.js';
 import { tokenize, type KeyFlags } from '../keys/key-table.js';
 import { SIDE_BY_SIDE_MIN_WIDTH, sideBySide, textDiffLines } from '../diff-view/diff-lines.js';
+import type { CauseEvidence } from '../../src/core/classify/evidence.js';
 import {
   currentFilter,
   initialState,
@@ -44,6 +45,8 @@ export interface WorkstationDeps {
   rawDiff: (detail: ReplayDetail) => string | Promise<string>;
   /** Unified manifest/environment diff (for `m`). */
   manifestDiff: (detail: ReplayDetail) => string | Promise<string>;
+  /** The cause's evidence from the original and replay records (the Diff screen opens on it); none: not shown. */
+  evidence?: (detail: ReplayDetail) => CauseEvidence | Promise<CauseEvidence>;
   /** The dashboard's figures at a time (assembled from the store's rollups by src/app/dashboard.ts). */
   dashboard: (now: Date) => Promise<DashboardData>;
   /** The keyset position of a row under a sort; the store's own when it offers one. */
@@ -254,7 +257,12 @@ export class WorkstationController {
         this.settle(store.idsMatching(filter).then((ids) => this.dispatch({ type: 'marks', ids })));
         return;
       case 'openDiff':
-        this.settle(store.getReplay(e.id).then((detail) => this.dispatch({ type: 'detail', id: e.id, detail })));
+        this.settle(
+          store.getReplay(e.id).then(async (detail) => {
+            this.dispatch({ type: 'detail', id: e.id, detail });
+            await this.loadEvidence(e.id, detail);
+          }),
+        );
         return;
       case 'loadView':
         this.settle(this.loadView(e.id, e.view));
@@ -312,6 +320,19 @@ export class WorkstationController {
     this.dispatch({ type: 'refreshed', rows: head ? [head, ...page.rows] : page.rows, hasMoreAfter: page.hasMoreAfter });
   }
 
+  /** The evidence of an opened diff, after its detail is on screen; a record that cannot be read says why. */
+  private async loadEvidence(id: string, detail: ReplayDetail | null): Promise<void> {
+    const read = this.deps.evidence;
+    // A replay that did not finish has no outputs to compare: its error (with the remedy) is the fact.
+    if (!read || !detail || detail.status === 'error') return;
+    this.dispatch({ type: 'evidence', id, evidence: { kind: 'loading' } });
+    try {
+      this.dispatch({ type: 'evidence', id, evidence: { kind: 'ready', evidence: await read(detail) } });
+    } catch (err) {
+      this.dispatch({ type: 'evidence', id, evidence: { kind: 'unavailable', reason: errorText(err) } });
+    }
+  }
+
   private async loadView(id: string, view: 'raw' | 'manifest'): Promise<void> {
     const s = this.state;
     const detail = s.diff?.id === id && s.diff.detail ? s.diff.detail : await this.deps.store.getReplay(id);
@@ -332,7 +353,13 @@ export class WorkstationController {
     await Promise.all([
       this.refresh(),
       this.deps.dashboard(this.deps.now()).then((data) => this.dispatch({ type: 'dashboard', data })),
-      diffId ? this.deps.store.getReplay(diffId).then((detail) => this.dispatch({ type: 'detail', id: diffId, detail })) : null,
+      diffId
+        ? this.deps.store.getReplay(diffId).then(async (detail) => {
+            this.dispatch({ type: 'detail', id: diffId, detail });
+            // A retag changes the cause the evidence is read for.
+            await this.loadEvidence(diffId, detail);
+          })
+        : null,
     ]);
     this.dispatch({ type: 'message', text: message });
   }

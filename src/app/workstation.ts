@@ -18,6 +18,7 @@ import type { WorkerQuery } from './query-worker.js';
 import { openStore, type SqliteStore } from '../../store/sqlite-store.js';
 import { loadRecord, readReplayFile } from './record.js';
 import { effectiveManifest, whatIfOfMode } from '../core/record/index.js';
+import { causeEvidence, type CauseEvidence } from '../core/classify/evidence.js';
 import { storePath } from './store-path.js';
 import { auditWho } from './who.js';
 import { calendarNote } from './clock.js';
@@ -66,6 +67,17 @@ export async function rawDiffOf(store: Pick<ReplayStore, 'getScan'>, detail: Rep
     parts.push(canonicalTextDiff(x.schema, `original/${x.path}`, x.doc, `replay/${y.path}`, y.doc));
   }
   return parts.join('\n');
+}
+
+/** The Diff screen's evidence: the cause's facts read from the original and replay records (src/core/classify/evidence.ts). */
+export async function evidenceOf(store: Pick<ReplayStore, 'getScan'>, detail: ReplayDetail): Promise<CauseEvidence> {
+  const original = loadRecord(await originalDir(store, detail));
+  const replay = loadRecord(replayDir(detail));
+  return causeEvidence({
+    original,
+    replay,
+    recorded: { tag: detail.tag, auto: detail.auto_reason, subtags: detail.subtags, diff_summary: detail.diff_summary, warnings: detail.warnings },
+  });
 }
 
 /** JSON with sorted keys, one value per line, so a text diff lines up field by field. */
@@ -259,6 +271,7 @@ export function openWorkstation(o: WorkstationOptions & { width: number; height:
     rerun: dockerRerun(store, { env: o.env, cwd: o.cwd, now: o.wallNow ?? o.now, home }),
     rawDiff: (d) => rawDiffOf(store, d),
     manifestDiff: (d) => manifestDiffOf(store, d),
+    evidence: (d) => evidenceOf(store, d),
     dashboard: () => dashboardOf(store, o.now()),
     cursorOf: storeCursorOf,
   };

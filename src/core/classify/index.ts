@@ -345,6 +345,32 @@ function nondeterminism(input: ClassifyInput): { subtags: NondeterminismSubtag[]
   return { subtags: [...tags].sort(compareCodeUnits), evidence };
 }
 
+/**
+ * What one rule finds in two records, whichever rule won: the evidence the Diff screen opens on for a
+ * cause (src/core/classify/evidence.ts), also for a human tag the classifier did not choose.
+ */
+export function ruleEvidence(reason: MismatchReason, input: ClassifyInput): Evidence[] {
+  const { a, b, comparison } = input;
+  switch (reason) {
+    case 'feed_drift':
+      return feedEvidence(input);
+    case 'policy_drift':
+      return policyEvidence(input);
+    case 'scanner_drift':
+      return scannerEvidence(a, b);
+    case 'runtime_drift':
+      return [...runtimeEvidence(a, b), ...verdictEvidence(comparison)];
+    case 'external_io':
+      return externalIoEvidence(a, b);
+    case 'nondeterminism':
+      return nondeterminism(input).evidence;
+    default: {
+      const _exhaustive: never = reason;
+      return _exhaustive;
+    }
+  }
+}
+
 /** Classify why `b` does not match `a` (SPEC §4). The first rule that matches wins. */
 export function classify(input: ClassifyInput): Classification {
   const { a, b, comparison } = input;
