@@ -62,6 +62,8 @@ const common = {
   define: { 'process.env.NODE_ENV': '"production"' },
   external: ['better-sqlite3', 'dockerode', '@bokuweb/zstd-wasm', 'react-devtools-core'],
   plugins: [yogaWithoutFetch],
+  minifyWhitespace: process.env.MIN === '1',
+  minifySyntax: process.env.MIN === '1',
 };
 
 rmSync(path.join(dist, 'chunks'), { recursive: true, force: true });

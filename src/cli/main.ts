@@ -7,6 +7,7 @@ import { isStellaError } from '../core/errors.js';
 import { stellaHome } from '../adapters/blob-store.js';
 import { calendarNote, homeClock } from '../app/clock.js';
 import { storePath } from '../app/store-path.js';
+import { traceStartup } from '../app/startup-trace.js';
 
 const VERSION = '0.1.0';
 const TUI_FLAGS = ['--ascii', '--no-color', '--open', '--db'];
@@ -38,6 +39,7 @@ export function commandHelp(cmd: Command): string {
 }
 
 export async function main(ctx: CliContext): Promise<number> {
+  traceStartup('main');
   const interactive = ctx.stdout.isTTY === true && process.stdin.isTTY === true;
   // Plain `stella` on a terminal opens the workstation: on $STELLA_HOME's index when there is one,
   // else on the bundled demo history (built once). Piped or scripted, it prints help.
@@ -93,6 +95,7 @@ async function runCommand(entry: (typeof COMMANDS)[number] | undefined, name: st
     return EXIT.USAGE;
   }
   const cmd = await entry.load();
+  traceStartup(`${name} loaded`);
   if (rest.includes('--help') || rest.includes('-h')) {
     ctx.stdout.write(commandHelp(cmd));
     return EXIT.OK;
