@@ -39,10 +39,11 @@ export function commandHelp(cmd: Command): string {
 
 export async function main(ctx: CliContext): Promise<number> {
   traceStartup('main');
-  const interactive = ctx.stdout.isTTY === true && process.stdin.isTTY === true;
   // Plain `stella` on a terminal opens the workstation: on $STELLA_HOME's index when there is one,
-  // else on the bundled demo history (built once). Piped or scripted, it prints help.
-  const argv = ctx.argv.length === 0 && interactive ? await defaultInteractiveArgv(ctx) : ctx.argv;
+  // else on the bundled demo history (built once). Piped or scripted, it prints help. (stdin is
+  // looked at only then: Node builds process.stdin on first use, a terminal stream costs start-up.)
+  const interactive = ctx.argv.length === 0 && ctx.stdout.isTTY === true && process.stdin.isTTY === true;
+  const argv = interactive ? await defaultInteractiveArgv(ctx) : ctx.argv;
   const [name, ...rest] = argv;
   const debug = rest.includes('--debug');
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
