@@ -1,12 +1,15 @@
 // CLI start-up: median wall time of `node dist/bin/stella.js --help` over 15 runs, beside `node -e 0`
 // (the cost of starting Node at all), measured in the same run, interleaved — with pipes, and from
-// exec to exit through a pseudo-terminal as a user types it. Target: < 20 ms over `node -e 0`.
+// exec to exit through a pseudo-terminal as a user types it, and its CPU to exit beside node -e 0's.
+// Target: < 20 ms over `node -e 0`.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { median, ptyTimes, report } from './lib.js';
+import { ptyCpuMs } from './pty-cpu.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const STELLA = path.join(REPO, 'dist/bin/stella.js');
@@ -52,5 +55,19 @@ export default async function (): Promise<void> {
   const pb = median(ptyNode);
   report({ bench: 'startup', what: `stella --help in a pty, exec → exit (median of ${PTY_RUNS})`, value: pm, unit: 'ms', better: 'lower', baseline: { tool: 'node -e 0 in the same pty', value: pb } });
   report({ bench: 'startup', what: 'stella --help minus node -e 0, in a pty', value: pm - pb, unit: 'ms', better: 'lower', target: '< 20 ms' });
-  if (med >= 300) throw new Error(`stella --help median ${med.toFixed(0)} ms is over the 300 ms target`);
+  // CPU to exit, which a busy machine does not stretch: what --help costs beyond starting Node.
+  const cpuNode: number[] = [];
+  const cpuStella: number[] = [];
+  for (let i = 0; i < PTY_RUNS; i++) {
+    cpuNode.push(await ptyCpuMs([process.execPath, '-e', '0'], { env }));
+    cpuStella.push(await ptyCpuMs([process.execPath, STELLA, '--help'], { env }));
+  }
+  const cm = median(cpuStella);
+  const cb = median(cpuNode);
+  report({ bench: 'startup', what: `stella --help CPU to exit (median of ${PTY_RUNS})`, value: cm, unit: 'ms', better: 'lower', baseline: { tool: 'node -e 0', value: cb } });
+  report({ bench: 'startup', what: 'stella --help CPU minus node -e 0', value: cm - cb, unit: 'ms', better: 'lower', target: '< 20 ms' });
+  process.stdout.write(`startup    (load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} cores while measuring)\n`);
+  // The guard is the CPU figure: a busy machine stretches Node's own start past any wall-clock bound
+  // (node -e 0 alone took 280 ms at load 15 on 2 cores), not the work --help adds to it.
+  if (cm - cb >= 20) throw new Error(`stella --help costs ${(cm - cb).toFixed(1)} ms of CPU over node -e 0, over the 20 ms target`);
 }

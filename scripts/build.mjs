@@ -47,6 +47,31 @@ const yogaWithoutFetch = {
   },
 };
 
+// string-width (Ink's text measure) asks every non-ASCII grapheme whether it is an RGI emoji with
+// /^\p{RGI_Emoji}$/v; V8 builds that regular expression (Unicode's whole emoji sequence set) on its
+// first test, ~40 ms of CPU on the first frame, whose "…" and box glyphs are no emoji at all. Every
+// RGI emoji sequence holds a code point with the Emoji property and none is one ASCII character, so
+// testing those two first gives the same answer for every input and builds the big expression only
+// when an emoji is really on screen. Fails the build if string-width's code changes.
+const RGI_TEST = 'if (rgiEmojiRegex.test(segment) || isDoubleWidthNonRgiEmojiSequence(segment)) {';
+const RGI_DECL = 'const rgiEmojiRegex = /^\\p{RGI_Emoji}$/v;';
+const RGI_FAST = 'if (((segment.length > 1 || segment.charCodeAt(0) > 0x7F) && emojiCodePointRegex.test(segment) && rgiEmojiRegex.test(segment)) || isDoubleWidthNonRgiEmojiSequence(segment)) {';
+const emojiLast = {
+  name: 'string-width-emoji-last',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]string-width[\\/]index\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      // Other majors (wrap-ansi's own string-width 7) do not have the line: left as they are.
+      if (!text.includes('rgiEmojiRegex')) return undefined;
+      if (text.split(RGI_TEST).length !== 2 || text.split(RGI_DECL).length !== 2) {
+        throw new Error(`${args.path}: the emoji test changed; revisit the string-width-emoji-last patch in scripts/build.mjs`);
+      }
+      const contents = text.replace(RGI_DECL, `${RGI_DECL}\nconst emojiCodePointRegex = /\\p{Emoji}/u;`).replace(RGI_TEST, RGI_FAST);
+      return { contents, loader: 'js' };
+    });
+  },
+};
+
 const common = {
   absWorkingDir: root,
   bundle: true,
@@ -61,7 +86,7 @@ const common = {
   // React and Ink pick their production builds (no dev-only checks in the shipped CLI).
   define: { 'process.env.NODE_ENV': '"production"' },
   external: ['better-sqlite3', 'dockerode', '@bokuweb/zstd-wasm', 'react-devtools-core'],
-  plugins: [yogaWithoutFetch],
+  plugins: [yogaWithoutFetch, emojiLast],
 };
 
 rmSync(path.join(dist, 'chunks'), { recursive: true, force: true });

@@ -1,11 +1,10 @@
 // Where the index lives: `$STELLA_HOME/index.db`, default `./.stella/index.db` (SPEC §1.6).
 import path from 'node:path';
 import type { ReplayStore } from '../core/ports.js';
-import { isPostgresUrl, openAnyStore } from '../../store/open.js';
+import { isPostgresUrl, redactUrl } from '../../store/postgres/url.js';
 import { stellaHome } from '../adapters/blob-store.js';
 
-export { isPostgresUrl, stellaHome };
-export { redactUrl } from '../../store/postgres/connect.js';
+export { isPostgresUrl, redactUrl, stellaHome };
 
 /** `--db FILE|postgres://…`, else `$STELLA_DB`, else the local index; a PostgreSQL URL passes through as is. */
 export function storePath(env: NodeJS.ProcessEnv, cwd: string, override?: string): string {
@@ -37,8 +36,12 @@ export function parseWindow(value: unknown, dflt = 30): number {
   return days;
 }
 
-/** Open the index, run `fn` on it, close it: the shape of every command that reads or writes it. */
+/**
+ * Open the index, run `fn` on it, close it: the shape of every command that reads or writes it. The
+ * stores load here, not with this module: the CLI's entry resolves paths without loading a driver.
+ */
 export async function withStore<T>(dbPath: string, opts: { readonly?: boolean }, fn: (store: ReplayStore) => Promise<T>): Promise<T> {
+  const { openAnyStore } = await import('../../store/open.js');
   const store = await openAnyStore(dbPath, opts);
   try {
     return await fn(store);

@@ -7,21 +7,18 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import React from 'react';
 import { render } from 'ink';
-import { createTwoFilesPatch } from 'diff';
 import { StellaError, errorText, isStellaError } from '../core/errors.js';
 import { ARTIFACT_NAMES, type ReplayRecord, type ScanManifest } from '../core/formats.js';
-import { canonicalTextDiff } from './text-diff.js';
 import type { Page, PageRequest, ReplayDetail, ReplayFilter, ReplayStore } from '../core/ports.js';
 import { cursorOf } from '../core/filter/sort.js';
 import { dashboardOf } from './dashboard.js';
 import type { WorkerQuery } from './query-worker.js';
 import { openStore, type SqliteStore } from '../../store/sqlite-store.js';
-import { loadRecord, readReplayFile } from './record.js';
-import { effectiveManifest, whatIfOfMode } from '../core/record/index.js';
-import { causeEvidence, type CauseEvidence } from '../core/classify/evidence.js';
+import type { CauseEvidence } from '../core/classify/evidence.js';
 import { storePath } from './store-path.js';
 import { auditWho } from './who.js';
 import { calendarNote } from './clock.js';
+import { traceStartup } from './startup-trace.js';
 import { WorkstationController, type EngineStatus, type RerunFn, type WorkstationDeps } from '../../components/workstation/use-workstation.js';
 import { Workstation } from '../../components/workstation/workstation.js';
 import { themeFromEnv, type Theme } from '../../components/theme/theme.js';
@@ -55,8 +52,25 @@ function replayDir(detail: ReplayDetail): string {
   return detail.record_dir;
 }
 
+/**
+ * What `d`, `m` and `r` need (records on disk, text diffs, what-if modes), loaded on the first of
+ * them: none of it is on the first screen, and the workstation's first frame waits for every module
+ * it imports.
+ */
+const recordModules = async () => {
+  const [{ createTwoFilesPatch }, { loadRecord, readReplayFile }, { canonicalTextDiff }, { effectiveManifest, whatIfOfMode }, { causeEvidence }] = await Promise.all([
+    import('diff'),
+    import('./record.js'),
+    import('./text-diff.js'),
+    import('../core/record/index.js'),
+    import('../core/classify/evidence.js'),
+  ]);
+  return { createTwoFilesPatch, loadRecord, readReplayFile, canonicalTextDiff, effectiveManifest, whatIfOfMode, causeEvidence };
+};
+
 /** `d`: unified canonical text diff of every artifact that differs, original (-) vs replay (+). */
 export async function rawDiffOf(store: Pick<ReplayStore, 'getScan'>, detail: ReplayDetail): Promise<string> {
+  const { loadRecord, canonicalTextDiff } = await recordModules();
   const a = loadRecord(await originalDir(store, detail));
   const b = loadRecord(replayDir(detail));
   const parts: string[] = [];
@@ -71,6 +85,7 @@ export async function rawDiffOf(store: Pick<ReplayStore, 'getScan'>, detail: Rep
 
 /** The Diff screen's evidence: the cause's facts read from the original and replay records (src/core/classify/evidence.ts). */
 export async function evidenceOf(store: Pick<ReplayStore, 'getScan'>, detail: ReplayDetail): Promise<CauseEvidence> {
+  const { loadRecord, causeEvidence } = await recordModules();
   const original = loadRecord(await originalDir(store, detail));
   const replay = loadRecord(replayDir(detail));
   return causeEvidence({
@@ -94,10 +109,10 @@ function sortedJson(v: unknown): string {
 }
 
 /** The replay.json of an indexed replay record (for its `mode`), or null when the record has none. */
-function replayRecordOf(detail: ReplayDetail): ReplayRecord | null {
+async function replayRecordOf(detail: ReplayDetail): Promise<ReplayRecord | null> {
   if (!detail.record_dir) return null;
   const file = path.join(detail.record_dir, 'replay.json');
-  return existsSync(file) ? readReplayFile(file) : null;
+  return existsSync(file) ? (await recordModules()).readReplayFile(file) : null;
 }
 
 /**
@@ -106,9 +121,10 @@ function replayRecordOf(detail: ReplayDetail): ReplayRecord | null {
  * the one the scanner saw, with the overrides of its mode applied, so the overridden digest shows.
  */
 export async function manifestDiffOf(store: Pick<ReplayStore, 'getScan'>, detail: ReplayDetail): Promise<string> {
+  const { createTwoFilesPatch, effectiveManifest, whatIfOfMode } = await recordModules();
   const scan = await store.getScan(detail.original_scan_id);
   const original = scan ? (scan.manifest as Record<string, unknown>) : null;
-  const record = replayRecordOf(detail);
+  const record = await replayRecordOf(detail);
   const pinned = (detail.manifest ?? null) as ScanManifest | null;
   const replayed = (pinned && record ? effectiveManifest(pinned, whatIfOfMode(record.mode)) : pinned) as Record<string, unknown> | null;
   const out: string[] = [];
@@ -133,11 +149,12 @@ export async function manifestDiffOf(store: Pick<ReplayStore, 'getScan'>, detail
 /** Re-run replays through the Docker executor, index each new record, report per replay. */
 export function dockerRerun(store: ReplayStore, opts: { env: NodeJS.ProcessEnv; cwd: string; now: () => Date; home: string }): RerunFn {
   return async (ids, onEvent) => {
-    const [{ makeExecutor }, { BlobStore }, { replay }, { indexRecords }] = await Promise.all([
+    const [{ makeExecutor }, { BlobStore }, { replay }, { indexRecords }, { whatIfOfMode }] = await Promise.all([
       import('./executors.js'),
       import('../adapters/blob-store.js'),
       import('./replay.js'),
       import('./indexer.js'),
+      recordModules(),
     ]);
     const blobs = BlobStore.fromEnv(opts.env, opts.cwd);
     const { executor, prepareImage } = await makeExecutor('docker', opts, blobs);
@@ -151,7 +168,7 @@ export function dockerRerun(store: ReplayStore, opts: { env: NodeJS.ProcessEnv; 
         // The new run is compared with the ORIGINAL scan (its outputs.json sits beside its manifest),
         // not with the replay being re-run, and keeps that replay's what-if overrides: re-running a
         // what-if replay asks the same question again.
-        const record = replayRecordOf({ ...detail, record_dir: replayDir(detail) });
+        const record = await replayRecordOf({ ...detail, record_dir: replayDir(detail) });
         const whatIf = record ? whatIfOfMode(record.mode) : {};
         const manifestPath = path.join(await originalDir(store, detail), 'manifest.json');
         const r = await replay({
@@ -220,36 +237,53 @@ export interface QueryWorker {
   close: () => void;
 }
 
-/** Whole-filter queries on a worker thread; null when the compiled worker is not there (running from sources). */
+/**
+ * Whole-filter queries on a worker thread; null when the compiled worker is not there (running from
+ * sources). The thread starts with the first query, not here: its start-up (an isolate, the store's
+ * modules, a connection) would compete with the first frame for the CPU; the first count is asked
+ * after that frame is out.
+ */
 export function queryWorker(dbPath: string): QueryWorker | null {
   // Beside this module (tsc's dist/src/app), or from the bundle's chunk directory (dist/chunks).
   const file = ['./query-worker.js', '../src/app/query-worker.js'].map((rel) => fileURLToPath(new URL(rel, import.meta.url))).find((f) => existsSync(f));
   if (file === undefined) return null;
-  const worker = new Worker(file, { workerData: { dbPath } });
-  worker.unref();
+  let worker: Worker | null = null;
+  let closed = false;
   let seq = 0;
   const waiting = new Map<number, { resolve: (r: never) => void; reject: (e: Error) => void }>();
-  worker.on('message', (m: { id: number; ok: boolean; result?: unknown; message?: string }) => {
-    const w = waiting.get(m.id);
-    waiting.delete(m.id);
-    if (!w) return;
-    if (m.ok) w.resolve(m.result as never);
-    else w.reject(new Error(m.message ?? 'query failed'));
-  });
-  worker.on('error', (e) => {
-    for (const w of waiting.values()) w.reject(e);
-    waiting.clear();
-  });
+  const started = (): Worker => {
+    if (worker) return worker;
+    const w = new Worker(file, { workerData: { dbPath } });
+    w.unref();
+    w.on('message', (m: { id: number; ok: boolean; result?: unknown; message?: string }) => {
+      const pending = waiting.get(m.id);
+      waiting.delete(m.id);
+      if (!pending) return;
+      if (m.ok) pending.resolve(m.result as never);
+      else pending.reject(new Error(m.message ?? 'query failed'));
+    });
+    w.on('error', (e) => {
+      for (const pending of waiting.values()) pending.reject(e);
+      waiting.clear();
+    });
+    traceStartup('query worker started');
+    return (worker = w);
+  };
   const ask = <T>(q: DistributiveOmit<WorkerQuery, 'id'>): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       const id = ++seq;
+      // After close (the user quit while a count was queued) nothing starts: the query never answers.
+      if (closed) return;
       waiting.set(id, { resolve: resolve as (r: never) => void, reject });
-      worker.postMessage({ ...q, id });
+      started().postMessage({ ...q, id });
     });
   return {
     count: (filter) => ask({ kind: 'count', filter }),
     page: (req) => ask({ kind: 'page', req }),
-    close: () => void worker.terminate(),
+    close: () => {
+      closed = true;
+      void worker?.terminate();
+    },
   };
 }
 
@@ -261,6 +295,7 @@ export function openWorkstation(o: WorkstationOptions & { width: number; height:
   const home = path.dirname(dbPath);
   const fresh = !existsSync(dbPath);
   const store = openIndex(dbPath);
+  traceStartup('index opened');
   const deps: WorkstationDeps = {
     store,
     who: auditWho(o.env),
@@ -272,7 +307,7 @@ export function openWorkstation(o: WorkstationOptions & { width: number; height:
     rawDiff: (d) => rawDiffOf(store, d),
     manifestDiff: (d) => manifestDiffOf(store, d),
     evidence: (d) => evidenceOf(store, d),
-    dashboard: () => dashboardOf(store, o.now()),
+    dashboard: () => dashboardOf(store, o.now()).then((d) => (traceStartup('dashboard figures'), d)),
     cursorOf: storeCursorOf,
   };
   const queries = fresh ? null : queryWorker(dbPath);
@@ -304,6 +339,7 @@ export async function runWorkstation(o: WorkstationOptions): Promise<void> {
   const stdout = filteredStream(o.stdout ?? process.stdout, plainOutput(theme));
   const opened = openWorkstation({ ...o, width: stdout.columns || 80, height: stdout.rows || 24 });
   const { controller } = opened;
+  traceStartup('controller started');
   try {
     const app = render(React.createElement(Workstation, { controller, theme }), {
       stdout,
@@ -311,6 +347,7 @@ export async function runWorkstation(o: WorkstationOptions): Promise<void> {
       exitOnCtrlC: false,
       patchConsole: false,
     });
+    traceStartup('first render returned');
     await app.waitUntilExit();
   } finally {
     opened.close();

@@ -1,12 +1,12 @@
+// The entry's own imports stay small (`stella --help` loads only these): where a home is and what
+// its clock says are imported when a command needs them.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { COMMANDS } from './registry.js';
 import { EXIT, type CliContext, type Command } from './command.js';
 import { isStellaError } from '../core/errors.js';
-import { stellaHome } from '../adapters/blob-store.js';
-import { calendarNote, homeClock } from '../app/clock.js';
-import { storePath } from '../app/store-path.js';
+import { traceStartup } from '../app/startup-trace.js';
 
 const VERSION = '0.1.0';
 const TUI_FLAGS = ['--ascii', '--no-color', '--open', '--db'];
@@ -38,10 +38,12 @@ export function commandHelp(cmd: Command): string {
 }
 
 export async function main(ctx: CliContext): Promise<number> {
-  const interactive = ctx.stdout.isTTY === true && process.stdin.isTTY === true;
+  traceStartup('main');
   // Plain `stella` on a terminal opens the workstation: on $STELLA_HOME's index when there is one,
-  // else on the bundled demo history (built once). Piped or scripted, it prints help.
-  const argv = ctx.argv.length === 0 && interactive ? defaultInteractiveArgv(ctx) : ctx.argv;
+  // else on the bundled demo history (built once). Piped or scripted, it prints help. (stdin is
+  // looked at only then: Node builds process.stdin on first use, a terminal stream costs start-up.)
+  const interactive = ctx.argv.length === 0 && ctx.stdout.isTTY === true && process.stdin.isTTY === true;
+  const argv = interactive ? await defaultInteractiveArgv(ctx) : ctx.argv;
   const [name, ...rest] = argv;
   const debug = rest.includes('--debug');
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
@@ -53,9 +55,9 @@ export async function main(ctx: CliContext): Promise<number> {
     return EXIT.OK;
   }
   // `stella --ascii`, `stella --no-color`, `stella --open ID`: the workstation's own flags open it.
-  if (TUI_FLAGS.some((f) => name === f || name.startsWith(`${f}=`))) return runCommand(COMMANDS.find((c) => c.name === 'tui'), 'tui', argv, debug, ctx);
+  if (TUI_FLAGS.some((f) => name === f || name.startsWith(`${f}=`))) return runCommand(COMMANDS.find((c) => c.name === 'tui'), 'tui', argv, debug, await withHomeClock(ctx, 'tui', argv));
   const entry = COMMANDS.find((c) => c.name === name);
-  return runCommand(entry, name, rest, debug, HOME_CLOCK_READERS.has(name) ? withHomeClock(ctx, name, rest) : ctx);
+  return runCommand(entry, name, rest, debug, HOME_CLOCK_READERS.has(name) ? await withHomeClock(ctx, name, rest) : ctx);
 }
 
 /** The readers of a home: they see its clock (a demo home's calendar, else the wall clock). */
@@ -69,7 +71,8 @@ function optionValue(rest: string[], name: string): string | undefined {
   return undefined;
 }
 
-function withHomeClock(ctx: CliContext, name: string, rest: string[]): CliContext {
+async function withHomeClock(ctx: CliContext, name: string, rest: string[]): Promise<CliContext> {
+  const [{ storePath }, { calendarNote, homeClock }] = await Promise.all([import('../app/store-path.js'), import('../app/clock.js')]);
   const clock = homeClock(storePath(ctx.env, ctx.cwd, optionValue(rest, 'db')), ctx.now);
   if (!clock.calendar) return { ...ctx, wallNow: ctx.wallNow ?? ctx.now, calendar: null };
   // The workstation says it on screen; the other readers say it on stderr (stdout stays the report),
@@ -80,7 +83,8 @@ function withHomeClock(ctx: CliContext, name: string, rest: string[]): CliContex
   return { ...ctx, now: clock.now, wallNow: ctx.wallNow ?? ctx.now, calendar: clock.calendar };
 }
 
-function defaultInteractiveArgv(ctx: CliContext): string[] {
+async function defaultInteractiveArgv(ctx: CliContext): Promise<string[]> {
+  const { stellaHome } = await import('../adapters/blob-store.js');
   const home = stellaHome(ctx.env, ctx.cwd);
   // The demo history carries its own "now" (demo --open applies it); a real index opens on the real clock.
   const realIndex = existsSync(path.join(home, 'index.db')) && !existsSync(path.join(home, 'demo/.complete.json'));
@@ -93,6 +97,7 @@ async function runCommand(entry: (typeof COMMANDS)[number] | undefined, name: st
     return EXIT.USAGE;
   }
   const cmd = await entry.load();
+  traceStartup(`${name} loaded`);
   if (rest.includes('--help') || rest.includes('-h')) {
     ctx.stdout.write(commandHelp(cmd));
     return EXIT.OK;

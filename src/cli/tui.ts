@@ -5,8 +5,8 @@ import { usageError } from './command.js';
 import { themeFromEnv } from '../../components/theme/theme.js';
 import { existsSync } from 'node:fs';
 import { openIndex, runWorkstation } from '../app/workstation.js';
-import { storePath } from '../app/store-path.js';
-import { isPostgresUrl } from '../../store/open.js';
+import { isPostgresUrl, storePath } from '../app/store-path.js';
+import { traceStartup } from '../app/startup-trace.js';
 
 const command: Command = {
   name: 'tui',
@@ -33,6 +33,7 @@ const command: Command = {
     const dbPath = storePath(ctx.env, ctx.cwd, typeof v.db === 'string' ? v.db : undefined);
     if (isPostgresUrl(dbPath)) throw usageError('the workstation reads a local index: `stella sync --from URL` pulls the team store into it');
     if (existsSync(dbPath)) openIndex(dbPath, { readonly: true }).close();
+    traceStartup('index checked');
     if (!out.isTTY || !process.stdin.isTTY) {
       throw usageError('the workstation needs a terminal; for scripts use `stella fidelity`, `stella retag` or `stella ticket` with --json');
     }

@@ -3,8 +3,9 @@
 // driver stack trace; the password never appears in an error.
 import pg from 'pg';
 import { StellaError } from '../../src/core/errors.js';
+import { isPostgresUrl, redactUrl } from './url.js';
 
-const URL_RE = /^postgres(?:ql)?:\/\//;
+export { isPostgresUrl, redactUrl };
 
 // bigint (int8) columns — sums of bytes and milliseconds, count(*) — come back as JS numbers when they
 // fit, instead of node-postgres' default strings; a value past 2^53 is refused rather than rounded.
@@ -21,15 +22,6 @@ const types = {
     return pg.types.getTypeParser(oid, format as 'text');
   },
 };
-
-/** The URL with any password replaced by `***`, for messages. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@?]*):[^@/?]*@/i, '$1:***@');
-}
-
-export function isPostgresUrl(s: string): boolean {
-  return URL_RE.test(s);
-}
 
 export interface PoolOptions {
   /** Most connections this process opens (default 4: a CLI run or one worker). */
