@@ -14,7 +14,7 @@ import { type BucketCounts, type DayRange, type RollupCell, type RollupDim, cell
 import { SORTS, failingOf, tagKeyOf } from '../../src/core/filter/sort.js';
 import { isIdLike, prefixRange, searchTermsOf } from '../../src/core/filter/terms.js';
 import { MISMATCH_REASONS, type MismatchReason } from '../../src/core/formats.js';
-import type { SampleCandidate } from '../../src/core/sample/index.js';
+import type { SampleBounds, SampleCandidate, SampleGroup } from '../../src/core/sample/index.js';
 import type {
   Cursor,
   IngestOutcome,
@@ -537,6 +537,48 @@ class Store implements PgStore {
         [createdFrom, [...new Set(alsoIds)]],
       )
     ).rows;
+  }
+
+  /**
+   * The sampler's scans placed by `SampleBounds` (src/core/sample; store/sqlite/sample.ts is the same
+   * query): per label group the surely fresh and surely recent ids as two JSON arrays, the rest as
+   * candidates, so a few hundred rows cross the wire instead of every scan of the window. Texts compare
+   * in "C" order, as SQLite and the sampler compare them.
+   */
+  async sampleGroups(b: SampleBounds, alsoIds: readonly string[] = []): Promise<{ groups: SampleGroup[]; candidates: SampleCandidate[] }> {
+    const shaped = (x: string) => `(${x} ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T.{8,}Z$')`;
+    const day = (x: string) => `left(${x}, 10) COLLATE "C"`;
+    const rows = (
+      await this.pool.query<{ ecosystem: string; base_os: string; regulated: boolean; scanner: string; fresh: string[]; recent: string[]; others: Array<[string, string, string | null]> }>(
+        `WITH c AS (
+           SELECT s.scan_id, s.created_at, s.ecosystem, s.base_os, s.regulated, s.scanner_version AS scanner, s.scan_id = ANY($6::text[]) AS named,
+             (SELECT max(r.finished_at COLLATE "C") FROM replay_runs r WHERE r.original_scan_id = s.scan_id AND r.finished_at >= $5) AS lr
+           FROM scan_manifests s WHERE s.created_at >= $1 OR s.scan_id = ANY($6::text[])
+         ), k AS (
+           SELECT *, CASE
+             WHEN named OR NOT (${shaped('created_at')} AND ${day('created_at')} > $2 AND ${day('created_at')} < $3) THEN 'o'
+             WHEN lr IS NULL THEN 'f'
+             WHEN NOT ${shaped('lr')} THEN 'o'
+             WHEN ${day('lr')} < $4 THEN 'f'
+             WHEN ${day('lr')} > $4 THEN 'r'
+             ELSE 'o' END AS k
+           FROM c
+         )
+         SELECT ecosystem, base_os, regulated, scanner,
+           coalesce(json_agg(scan_id) FILTER (WHERE k = 'f'), '[]') AS fresh,
+           coalesce(json_agg(scan_id) FILTER (WHERE k = 'r'), '[]') AS recent,
+           coalesce(json_agg(json_build_array(scan_id, created_at, lr)) FILTER (WHERE k = 'o'), '[]') AS others
+         FROM k GROUP BY ecosystem, base_os, regulated, scanner`,
+        [b.createdFrom, b.insideAfter, b.insideBefore, b.recentDay, b.replayedFrom, [...new Set(alsoIds)]],
+      )
+    ).rows;
+    const groups: SampleGroup[] = [];
+    const candidates: SampleCandidate[] = [];
+    for (const { fresh, recent, others, ...labels } of rows) {
+      groups.push({ ...labels, fresh, recent });
+      for (const [scan_id, created_at, last_replayed_at] of others) candidates.push({ scan_id, created_at, ...labels, last_replayed_at });
+    }
+    return { groups, candidates };
   }
 
   async recordDirs(): Promise<string[]> {

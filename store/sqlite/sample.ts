@@ -1,5 +1,5 @@
 // The sampler's candidate scans and the garbage collector's references, read from the SQLite index.
-import type { SampleCandidate } from '../../src/core/sample/index.js';
+import type { SampleBounds, SampleCandidate, SampleGroup } from '../../src/core/sample/index.js';
 import type { Conn } from './rows.js';
 
 export function sampleCandidates(c: Conn, createdFrom: string, alsoIds: readonly string[] = []): SampleCandidate[] {
@@ -12,6 +12,53 @@ export function sampleCandidates(c: Conn, createdFrom: string, alsoIds: readonly
     )
     .all(createdFrom, JSON.stringify(ids)) as Array<Omit<SampleCandidate, 'regulated'> & { regulated: number }>;
   return rows.map((r) => ({ ...r, regulated: r.regulated === 1 }));
+}
+
+/** A shaped time (see SampleBounds): 20 characters or more, `YYYY-MM-DD` digits, `T` at 10, `Z` last. */
+const shaped = (x: string) => `(length(${x}) >= 20 AND ${x} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T*Z')`;
+
+/**
+ * The sampler's scans placed by `SampleBounds` (src/core/sample): per (ecosystem, base_os, regulated,
+ * scanner) the ids surely fresh and surely recent as two JSON arrays; the rest (window edges, odd
+ * offsets, canaries) as candidates. The newest replay is looked up only among replays from
+ * `replayedFrom` on (an older one cannot be recent), through the (original_scan_id) index.
+ */
+export function sampleGroups(c: Conn, b: SampleBounds, alsoIds: readonly string[] = []): { groups: SampleGroup[]; candidates: SampleCandidate[] } {
+  const ids = JSON.stringify([...new Set(alsoIds)]);
+  const rows = c
+    .st(
+      `WITH c AS (
+         SELECT s.scan_id, s.created_at, s.ecosystem, s.base_os, s.regulated, s.scanner_version AS scanner,
+           s.scan_id IN (SELECT value FROM json_each(:ids)) AS named,
+           (SELECT max(r.finished_at) FROM replay_runs r WHERE r.original_scan_id = s.scan_id AND r.finished_at >= :replayedFrom) AS lr
+         FROM scan_manifests s WHERE s.created_at >= :createdFrom OR s.scan_id IN (SELECT value FROM json_each(:ids))
+       ), k AS (
+         SELECT *, CASE
+           WHEN named OR NOT (${shaped('created_at')} AND substr(created_at, 1, 10) > :insideAfter AND substr(created_at, 1, 10) < :insideBefore) THEN 'o'
+           WHEN lr IS NULL THEN 'f'
+           WHEN NOT ${shaped('lr')} THEN 'o'
+           WHEN substr(lr, 1, 10) < :recentDay THEN 'f'
+           WHEN substr(lr, 1, 10) > :recentDay THEN 'r'
+           ELSE 'o' END AS k
+         FROM c
+       )
+       SELECT ecosystem, base_os, regulated, scanner,
+         json_group_array(scan_id) FILTER (WHERE k = 'f') AS fresh,
+         json_group_array(scan_id) FILTER (WHERE k = 'r') AS recent,
+         json_group_array(json_array(scan_id, created_at, lr)) FILTER (WHERE k = 'o') AS others
+       FROM k GROUP BY ecosystem, base_os, regulated, scanner`,
+    )
+    .all({ ...b, ids }) as Array<{ ecosystem: string; base_os: string; regulated: number; scanner: string; fresh: string; recent: string; others: string }>;
+  const groups: SampleGroup[] = [];
+  const candidates: SampleCandidate[] = [];
+  for (const r of rows) {
+    const labels = { ecosystem: r.ecosystem, base_os: r.base_os, regulated: r.regulated === 1, scanner: r.scanner };
+    groups.push({ ...labels, fresh: JSON.parse(r.fresh) as string[], recent: JSON.parse(r.recent) as string[] });
+    for (const [scan_id, created_at, last_replayed_at] of JSON.parse(r.others) as Array<[string, string, string | null]>) {
+      candidates.push({ scan_id, created_at, ...labels, last_replayed_at });
+    }
+  }
+  return { groups, candidates };
 }
 
 export function recordDirs(c: Conn): string[] {
