@@ -13,15 +13,19 @@ import { writeFileAtomic } from '../adapters/fs.js';
 import { openStore } from '../../store/sqlite-store.js';
 import { openPgStore } from '../../store/postgres/pg-store.js';
 import { redactUrl } from '../../store/postgres/connect.js';
-import { horizon, replaysSince, scansSince, tagEventsSince } from '../../store/postgres/changes.js';
+import { type ReplayMark, horizon, replaysSince, scansSince, tagEventsSince } from '../../store/postgres/changes.js';
 
 export const SYNC_BATCH = 2000;
 
 interface RemoteState {
   /** Rows written by transactions below this id are in the local index. */
   xid: number;
-  /** The window being pulled, and how far it got (by primary key), or null between syncs. */
-  pending: { from: number; to: number; scans_after: string; replays_after: string; scans_done: boolean } | null;
+  /**
+   * The window being pulled, and how far it got, or null between syncs: scans by scan_id, replays by
+   * (finished_at, replay_id) — `replays_after` is the replay id, `replays_after_at` its finished_at (a
+   * state written before that field existed walks the window's replays again: ingest is idempotent).
+   */
+  pending: { from: number; to: number; scans_after: string; replays_after: string; replays_after_at?: string; scans_done: boolean } | null;
   /** Team-store tag events up to this id are merged locally. */
   remote_event: number;
   /** Local tag events up to this id are merged into the team store. */
@@ -70,22 +74,26 @@ export async function syncFrom(url: string, indexPath: string, opts: { onBatch?:
       save();
     }
     const w = { from: st.pending.from, to: st.pending.to };
-    while (!st.pending.scans_done) {
-      const scans = await scansSince(remote.pool, w, st.pending.scans_after, SYNC_BATCH);
-      if (scans.length) {
+    if (!st.pending.scans_done) {
+      for await (const scans of scansSince(remote.pool, w, st.pending.scans_after, SYNC_BATCH)) {
         await local.ingest({ scans, replays: [] });
         summary.pulled.scans += scans.length;
         st.pending.scans_after = scans[scans.length - 1].scan_id;
+        save();
+        opts.onBatch?.(summary);
       }
-      if (scans.length < SYNC_BATCH) st.pending.scans_done = true;
+      st.pending.scans_done = true;
       save();
-      opts.onBatch?.(summary);
     }
-    for await (const replays of replaysSince(remote.pool, w, st.pending.replays_after, SYNC_BATCH)) {
+    const p = st.pending;
+    const mark: ReplayMark | null = p.replays_after && p.replays_after_at !== undefined ? { finished_at: p.replays_after_at, replay_id: p.replays_after } : null;
+    for await (const replays of replaysSince(remote.pool, w, mark, SYNC_BATCH)) {
       const out = await local.ingest({ scans: [], replays });
       for (const o of out.replays) summary.pulled[o]++;
       summary.pulled.replays += replays.length;
-      st.pending.replays_after = replays[replays.length - 1].replay_id;
+      const last = replays[replays.length - 1];
+      p.replays_after = last.replay_id;
+      p.replays_after_at = last.finished_at;
       save();
       opts.onBatch?.(summary);
     }

@@ -22,29 +22,67 @@ export interface Window {
   to: number;
 }
 
-export async function scansSince(pool: pg.Pool, w: Window, after: string, limit: number): Promise<ScanIn[]> {
-  const rows = (
-    await pool.query<Omit<ScanIn, 'artifacts' | 'manifest'> & { manifest_json: unknown }>(
-      `${SNAP} SELECT scan_id, created_at, manifest_sha256, scanner_version, ecosystem, base_os, project, regulated, policy_set, feed_digest,
-         policy_digest, record_dir, manifest_json FROM scan_manifests, snap
-       WHERE scan_id > $1 AND ${XID} >= $2 AND ${XID} < $3 ORDER BY scan_id LIMIT $4`,
-      [after, w.from, w.to, limit],
-    )
-  ).rows;
-  if (rows.length === 0) return [];
-  const arts = (
-    await pool.query<ScanIn['artifacts'][number] & { scan_id: string }>(
-      'SELECT scan_id, name, path, canonical_sha256, raw_sha256, schema, bytes FROM scan_artifacts WHERE scan_id = ANY($1::text[]) ORDER BY scan_id, name',
-      [rows.map((r) => r.scan_id)],
-    )
-  ).rows;
-  const byScan = new Map<string, ScanIn['artifacts']>();
-  for (const { scan_id, ...a } of arts) {
-    const l = byScan.get(scan_id) ?? [];
-    l.push(a);
-    byScan.set(scan_id, l);
+/**
+ * Rows of one cursor in batches of `limit`, inside one REPEATABLE READ transaction: one scan of the
+ * table and one sort of the window however many batches. The next batch is asked for before this one
+ * is handed over, so the server reads and sends it while the caller writes this one locally.
+ */
+async function* batches<R extends pg.QueryResultRow, T>(pool: pg.Pool, sql: string, params: unknown[], limit: number, map: (rows: R[]) => Promise<T[]> | T[]): AsyncGenerator<T[]> {
+  const c = await pool.connect();
+  let next: Promise<pg.QueryResult<R>> | null = null;
+  let done = false;
+  try {
+    await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await c.query(`DECLARE stella_sync NO SCROLL CURSOR FOR ${sql}`, params);
+    const fetch = () => c.query<R>(`FETCH ${Math.floor(limit)} FROM stella_sync`);
+    next = fetch();
+    while (next) {
+      const rows: R[] = (await next).rows;
+      next = rows.length === limit ? fetch() : null;
+      if (rows.length > 0) yield await map(rows);
+    }
+    await c.query('COMMIT');
+    done = true;
+  } finally {
+    // An error, or a caller that stopped early (a local write failed), leaves the transaction open and
+    // perhaps a fetch in flight: wait for it and roll back before the connection goes back to the pool.
+    if (!done) {
+      await next?.catch(() => {});
+      await c.query('ROLLBACK').catch(() => {});
+    }
+    c.release();
   }
-  return rows.map(({ manifest_json, ...r }) => ({ ...r, manifest: manifest_json, artifacts: byScan.get(r.scan_id) ?? [] }));
+}
+
+/**
+ * The window's scans after `after`, in scan_id order, with their artifacts. The ORDER BY is an
+ * expression on purpose (see replaysSince).
+ */
+export function scansSince(pool: pg.Pool, w: Window, after: string, limit: number): AsyncGenerator<ScanIn[]> {
+  type Row = Omit<ScanIn, 'artifacts' | 'manifest'> & { manifest_json: unknown };
+  return batches<Row, ScanIn>(
+    pool,
+    `${SNAP} SELECT scan_id, created_at, manifest_sha256, scanner_version, ecosystem, base_os, project, regulated, policy_set, feed_digest,
+       policy_digest, record_dir, manifest_json FROM scan_manifests, snap
+     WHERE scan_id > $1 AND ${XID} >= $2 AND ${XID} < $3 ORDER BY scan_id || ''`,
+    [after, w.from, w.to],
+    limit,
+    async (rows) => {
+      const arts = (
+        await pool.query<ScanIn['artifacts'][number] & { scan_id: string }>(
+          'SELECT scan_id, name, path, canonical_sha256, raw_sha256, schema, bytes FROM scan_artifacts WHERE scan_id = ANY($1::text[]) ORDER BY scan_id, name',
+          [rows.map((r) => r.scan_id)],
+        )
+      ).rows;
+      const byScan = new Map<string, ScanIn['artifacts']>();
+      for (const { scan_id, ...a } of arts) {
+        const l = byScan.get(scan_id) ?? [];
+        l.push(a);
+        byScan.set(scan_id, l);
+      }
+      return rows.map(({ manifest_json, ...r }) => ({ ...r, manifest: manifest_json, artifacts: byScan.get(r.scan_id) ?? [] }));
+    },
+  );
 }
 
 interface ReplayChange {
@@ -76,46 +114,42 @@ interface ReplayChange {
   manifest_json: unknown | null;
   executor_json: unknown | null;
   warnings_json: string[];
+  mode: string;
+}
+
+/** Where a replay walk stopped: the last (finished_at, replay_id) written locally. */
+export interface ReplayMark {
+  finished_at: string;
+  replay_id: string;
 }
 
 /**
- * The window's replays after `after`, in replay_id order, in batches of `limit`: one server-side cursor
- * (one scan of the table and one sort of the window), so a window costs one pass however many batches.
- * The ORDER BY is an expression on purpose, so the planner scans the table once and sorts the window
- * instead of walking the whole primary key in key order (one random heap read per row) to find the few new ones.
+ * The window's replays after `after`, in (finished_at, replay_id) order, in batches of `limit`: the
+ * local index's list indexes all run by finished_at, so rows written in that order land beside each
+ * other instead of at random places in ten B-trees. The ORDER BY is an expression on purpose, so the
+ * planner scans the table once and sorts the window instead of walking a whole index in key order
+ * (one random heap read per row) to find the few new ones.
  */
-export async function* replaysSince(pool: pg.Pool, w: Window, after: string, limit: number): AsyncGenerator<ReplayIn[]> {
-  const c = await pool.connect();
-  try {
-    await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    await c.query(
-      `DECLARE stella_sync NO SCROLL CURSOR FOR ${SNAP} SELECT replay_id, original_scan_id, record_sha256, status, bf_match, sf_match, pf_match,
-         auto_reason, subtags_json, started_at, finished_at, duration_ms, scanner_version, ecosystem, policy_set, base_os, project, feed_digest,
-         regulated, executor_kind, record_dir, manifest_sha256, classifier_version, error, diff_summary_json, manifest_json, executor_json,
-         warnings_json FROM replay_runs, snap
-       WHERE replay_id > $1 AND ${XID} >= $2 AND ${XID} < $3 ORDER BY replay_id || ''`,
-      [after, w.from, w.to],
-    );
-    for (;;) {
-      const rows = (await c.query<ReplayChange>(`FETCH ${Math.floor(limit)} FROM stella_sync`)).rows;
-      if (rows.length === 0) break;
-      yield rows.map(({ subtags_json, diff_summary_json, manifest_json, executor_json, warnings_json, ...r }) => ({
+export function replaysSince(pool: pg.Pool, w: Window, after: ReplayMark | null, limit: number): AsyncGenerator<ReplayIn[]> {
+  return batches<ReplayChange, ReplayIn>(
+    pool,
+    `${SNAP} SELECT replay_id, original_scan_id, record_sha256, status, bf_match, sf_match, pf_match,
+       auto_reason, subtags_json, started_at, finished_at, duration_ms, scanner_version, ecosystem, policy_set, base_os, project, feed_digest,
+       regulated, executor_kind, record_dir, manifest_sha256, classifier_version, error, diff_summary_json, manifest_json, executor_json,
+       warnings_json, mode FROM replay_runs, snap
+     WHERE (finished_at, replay_id) > ($1, $2) AND ${XID} >= $3 AND ${XID} < $4 ORDER BY finished_at || '', replay_id || ''`,
+    [after?.finished_at ?? '', after?.replay_id ?? '', w.from, w.to],
+    limit,
+    (rows) =>
+      rows.map(({ subtags_json, diff_summary_json, manifest_json, executor_json, warnings_json, ...r }) => ({
         ...r,
         subtags: subtags_json,
         diff_summary: diff_summary_json,
         manifest: manifest_json,
         executor: executor_json,
         warnings: warnings_json,
-      }));
-      if (rows.length < limit) break;
-    }
-    await c.query('COMMIT');
-  } catch (e) {
-    await c.query('ROLLBACK').catch(() => {});
-    throw e;
-  } finally {
-    c.release();
-  }
+      })),
+  );
 }
 
 /** Retag events after `afterEventId`, oldest first (undone ones stay out: an undo is not a tag). */

@@ -541,42 +541,49 @@ class Store implements PgStore {
 
   /**
    * The sampler's scans placed by `SampleBounds` (src/core/sample; store/sqlite/sample.ts is the same
-   * query): per label group the surely fresh and surely recent ids as two JSON arrays, the rest as
-   * candidates, so a few hundred rows cross the wire instead of every scan of the window. Texts compare
-   * in "C" order, as SQLite and the sampler compare them.
+   * query): per label group the surely fresh and surely recent ids, space-separated (an id with a space
+   * goes to the candidates instead), the rest as candidates in JSON, so a few hundred rows cross the
+   * wire instead of every scan of the window. The newest replay comes from one hash join over the
+   * replays since `replayedFrom` (not a probe per scan); the class of a scan is computed once, as a
+   * group key. Texts compare in "C" order, as SQLite and the sampler compare them. JIT is off for it:
+   * compiling this one-off query cost more than running it.
    */
   async sampleGroups(b: SampleBounds, alsoIds: readonly string[] = []): Promise<{ groups: SampleGroup[]; candidates: SampleCandidate[] }> {
-    const shaped = (x: string) => `(${x} ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T.{8,}Z$')`;
+    // Shaped (see SampleBounds) without a regex: the pattern places T and Z, translate() checks the digits.
+    const shaped = (x: string) => `(${x} LIKE '____-__-__T%Z' AND length(${x}) >= 20 AND translate(left(${x}, 10), '0123456789', '') = '--')`;
     const day = (x: string) => `left(${x}, 10) COLLATE "C"`;
-    const rows = (
-      await this.pool.query<{ ecosystem: string; base_os: string; regulated: boolean; scanner: string; fresh: string[]; recent: string[]; others: Array<[string, string, string | null]> }>(
-        `WITH c AS (
-           SELECT s.scan_id, s.created_at, s.ecosystem, s.base_os, s.regulated, s.scanner_version AS scanner, s.scan_id = ANY($6::text[]) AS named,
-             (SELECT max(r.finished_at COLLATE "C") FROM replay_runs r WHERE r.original_scan_id = s.scan_id AND r.finished_at >= $5) AS lr
-           FROM scan_manifests s WHERE s.created_at >= $1 OR s.scan_id = ANY($6::text[])
-         ), k AS (
-           SELECT *, CASE
-             WHEN named OR NOT (${shaped('created_at')} AND ${day('created_at')} > $2 AND ${day('created_at')} < $3) THEN 'o'
-             WHEN lr IS NULL THEN 'f'
-             WHEN NOT ${shaped('lr')} THEN 'o'
-             WHEN ${day('lr')} < $4 THEN 'f'
-             WHEN ${day('lr')} > $4 THEN 'r'
-             ELSE 'o' END AS k
-           FROM c
-         )
-         SELECT ecosystem, base_os, regulated, scanner,
-           coalesce(json_agg(scan_id) FILTER (WHERE k = 'f'), '[]') AS fresh,
-           coalesce(json_agg(scan_id) FILTER (WHERE k = 'r'), '[]') AS recent,
-           coalesce(json_agg(json_build_array(scan_id, created_at, lr)) FILTER (WHERE k = 'o'), '[]') AS others
-         FROM k GROUP BY ecosystem, base_os, regulated, scanner`,
-        [b.createdFrom, b.insideAfter, b.insideBefore, b.recentDay, b.replayedFrom, [...new Set(alsoIds)]],
-      )
-    ).rows;
+    type Row = { ecosystem: string; base_os: string; regulated: boolean; scanner: string; k: 'f' | 'r' | 'o'; ids: string | null; others: Array<[string, string, string | null]> | null };
+    const rows = await tx(this.pool, this.url, async (c) => {
+      await c.query("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; SET LOCAL enable_sort = off");
+      return (
+        await c.query<Row>(
+          `WITH lr AS (
+             SELECT original_scan_id AS scan_id, max(finished_at COLLATE "C") AS lr FROM replay_runs WHERE finished_at >= $5 GROUP BY original_scan_id
+           ), k AS (
+             SELECT s.scan_id, s.created_at, s.ecosystem, s.base_os, s.regulated, s.scanner_version AS scanner, lr.lr, CASE
+               WHEN s.scan_id = ANY($6::text[]) OR strpos(s.scan_id, ' ') > 0
+                 OR NOT (${shaped('s.created_at')} AND ${day('s.created_at')} > $2 AND ${day('s.created_at')} < $3) THEN 'o'
+               WHEN lr.lr IS NULL THEN 'f'
+               WHEN NOT ${shaped('lr.lr')} THEN 'o'
+               WHEN ${day('lr.lr')} < $4 THEN 'f'
+               WHEN ${day('lr.lr')} > $4 THEN 'r'
+               ELSE 'o' END AS k
+             FROM scan_manifests s LEFT JOIN lr ON lr.scan_id = s.scan_id
+             WHERE s.created_at >= $1 OR s.scan_id = ANY($6::text[])
+           )
+           SELECT ecosystem, base_os, regulated, scanner, k, string_agg(scan_id, ' ') FILTER (WHERE k <> 'o') AS ids,
+             json_agg(json_build_array(scan_id, created_at, lr)) FILTER (WHERE k = 'o') AS others
+           FROM k GROUP BY ecosystem, base_os, regulated, scanner, k`,
+          [b.createdFrom, b.insideAfter, b.insideBefore, b.recentDay, b.replayedFrom, [...new Set(alsoIds)]],
+        )
+      ).rows;
+    });
     const groups: SampleGroup[] = [];
     const candidates: SampleCandidate[] = [];
-    for (const { fresh, recent, others, ...labels } of rows) {
-      groups.push({ ...labels, fresh, recent });
-      for (const [scan_id, created_at, last_replayed_at] of others) candidates.push({ scan_id, created_at, ...labels, last_replayed_at });
+    for (const { k, ids, others, ...labels } of rows) {
+      const list = ids === null ? [] : ids.split(' ');
+      groups.push({ ...labels, fresh: k === 'f' ? list : [], recent: k === 'r' ? list : [] });
+      for (const [scan_id, created_at, last_replayed_at] of others ?? []) candidates.push({ scan_id, created_at, ...labels, last_replayed_at });
     }
     return { groups, candidates };
   }
