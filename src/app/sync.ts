@@ -13,19 +13,27 @@ import { writeFileAtomic } from '../adapters/fs.js';
 import { openStore } from '../../store/sqlite-store.js';
 import { openPgStore } from '../../store/postgres/pg-store.js';
 import { redactUrl } from '../../store/postgres/connect.js';
-import { type ReplayMark, horizon, replaysSince, scansSince, tagEventsSince } from '../../store/postgres/changes.js';
+import { type Mark, horizon, replaysSince, scansSince, tagEventsSince } from '../../store/postgres/changes.js';
 
-export const SYNC_BATCH = 2000;
+export const SYNC_BATCH = 5000;
 
 interface RemoteState {
   /** Rows written by transactions below this id are in the local index. */
   xid: number;
   /**
-   * The window being pulled, and how far it got, or null between syncs: scans by scan_id, replays by
-   * (finished_at, replay_id) — `replays_after` is the replay id, `replays_after_at` its finished_at (a
-   * state written before that field existed walks the window's replays again: ingest is idempotent).
+   * The window being pulled, and how far it got, or null between syncs: scans by (created_at,
+   * scan_id), replays by (finished_at, replay_id) — `*_after` is the id, `*_after_at` its time (a state
+   * written before those fields existed walks the window again: ingest is idempotent).
    */
-  pending: { from: number; to: number; scans_after: string; replays_after: string; replays_after_at?: string; scans_done: boolean } | null;
+  pending: {
+    from: number;
+    to: number;
+    scans_after: string;
+    scans_after_at?: string;
+    replays_after: string;
+    replays_after_at?: string;
+    scans_done: boolean;
+  } | null;
   /** Team-store tag events up to this id are merged locally. */
   remote_event: number;
   /** Local tag events up to this id are merged into the team store. */
@@ -74,28 +82,42 @@ export async function syncFrom(url: string, indexPath: string, opts: { onBatch?:
       save();
     }
     const w = { from: st.pending.from, to: st.pending.to };
-    if (!st.pending.scans_done) {
-      for await (const scans of scansSince(remote.pool, w, st.pending.scans_after, SYNC_BATCH)) {
-        await local.ingest({ scans, replays: [] });
-        summary.pulled.scans += scans.length;
-        st.pending.scans_after = scans[scans.length - 1].scan_id;
+    const p = st.pending;
+    const mark = (id: string, at: string | undefined): Mark | null => (id && at !== undefined ? { at, id } : null);
+    // The replays' cursor starts now, so the server scans and sorts their window while the scans are
+    // written here; it is closed (rolled back) however this ends.
+    const replayBatches = replaysSince(remote.pool, w, mark(p.replays_after, p.replays_after_at), SYNC_BATCH);
+    let next = replayBatches.next();
+    next.catch(() => {});
+    try {
+      if (!p.scans_done) {
+        for await (const scans of scansSince(remote.pool, w, mark(p.scans_after, p.scans_after_at), SYNC_BATCH)) {
+          await local.ingest({ scans, replays: [] });
+          summary.pulled.scans += scans.length;
+          const last = scans[scans.length - 1];
+          p.scans_after = last.scan_id;
+          p.scans_after_at = last.created_at;
+          save();
+          opts.onBatch?.(summary);
+        }
+        p.scans_done = true;
+        save();
+      }
+      for (let r = await next; !r.done; r = await next) {
+        const replays = r.value;
+        next = replayBatches.next();
+        next.catch(() => {});
+        const out = await local.ingest({ scans: [], replays });
+        for (const o of out.replays) summary.pulled[o]++;
+        summary.pulled.replays += replays.length;
+        const last = replays[replays.length - 1];
+        p.replays_after = last.replay_id;
+        p.replays_after_at = last.finished_at;
         save();
         opts.onBatch?.(summary);
       }
-      st.pending.scans_done = true;
-      save();
-    }
-    const p = st.pending;
-    const mark: ReplayMark | null = p.replays_after && p.replays_after_at !== undefined ? { finished_at: p.replays_after_at, replay_id: p.replays_after } : null;
-    for await (const replays of replaysSince(remote.pool, w, mark, SYNC_BATCH)) {
-      const out = await local.ingest({ scans: [], replays });
-      for (const o of out.replays) summary.pulled[o]++;
-      summary.pulled.replays += replays.length;
-      const last = replays[replays.length - 1];
-      p.replays_after = last.replay_id;
-      p.replays_after_at = last.finished_at;
-      save();
-      opts.onBatch?.(summary);
+    } finally {
+      await replayBatches.return(undefined).catch(() => {});
     }
     st.xid = st.pending.to;
     st.pending = null;

@@ -6,7 +6,6 @@
 // No schema change is needed and writers pay nothing; each window is one keyset walk by primary key.
 import type pg from 'pg';
 import type { ReplayIn, ScanIn, TagEventIn } from '../../src/core/ports.js';
-import type { MismatchReason } from '../../src/core/formats.js';
 
 // The snapshot's xmax is read once per statement (a CTE in the same snapshot as the rows), not per row.
 const SNAP = 'WITH snap AS (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS r)';
@@ -54,18 +53,24 @@ async function* batches<R extends pg.QueryResultRow, T>(pool: pg.Pool, sql: stri
   }
 }
 
+/** Where a walk stopped: the sort time and the id of the last row written locally. */
+export interface Mark {
+  at: string;
+  id: string;
+}
+
 /**
- * The window's scans after `after`, in scan_id order, with their artifacts. The ORDER BY is an
- * expression on purpose (see replaysSince).
+ * The window's scans after `after`, in (created_at, scan_id) order (the local created_at index is
+ * written in order), with their artifacts. Columns come under the port's names, so a row is a ScanIn
+ * once its artifacts are set: no per-row copy. The ORDER BY is an expression on purpose (see replaysSince).
  */
-export function scansSince(pool: pg.Pool, w: Window, after: string, limit: number): AsyncGenerator<ScanIn[]> {
-  type Row = Omit<ScanIn, 'artifacts' | 'manifest'> & { manifest_json: unknown };
-  return batches<Row, ScanIn>(
+export function scansSince(pool: pg.Pool, w: Window, after: Mark | null, limit: number): AsyncGenerator<ScanIn[]> {
+  return batches<ScanIn, ScanIn>(
     pool,
     `${SNAP} SELECT scan_id, created_at, manifest_sha256, scanner_version, ecosystem, base_os, project, regulated, policy_set, feed_digest,
-       policy_digest, record_dir, manifest_json FROM scan_manifests, snap
-     WHERE scan_id > $1 AND ${XID} >= $2 AND ${XID} < $3 ORDER BY scan_id || ''`,
-    [after, w.from, w.to],
+       policy_digest, record_dir, manifest_json AS manifest FROM scan_manifests, snap
+     WHERE (created_at, scan_id) > ($1, $2) AND ${XID} >= $3 AND ${XID} < $4 ORDER BY created_at || '', scan_id || ''`,
+    [after?.at ?? '', after?.id ?? '', w.from, w.to],
     limit,
     async (rows) => {
       const arts = (
@@ -80,75 +85,31 @@ export function scansSince(pool: pg.Pool, w: Window, after: string, limit: numbe
         l.push(a);
         byScan.set(scan_id, l);
       }
-      return rows.map(({ manifest_json, ...r }) => ({ ...r, manifest: manifest_json, artifacts: byScan.get(r.scan_id) ?? [] }));
+      for (const r of rows) r.artifacts = byScan.get(r.scan_id) ?? [];
+      return rows;
     },
   );
-}
-
-interface ReplayChange {
-  replay_id: string;
-  original_scan_id: string;
-  record_sha256: string;
-  status: ReplayIn['status'];
-  bf_match: boolean | null;
-  sf_match: boolean | null;
-  pf_match: boolean | null;
-  auto_reason: MismatchReason | null;
-  subtags_json: string[];
-  started_at: string;
-  finished_at: string;
-  duration_ms: number | null;
-  scanner_version: string;
-  ecosystem: string;
-  policy_set: string;
-  base_os: string;
-  project: string;
-  feed_digest: string;
-  regulated: boolean;
-  executor_kind: string;
-  record_dir: string | null;
-  manifest_sha256: string | null;
-  classifier_version: string | null;
-  error: string | null;
-  diff_summary_json: unknown | null;
-  manifest_json: unknown | null;
-  executor_json: unknown | null;
-  warnings_json: string[];
-  mode: string;
-}
-
-/** Where a replay walk stopped: the last (finished_at, replay_id) written locally. */
-export interface ReplayMark {
-  finished_at: string;
-  replay_id: string;
 }
 
 /**
  * The window's replays after `after`, in (finished_at, replay_id) order, in batches of `limit`: the
  * local index's list indexes all run by finished_at, so rows written in that order land beside each
- * other instead of at random places in ten B-trees. The ORDER BY is an expression on purpose, so the
- * planner scans the table once and sorts the window instead of walking a whole index in key order
- * (one random heap read per row) to find the few new ones.
+ * other instead of at random places in ten B-trees. Columns come under the port's names (a row is a
+ * ReplayIn as it is parsed). The ORDER BY is an expression on purpose, so the planner scans the table
+ * once and sorts the window instead of walking a whole index in key order (one random heap read per
+ * row) to find the few new ones.
  */
-export function replaysSince(pool: pg.Pool, w: Window, after: ReplayMark | null, limit: number): AsyncGenerator<ReplayIn[]> {
-  return batches<ReplayChange, ReplayIn>(
+export function replaysSince(pool: pg.Pool, w: Window, after: Mark | null, limit: number): AsyncGenerator<ReplayIn[]> {
+  return batches<ReplayIn, ReplayIn>(
     pool,
-    `${SNAP} SELECT replay_id, original_scan_id, record_sha256, status, bf_match, sf_match, pf_match,
-       auto_reason, subtags_json, started_at, finished_at, duration_ms, scanner_version, ecosystem, policy_set, base_os, project, feed_digest,
-       regulated, executor_kind, record_dir, manifest_sha256, classifier_version, error, diff_summary_json, manifest_json, executor_json,
-       warnings_json, mode FROM replay_runs, snap
+    `${SNAP} SELECT replay_id, original_scan_id, record_sha256, status, bf_match, sf_match, pf_match, auto_reason, subtags_json AS subtags,
+       started_at, finished_at, duration_ms, scanner_version, ecosystem, policy_set, base_os, project, feed_digest, regulated, executor_kind,
+       record_dir, manifest_sha256, classifier_version, error, diff_summary_json AS diff_summary, manifest_json AS manifest,
+       executor_json AS executor, warnings_json AS warnings, mode FROM replay_runs, snap
      WHERE (finished_at, replay_id) > ($1, $2) AND ${XID} >= $3 AND ${XID} < $4 ORDER BY finished_at || '', replay_id || ''`,
-    [after?.finished_at ?? '', after?.replay_id ?? '', w.from, w.to],
+    [after?.at ?? '', after?.id ?? '', w.from, w.to],
     limit,
-    (rows) =>
-      rows.map(({ subtags_json, diff_summary_json, manifest_json, executor_json, warnings_json, ...r }) => ({
-        ...r,
-        subtags: subtags_json,
-        diff_summary: diff_summary_json,
-        manifest: manifest_json,
-        executor: executor_json,
-        warnings: warnings_json,
-      })),
+    (rows) => rows,
   );
 }
 
