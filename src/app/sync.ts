@@ -84,6 +84,13 @@ export async function syncFrom(url: string, indexPath: string, opts: { onBatch?:
     const w = { from: st.pending.from, to: st.pending.to };
     const p = st.pending;
     const mark = (id: string, at: string | undefined): Mark | null => (id && at !== undefined ? { at, id } : null);
+    /** A batch is in the local index: record how far the walk got. */
+    const committed = (walk: 'scans' | 'replays', id: string, at: string) => {
+      p[`${walk}_after` as const] = id;
+      p[`${walk}_after_at` as const] = at;
+      save();
+      opts.onBatch?.(summary);
+    };
     // The replays' cursor starts now, so the server scans and sorts their window while the scans are
     // written here; it is closed (rolled back) however this ends.
     const replayBatches = replaysSince(remote.pool, w, mark(p.replays_after, p.replays_after_at), SYNC_BATCH);
@@ -94,11 +101,7 @@ export async function syncFrom(url: string, indexPath: string, opts: { onBatch?:
         for await (const scans of scansSince(remote.pool, w, mark(p.scans_after, p.scans_after_at), SYNC_BATCH)) {
           await local.ingest({ scans, replays: [] });
           summary.pulled.scans += scans.length;
-          const last = scans[scans.length - 1];
-          p.scans_after = last.scan_id;
-          p.scans_after_at = last.created_at;
-          save();
-          opts.onBatch?.(summary);
+          committed('scans', scans[scans.length - 1].scan_id, scans[scans.length - 1].created_at);
         }
         p.scans_done = true;
         save();
@@ -110,11 +113,7 @@ export async function syncFrom(url: string, indexPath: string, opts: { onBatch?:
         const out = await local.ingest({ scans: [], replays });
         for (const o of out.replays) summary.pulled[o]++;
         summary.pulled.replays += replays.length;
-        const last = replays[replays.length - 1];
-        p.replays_after = last.replay_id;
-        p.replays_after_at = last.finished_at;
-        save();
-        opts.onBatch?.(summary);
+        committed('replays', replays[replays.length - 1].replay_id, replays[replays.length - 1].finished_at);
       }
     } finally {
       await replayBatches.return(undefined).catch(() => {});

@@ -14,9 +14,6 @@ export function sampleCandidates(c: Conn, createdFrom: string, alsoIds: readonly
   return rows.map((r) => ({ ...r, regulated: r.regulated === 1 }));
 }
 
-/** A shaped time (see SampleBounds): 20 characters or more, `YYYY-MM-DD` digits, `T` at 10, `Z` last. */
-const shaped = (x: string) => `(length(${x}) >= 20 AND ${x} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T*Z')`;
-
 /**
  * The sampler's scans placed by `SampleBounds` (src/core/sample; the PostgreSQL store runs the same
  * query): per (ecosystem, base_os, regulated, scanner) the ids surely fresh and surely recent,
@@ -25,6 +22,7 @@ const shaped = (x: string) => `(length(${x}) >= 20 AND ${x} GLOB '[0-9][0-9][0-9
  * `replayedFrom` on (an older one cannot be recent), and a scan's class is computed once, as a group key.
  */
 export function sampleGroups(c: Conn, b: SampleBounds, alsoIds: readonly string[] = []): { groups: SampleGroup[]; candidates: SampleCandidate[] } {
+  // A shaped time (see SampleBounds): 20 characters or more, `YYYY-MM-DD` digits, `T` at 10, `Z` last.
   const shaped = (x: string) => `(length(${x}) >= 20 AND ${x} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T*Z')`;
   const rows = c
     .st(
