@@ -17,6 +17,9 @@
 //    scan id). Ranks depend on nothing but the seed and the id, so the answer does not depend on the
 //    order candidates arrive in, no global sort of a million scans is needed, and adding scans to one
 //    stratum does not move the picks of another with the same allocation.
+// A store need not send every scan: `sampleBounds` names the days by which it may place a scan in a
+// label group as a bare id (`sampleGrouped`), leaving only the scans near a bound, with odd offsets,
+// or named as canaries to be decided here; the answer is the one `sampleScans` gives over all of them.
 import { compareCodeUnits } from '../canonical/jcs.js';
 import { StellaError } from '../errors.js';
 import { mulberry32 } from '../seeded-random.js';
