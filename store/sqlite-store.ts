@@ -5,6 +5,7 @@
 // methods are async (a networked backend needs that); here each does its work synchronously inside.
 import type { DayRange, RollupDim } from '../src/core/fidelity/index.js';
 import type { MismatchReason } from '../src/core/formats.js';
+import type { SampleBounds } from '../src/core/sample/index.js';
 import type { PageRequest, ReplayFilter, ReplayIn, ReplayStore, RollupScope, ScanIn, TagEventIn } from '../src/core/ports.js';
 import { openDatabase } from './sqlite/migrate.js';
 import { type Conn, connOf } from './sqlite/rows.js';
@@ -13,7 +14,7 @@ import { countReplays, getReplay, getScan, idsMatching, pageReplays } from './sq
 import { retag, tagEvents, undoLastRetag } from './sqlite/retag.js';
 import { rollup, rollupCells } from './sqlite/rollup.js';
 import { mergeTagEvents } from './sqlite/merge.js';
-import { recordDirs, referencedDigests, sampleCandidates } from './sqlite/sample.js';
+import { recordDirs, referencedDigests, sampleCandidates, sampleGroups } from './sqlite/sample.js';
 
 export type { IngestOutcome, ReplayIn, ReplayStore, ScanIn } from '../src/core/ports.js';
 
@@ -96,6 +97,10 @@ class Store implements SqliteStore {
 
   sampleCandidates(createdFrom: string, alsoIds?: readonly string[]) {
     return later(() => sampleCandidates(this.c, createdFrom, alsoIds));
+  }
+
+  sampleGroups(bounds: SampleBounds, alsoIds?: readonly string[]) {
+    return later(() => sampleGroups(this.c, bounds, alsoIds));
   }
 
   recordDirs() {

@@ -1,7 +1,8 @@
 // `stella sample` and the nightly's first step: the pure sampler (src/core/sample) over the store's
-// candidate scans. The store pre-filters by created_at one day wider than the window (offsets up to
-// ±14 h), the sampler decides the exact window; either backend hands over the same candidates.
-import { type SampleResult, type StratumDim, STRATUM_DIMS, sampleScans } from '../core/sample/index.js';
+// scans. The sampler names the bounds (`sampleBounds`); the store places the scans those bounds decide
+// in label groups of bare ids and hands over the rest (window edges, odd offsets, canaries) as
+// candidates, which the sampler decides itself. Either backend hands over the same scans.
+import { type SampleResult, type StratumDim, STRATUM_DIMS, sampleBounds, sampleGrouped } from '../core/sample/index.js';
 import type { ReplayStore } from '../core/ports.js';
 import { StellaError } from '../core/errors.js';
 
@@ -16,8 +17,6 @@ export interface SampleRequest {
   recentDays?: number;
 }
 
-const DAY_MS = 86_400_000;
-
 export function parseBy(value: string | undefined): StratumDim[] {
   if (value === undefined || value === '') return [...STRATUM_DIMS];
   return value.split(',').map((d) => {
@@ -26,11 +25,8 @@ export function parseBy(value: string | undefined): StratumDim[] {
   });
 }
 
-export async function sampleFromStore(store: Pick<ReplayStore, 'sampleCandidates'>, r: SampleRequest): Promise<SampleResult> {
-  const createdFrom = new Date(r.now.getTime() - (r.windowDays + 1) * DAY_MS).toISOString().slice(0, 10);
-  const canaries = new Set(r.canaries ?? []);
-  const candidates = (await store.sampleCandidates(createdFrom, [...canaries].sort())).map((c) => (canaries.has(c.scan_id) ? { ...c, canary: true } : c));
-  return sampleScans(candidates, {
+export async function sampleFromStore(store: Pick<ReplayStore, 'sampleGroups'>, r: SampleRequest): Promise<SampleResult> {
+  const options = {
     n: r.n,
     by: r.by,
     seed: r.seed,
@@ -38,7 +34,10 @@ export async function sampleFromStore(store: Pick<ReplayStore, 'sampleCandidates
     windowDays: r.windowDays,
     ...(r.minPerStratum !== undefined ? { minPerStratum: r.minPerStratum } : {}),
     ...(r.recentDays !== undefined ? { recentDays: r.recentDays } : {}),
-  });
+  };
+  const canaries = new Set(r.canaries ?? []);
+  const { groups, candidates } = await store.sampleGroups(sampleBounds(options), [...canaries].sort());
+  return sampleGrouped({ groups, candidates: candidates.map((c) => (canaries.has(c.scan_id) ? { ...c, canary: true } : c)) }, options);
 }
 
 /** The strata table as the CLI prints it. */

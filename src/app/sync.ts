@@ -13,15 +13,27 @@ import { writeFileAtomic } from '../adapters/fs.js';
 import { openStore } from '../../store/sqlite-store.js';
 import { openPgStore } from '../../store/postgres/pg-store.js';
 import { redactUrl } from '../../store/postgres/connect.js';
-import { horizon, replaysSince, scansSince, tagEventsSince } from '../../store/postgres/changes.js';
+import { type Mark, horizon, replaysSince, scansSince, tagEventsSince } from '../../store/postgres/changes.js';
 
-export const SYNC_BATCH = 2000;
+export const SYNC_BATCH = 5000;
 
 interface RemoteState {
   /** Rows written by transactions below this id are in the local index. */
   xid: number;
-  /** The window being pulled, and how far it got (by primary key), or null between syncs. */
-  pending: { from: number; to: number; scans_after: string; replays_after: string; scans_done: boolean } | null;
+  /**
+   * The window being pulled, and how far it got, or null between syncs: scans by (created_at,
+   * scan_id), replays by (finished_at, replay_id) — `*_after` is the id, `*_after_at` its time (a state
+   * written before those fields existed walks the window again: ingest is idempotent).
+   */
+  pending: {
+    from: number;
+    to: number;
+    scans_after: string;
+    scans_after_at?: string;
+    replays_after: string;
+    replays_after_at?: string;
+    scans_done: boolean;
+  } | null;
   /** Team-store tag events up to this id are merged locally. */
   remote_event: number;
   /** Local tag events up to this id are merged into the team store. */
@@ -70,24 +82,41 @@ export async function syncFrom(url: string, indexPath: string, opts: { onBatch?:
       save();
     }
     const w = { from: st.pending.from, to: st.pending.to };
-    while (!st.pending.scans_done) {
-      const scans = await scansSince(remote.pool, w, st.pending.scans_after, SYNC_BATCH);
-      if (scans.length) {
-        await local.ingest({ scans, replays: [] });
-        summary.pulled.scans += scans.length;
-        st.pending.scans_after = scans[scans.length - 1].scan_id;
+    const p = st.pending;
+    const mark = (id: string, at: string | undefined): Mark | null => (id && at !== undefined ? { at, id } : null);
+    /** A batch is in the local index: record how far the walk got. */
+    const committed = (walk: 'scans' | 'replays', id: string, at: string) => {
+      p[`${walk}_after` as const] = id;
+      p[`${walk}_after_at` as const] = at;
+      save();
+      opts.onBatch?.(summary);
+    };
+    // The replays' cursor starts now, so the server scans and sorts their window while the scans are
+    // written here; it is closed (rolled back) however this ends.
+    const replayBatches = replaysSince(remote.pool, w, mark(p.replays_after, p.replays_after_at), SYNC_BATCH);
+    let next = replayBatches.next();
+    next.catch(() => {});
+    try {
+      if (!p.scans_done) {
+        for await (const scans of scansSince(remote.pool, w, mark(p.scans_after, p.scans_after_at), SYNC_BATCH)) {
+          await local.ingest({ scans, replays: [] });
+          summary.pulled.scans += scans.length;
+          committed('scans', scans[scans.length - 1].scan_id, scans[scans.length - 1].created_at);
+        }
+        p.scans_done = true;
+        save();
       }
-      if (scans.length < SYNC_BATCH) st.pending.scans_done = true;
-      save();
-      opts.onBatch?.(summary);
-    }
-    for await (const replays of replaysSince(remote.pool, w, st.pending.replays_after, SYNC_BATCH)) {
-      const out = await local.ingest({ scans: [], replays });
-      for (const o of out.replays) summary.pulled[o]++;
-      summary.pulled.replays += replays.length;
-      st.pending.replays_after = replays[replays.length - 1].replay_id;
-      save();
-      opts.onBatch?.(summary);
+      for (let r = await next; !r.done; r = await next) {
+        const replays = r.value;
+        next = replayBatches.next();
+        next.catch(() => {});
+        const out = await local.ingest({ scans: [], replays });
+        for (const o of out.replays) summary.pulled[o]++;
+        summary.pulled.replays += replays.length;
+        committed('replays', replays[replays.length - 1].replay_id, replays[replays.length - 1].finished_at);
+      }
+    } finally {
+      await replayBatches.return(undefined).catch(() => {});
     }
     st.xid = st.pending.to;
     st.pending = null;

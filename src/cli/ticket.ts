@@ -27,7 +27,11 @@ const command: Command = {
     if (positionals.length !== 1) throw new StellaError('USAGE', 'ticket needs exactly one REPLAY_ID (see stella ticket --help)');
     const dbPath = storePath(ctx.env, ctx.cwd, values.db as string | undefined);
     const d = await withStore(dbPath, { readonly: true }, (store) => store.getReplay(positionals[0]));
-    if (!d) throw new StellaError('NOT_FOUND', `no replay '${positionals[0]}' in the index (run \`stella index DIR\` first)`, { file: dbPath });
+    if (!d) {
+      throw new StellaError('NOT_FOUND', `no replay '${positionals[0]}' in the index (run \`stella index DIR\` first)`, {
+        file: isPostgresUrl(dbPath) ? redactUrl(dbPath) : dbPath,
+      });
+    }
     // A team store is named by its URL (without the password: a ticket is pasted into a tracker; the
     // reader supplies it through PGPASSWORD or ~/.pgpass); a local index by its file beside the home.
     const abs = isPostgresUrl(dbPath) ? null : path.resolve(ctx.cwd, dbPath);

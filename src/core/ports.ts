@@ -3,7 +3,7 @@ import type { Digest, ExecutorEnvironment, ExecutorKind, MismatchReason } from '
 import type { BucketCounts, DayRange, ReplayFacts, RollupCell, RollupDim } from './fidelity/index.js';
 import type { ReplayFilter } from './filter/index.js';
 import type { Cursor, ReplaySort } from './filter/sort.js';
-import type { SampleCandidate } from './sample/index.js';
+import type { SampleBounds, SampleCandidate, SampleGroup } from './sample/index.js';
 
 export type { ReplayFilter } from './filter/index.js';
 export type { Cursor, ReplaySort } from './filter/sort.js';
@@ -265,6 +265,12 @@ export interface ReplayStore {
    * its newest replay. Sorted by scan_id. `canary` is left unset: the caller knows its canary set.
    */
   sampleCandidates(createdFrom: string, alsoIds?: readonly string[]): Promise<SampleCandidate[]>;
+  /**
+   * The same scans placed by `bounds` (src/core/sample `SampleBounds`): ids in groups where the bounds
+   * decide them, the others (and the scans named in `alsoIds`) as candidates; `sampleGrouped` over it
+   * gives what `sampleScans` gives over `sampleCandidates`, with a few hundred rows on the wire.
+   */
+  sampleGroups(bounds: SampleBounds, alsoIds?: readonly string[]): Promise<{ groups: SampleGroup[]; candidates: SampleCandidate[] }>;
   /** Record directories of every indexed scan and replay (for `stella gc`), sorted, without nulls. */
   recordDirs(): Promise<string[]>;
   /** Every digest the index references (feeds, policies, manifests, artifacts; for `stella gc`), sorted. */

@@ -6,7 +6,6 @@
 // No schema change is needed and writers pay nothing; each window is one keyset walk by primary key.
 import type pg from 'pg';
 import type { ReplayIn, ScanIn, TagEventIn } from '../../src/core/ports.js';
-import type { MismatchReason } from '../../src/core/formats.js';
 
 // The snapshot's xmax is read once per statement (a CTE in the same snapshot as the rows), not per row.
 const SNAP = 'WITH snap AS (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS r)';
@@ -22,100 +21,96 @@ export interface Window {
   to: number;
 }
 
-export async function scansSince(pool: pg.Pool, w: Window, after: string, limit: number): Promise<ScanIn[]> {
-  const rows = (
-    await pool.query<Omit<ScanIn, 'artifacts' | 'manifest'> & { manifest_json: unknown }>(
-      `${SNAP} SELECT scan_id, created_at, manifest_sha256, scanner_version, ecosystem, base_os, project, regulated, policy_set, feed_digest,
-         policy_digest, record_dir, manifest_json FROM scan_manifests, snap
-       WHERE scan_id > $1 AND ${XID} >= $2 AND ${XID} < $3 ORDER BY scan_id LIMIT $4`,
-      [after, w.from, w.to, limit],
-    )
-  ).rows;
-  if (rows.length === 0) return [];
-  const arts = (
-    await pool.query<ScanIn['artifacts'][number] & { scan_id: string }>(
-      'SELECT scan_id, name, path, canonical_sha256, raw_sha256, schema, bytes FROM scan_artifacts WHERE scan_id = ANY($1::text[]) ORDER BY scan_id, name',
-      [rows.map((r) => r.scan_id)],
-    )
-  ).rows;
-  const byScan = new Map<string, ScanIn['artifacts']>();
-  for (const { scan_id, ...a } of arts) {
-    const l = byScan.get(scan_id) ?? [];
-    l.push(a);
-    byScan.set(scan_id, l);
+/**
+ * Rows of one cursor in batches of `limit`, inside one REPEATABLE READ transaction: one scan of the
+ * table and one sort of the window however many batches. The next batch is asked for before this one
+ * is handed over, so the server reads and sends it while the caller writes this one locally.
+ */
+async function* batches<R extends pg.QueryResultRow, T>(pool: pg.Pool, sql: string, params: unknown[], limit: number, map: (rows: R[]) => Promise<T[]> | T[]): AsyncGenerator<T[]> {
+  const c = await pool.connect();
+  let next: Promise<pg.QueryResult<R>> | null = null;
+  let done = false;
+  try {
+    await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await c.query(`DECLARE stella_sync NO SCROLL CURSOR FOR ${sql}`, params);
+    const fetch = () => c.query<R>(`FETCH ${Math.floor(limit)} FROM stella_sync`);
+    next = fetch();
+    while (next) {
+      const rows: R[] = (await next).rows;
+      next = rows.length === limit ? fetch() : null;
+      if (rows.length > 0) yield await map(rows);
+    }
+    await c.query('COMMIT');
+    done = true;
+  } finally {
+    // An error, or a caller that stopped early (a local write failed), leaves the transaction open and
+    // perhaps a fetch in flight: wait for it and roll back before the connection goes back to the pool.
+    if (!done) {
+      await next?.catch(() => {});
+      await c.query('ROLLBACK').catch(() => {});
+    }
+    c.release();
   }
-  return rows.map(({ manifest_json, ...r }) => ({ ...r, manifest: manifest_json, artifacts: byScan.get(r.scan_id) ?? [] }));
 }
 
-interface ReplayChange {
-  replay_id: string;
-  original_scan_id: string;
-  record_sha256: string;
-  status: ReplayIn['status'];
-  bf_match: boolean | null;
-  sf_match: boolean | null;
-  pf_match: boolean | null;
-  auto_reason: MismatchReason | null;
-  subtags_json: string[];
-  started_at: string;
-  finished_at: string;
-  duration_ms: number | null;
-  scanner_version: string;
-  ecosystem: string;
-  policy_set: string;
-  base_os: string;
-  project: string;
-  feed_digest: string;
-  regulated: boolean;
-  executor_kind: string;
-  record_dir: string | null;
-  manifest_sha256: string | null;
-  classifier_version: string | null;
-  error: string | null;
-  diff_summary_json: unknown | null;
-  manifest_json: unknown | null;
-  executor_json: unknown | null;
-  warnings_json: string[];
+/** Where a walk stopped: the sort time and the id of the last row written locally. */
+export interface Mark {
+  at: string;
+  id: string;
 }
 
 /**
- * The window's replays after `after`, in replay_id order, in batches of `limit`: one server-side cursor
- * (one scan of the table and one sort of the window), so a window costs one pass however many batches.
- * The ORDER BY is an expression on purpose, so the planner scans the table once and sorts the window
- * instead of walking the whole primary key in key order (one random heap read per row) to find the few new ones.
+ * The window's scans after `after`, in (created_at, scan_id) order (the local created_at index is
+ * written in order), with their artifacts. Columns come under the port's names, so a row is a ScanIn
+ * once its artifacts are set: no per-row copy. The ORDER BY is an expression on purpose (see replaysSince).
  */
-export async function* replaysSince(pool: pg.Pool, w: Window, after: string, limit: number): AsyncGenerator<ReplayIn[]> {
-  const c = await pool.connect();
-  try {
-    await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    await c.query(
-      `DECLARE stella_sync NO SCROLL CURSOR FOR ${SNAP} SELECT replay_id, original_scan_id, record_sha256, status, bf_match, sf_match, pf_match,
-         auto_reason, subtags_json, started_at, finished_at, duration_ms, scanner_version, ecosystem, policy_set, base_os, project, feed_digest,
-         regulated, executor_kind, record_dir, manifest_sha256, classifier_version, error, diff_summary_json, manifest_json, executor_json,
-         warnings_json FROM replay_runs, snap
-       WHERE replay_id > $1 AND ${XID} >= $2 AND ${XID} < $3 ORDER BY replay_id || ''`,
-      [after, w.from, w.to],
-    );
-    for (;;) {
-      const rows = (await c.query<ReplayChange>(`FETCH ${Math.floor(limit)} FROM stella_sync`)).rows;
-      if (rows.length === 0) break;
-      yield rows.map(({ subtags_json, diff_summary_json, manifest_json, executor_json, warnings_json, ...r }) => ({
-        ...r,
-        subtags: subtags_json,
-        diff_summary: diff_summary_json,
-        manifest: manifest_json,
-        executor: executor_json,
-        warnings: warnings_json,
-      }));
-      if (rows.length < limit) break;
-    }
-    await c.query('COMMIT');
-  } catch (e) {
-    await c.query('ROLLBACK').catch(() => {});
-    throw e;
-  } finally {
-    c.release();
-  }
+export function scansSince(pool: pg.Pool, w: Window, after: Mark | null, limit: number): AsyncGenerator<ScanIn[]> {
+  return batches<ScanIn, ScanIn>(
+    pool,
+    `${SNAP} SELECT scan_id, created_at, manifest_sha256, scanner_version, ecosystem, base_os, project, regulated, policy_set, feed_digest,
+       policy_digest, record_dir, manifest_json AS manifest FROM scan_manifests, snap
+     WHERE (created_at, scan_id) > ($1, $2) AND ${XID} >= $3 AND ${XID} < $4 ORDER BY created_at || '', scan_id || ''`,
+    [after?.at ?? '', after?.id ?? '', w.from, w.to],
+    limit,
+    async (rows) => {
+      const arts = (
+        await pool.query<ScanIn['artifacts'][number] & { scan_id: string }>(
+          'SELECT scan_id, name, path, canonical_sha256, raw_sha256, schema, bytes FROM scan_artifacts WHERE scan_id = ANY($1::text[]) ORDER BY scan_id, name',
+          [rows.map((r) => r.scan_id)],
+        )
+      ).rows;
+      const byScan = new Map<string, ScanIn['artifacts']>();
+      for (const { scan_id, ...a } of arts) {
+        const l = byScan.get(scan_id) ?? [];
+        l.push(a);
+        byScan.set(scan_id, l);
+      }
+      for (const r of rows) r.artifacts = byScan.get(r.scan_id) ?? [];
+      return rows;
+    },
+  );
+}
+
+/**
+ * The window's replays after `after`, in (finished_at, replay_id) order, in batches of `limit`: the
+ * local index's list indexes all run by finished_at, so rows written in that order land beside each
+ * other instead of at random places in ten B-trees. Columns come under the port's names (a row is a
+ * ReplayIn as it is parsed). The ORDER BY is an expression on purpose, so the planner scans the table
+ * once and sorts the window instead of walking a whole index in key order (one random heap read per
+ * row) to find the few new ones.
+ */
+export function replaysSince(pool: pg.Pool, w: Window, after: Mark | null, limit: number): AsyncGenerator<ReplayIn[]> {
+  return batches<ReplayIn, ReplayIn>(
+    pool,
+    `${SNAP} SELECT replay_id, original_scan_id, record_sha256, status, bf_match, sf_match, pf_match, auto_reason, subtags_json AS subtags,
+       started_at, finished_at, duration_ms, scanner_version, ecosystem, policy_set, base_os, project, feed_digest, regulated, executor_kind,
+       record_dir, manifest_sha256, classifier_version, error, diff_summary_json AS diff_summary, manifest_json AS manifest,
+       executor_json AS executor, warnings_json AS warnings, mode FROM replay_runs, snap
+     WHERE (finished_at, replay_id) > ($1, $2) AND ${XID} >= $3 AND ${XID} < $4 ORDER BY finished_at || '', replay_id || ''`,
+    [after?.at ?? '', after?.id ?? '', w.from, w.to],
+    limit,
+    (rows) => rows,
+  );
 }
 
 /** Retag events after `afterEventId`, oldest first (undone ones stay out: an undo is not a tag). */

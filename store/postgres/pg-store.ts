@@ -14,7 +14,7 @@ import { type BucketCounts, type DayRange, type RollupCell, type RollupDim, cell
 import { SORTS, failingOf, tagKeyOf } from '../../src/core/filter/sort.js';
 import { searchTermsOf } from '../../src/core/filter/terms.js';
 import { MISMATCH_REASONS, type MismatchReason } from '../../src/core/formats.js';
-import type { SampleCandidate } from '../../src/core/sample/index.js';
+import type { SampleBounds, SampleCandidate, SampleGroup } from '../../src/core/sample/index.js';
 import type {
   Cursor,
   IngestOutcome,
@@ -458,6 +458,55 @@ class Store implements PgStore {
         [createdFrom, [...new Set(alsoIds)]],
       )
     ).rows;
+  }
+
+  /**
+   * The sampler's scans placed by `SampleBounds` (src/core/sample; store/sqlite/sample.ts is the same
+   * query): per label group the surely fresh and surely recent ids, space-separated (an id with a space
+   * goes to the candidates instead), the rest as candidates in JSON, so a few hundred rows cross the
+   * wire instead of every scan of the window. The newest replay comes from one hash join over the
+   * replays since `replayedFrom` (not a probe per scan); the class of a scan is computed once, as a
+   * group key. Texts compare in "C" order, as SQLite and the sampler compare them. JIT is off for it:
+   * compiling this one-off query cost more than running it.
+   */
+  async sampleGroups(b: SampleBounds, alsoIds: readonly string[] = []): Promise<{ groups: SampleGroup[]; candidates: SampleCandidate[] }> {
+    // Shaped (see SampleBounds) without a regex: the pattern places T and Z, translate() checks the digits.
+    const shaped = (x: string) => `(${x} LIKE '____-__-__T%Z' AND length(${x}) >= 20 AND translate(left(${x}, 10), '0123456789', '') = '--')`;
+    const day = (x: string) => `left(${x}, 10) COLLATE "C"`;
+    type Row = { ecosystem: string; base_os: string; regulated: boolean; scanner: string; k: 'f' | 'r' | 'o'; ids: string | null; others: Array<[string, string, string | null]> | null };
+    const rows = await tx(this.pool, this.url, async (c) => {
+      await c.query("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; SET LOCAL enable_sort = off");
+      return (
+        await c.query<Row>(
+          `WITH lr AS (
+             SELECT original_scan_id AS scan_id, max(finished_at COLLATE "C") AS lr FROM replay_runs WHERE finished_at >= $5 GROUP BY original_scan_id
+           ), k AS (
+             SELECT s.scan_id, s.created_at, s.ecosystem, s.base_os, s.regulated, s.scanner_version AS scanner, lr.lr, CASE
+               WHEN s.scan_id = ANY($6::text[]) OR strpos(s.scan_id, ' ') > 0
+                 OR NOT (${shaped('s.created_at')} AND ${day('s.created_at')} > $2 AND ${day('s.created_at')} < $3) THEN 'o'
+               WHEN lr.lr IS NULL THEN 'f'
+               WHEN NOT ${shaped('lr.lr')} THEN 'o'
+               WHEN ${day('lr.lr')} < $4 THEN 'f'
+               WHEN ${day('lr.lr')} > $4 THEN 'r'
+               ELSE 'o' END AS k
+             FROM scan_manifests s LEFT JOIN lr ON lr.scan_id = s.scan_id
+             WHERE s.created_at >= $1 OR s.scan_id = ANY($6::text[])
+           )
+           SELECT ecosystem, base_os, regulated, scanner, k, string_agg(scan_id, ' ') FILTER (WHERE k <> 'o') AS ids,
+             json_agg(json_build_array(scan_id, created_at, lr)) FILTER (WHERE k = 'o') AS others
+           FROM k GROUP BY ecosystem, base_os, regulated, scanner, k`,
+          [b.createdFrom, b.insideAfter, b.insideBefore, b.recentDay, b.replayedFrom, [...new Set(alsoIds)]],
+        )
+      ).rows;
+    });
+    const groups: SampleGroup[] = [];
+    const candidates: SampleCandidate[] = [];
+    for (const { k, ids, others, ...labels } of rows) {
+      const list = ids === null ? [] : ids.split(' ');
+      groups.push({ ...labels, fresh: k === 'f' ? list : [], recent: k === 'r' ? list : [] });
+      for (const [scan_id, created_at, last_replayed_at] of others ?? []) candidates.push({ scan_id, created_at, ...labels, last_replayed_at });
+    }
+    return { groups, candidates };
   }
 
   async recordDirs(): Promise<string[]> {

@@ -106,6 +106,17 @@ describe('SQLite and PostgreSQL give byte-identical output', () => {
     expect(await both(['retag', '--undo'])).toBe('nothing to undo\n');
   });
 
+  it('a ticket for a replay the team store lacks names the URL with its password redacted', async () => {
+    // The test cluster trusts local connections, so the password is carried but never checked.
+    const withPw = url.replace(/^(postgres(?:ql)?:\/\/[^:/@?]*)@/, '$1:s3cret@');
+    expect(withPw).toContain(':s3cret@');
+    const r = await runStella(['ticket', 'replay_nope', '--db', withPw]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(`${withPw.replace(':s3cret@', ':***@')}: no replay 'replay_nope' in the index`);
+    expect(r.stderr).not.toContain('s3cret');
+  });
+
   it('a bad URL is one line naming it, password redacted, exit 2', async () => {
     const r = await runStella(['gate', '--db', 'postgres://ana:s3cret@127.0.0.1:1/nope']);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

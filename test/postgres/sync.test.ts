@@ -63,6 +63,30 @@ describe('stella sync', () => {
     expect(text.stdout).toMatch(/^synced with postgres:\/\/.*: pulled 0 scans, 0 replays/);
   });
 
+  it('keeps each replay\'s mode: what-if replays stay out of the production rollup locally too', async () => {
+    const url = await pg.freshDatabase();
+    const remote = await openPgStore(url);
+    const replays = realisticSpecs(200, NOW, 35).map((s, k) => ({ ...replayIn(s), ...(k % 4 === 0 ? { mode: 'what-if:feed=sha256:' + 'f'.repeat(64) } : {}) }));
+    await remote.ingest({ scans: [], replays });
+    await remote.close();
+    const db = path.join(dir, 'mode.db');
+    expect((await runStella(['sync', '--from', url, '--db', db])).code).toBe(0);
+    // (expectConsistent counts every row as production, so the rows and rollups are compared here.)
+    const r = await openPgStore(url, { readonly: true });
+    const l = openStore(db, { readonly: true });
+    try {
+      expect(await rowsOf(l)).toEqual(await rowsOf(r));
+      const pinned = await l.rollup(null, ['all']);
+      const every = await l.rollup(null, ['all'], { includeWhatIf: true });
+      expect(pinned).toEqual(await r.rollup(null, ['all']));
+      expect(every).toEqual(await r.rollup(null, ['all'], { includeWhatIf: true }));
+      expect(every[0].total - pinned[0].total).toBe(50);
+    } finally {
+      await r.close();
+      await l.close();
+    }
+  });
+
   it('SIGKILLed mid-pull, a re-run completes: every row once, rollup consistent', async () => {
     const url = await pg.freshDatabase();
     // Loaded in bulk (the port's per-row ingest is tested elsewhere): the kill needs a long pull, not a long set-up.

@@ -9,6 +9,7 @@ import { cellsOf, type RollupDim } from '../../src/core/fidelity/index.js';
 import { realisticSpecs, replayIn } from '../../bench/gen-records.js';
 import { dashboardOf } from '../../src/app/dashboard.js';
 import { sampleFromStore } from '../../src/app/sample.js';
+import { sampleBounds, sampleGrouped, sampleScans } from '../../src/core/sample/index.js';
 import type { ScanIn } from '../../src/core/ports.js';
 
 const ECOS = ['npm', 'PyPI', 'Go', 'Debian'];
@@ -235,6 +236,36 @@ export function storeSuite(backend: string, open: OpenStore): void {
         const digests = await store.referencedDigests();
         for (const d of [scans[3].feed_digest, scans[3].policy_digest, scans[3].artifacts[0].canonical_sha256, replays[0].feed_digest]) expect(digests).toContain(d);
         expect([...digests].sort()).toEqual(digests);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
+  describe(`store port on ${backend}: the sampler's groups`, () => {
+    it('the scans placed in groups give the same sample as the plain candidates, window edges and offsets included', async () => {
+      const store = await open();
+      try {
+        const scans = scansIn(300);
+        // Times on and around the bounds' days, with offsets and fractions, so both sides of every bound are met.
+        const odd = ['2025-12-31T12:00:00Z', '2026-01-01T11:59:59.999Z', '2026-01-01T12:00:00Z', '2026-01-01T12:00:00.001Z', '2026-01-01T13:30:00+02:00',
+          '2026-01-01T09:00:00-03:00', '2026-01-02T00:30:00+14:00', '2026-01-31T12:00:00Z', '2026-01-31T12:00:00.001Z', '2026-02-01T01:00:00+13:00'];
+        odd.forEach((t, i) => (scans[i * 7].created_at = t));
+        const specs = realisticSpecs(240, NOW, 22);
+        const fin = ['2026-01-23T12:00:00Z', '2026-01-24T11:59:59Z', '2026-01-24T12:00:00Z', '2026-01-24T13:00:00+02:00', '2026-01-24T08:00:00-05:00',
+          '2026-01-22T23:00:00-14:00', '2026-01-10T00:00:00Z', '2026-01-30T00:00:00Z'];
+        const replays = specs.map((s, k) => ({ ...replayIn(s), original_scan_id: scans[(k * 5) % 300].scan_id, ...(k < fin.length * 3 ? { finished_at: fin[k % fin.length] } : {}) }));
+        await store.ingest({ scans, replays });
+        const canaries = ['scan_00003', 'scan_00140', 'scan_00299'];
+        for (const [windowDays, recentDays, seed, by] of [[30, 7, 7, ['ecosystem', 'base_os', 'regulated', 'scanner']], [30, 7, 8, ['base_os']], [10, 0, 9, []], [45, 3, 10, ['regulated', 'ecosystem']]] as const) {
+          const options = { n: 50, by: [...by], seed, now: NOW.toISOString(), windowDays, recentDays };
+          const b = sampleBounds(options);
+          const mark = <T extends { scan_id: string }>(c: T) => (canaries.includes(c.scan_id) ? { ...c, canary: true } : c);
+          const plain = sampleScans((await store.sampleCandidates(b.createdFrom, canaries)).map(mark), options);
+          const placed = await store.sampleGroups(b, canaries);
+          expect(placed.groups.reduce((a, g) => a + g.fresh.length + g.recent.length, 0), `${windowDays}d`).toBeGreaterThan(0);
+          expect(sampleGrouped({ groups: placed.groups, candidates: placed.candidates.map(mark) }, options), `${windowDays}d/${recentDays}d by ${by.join(',')}`).toEqual(plain);
+        }
       } finally {
         await store.close();
       }

@@ -17,6 +17,9 @@
 //    scan id). Ranks depend on nothing but the seed and the id, so the answer does not depend on the
 //    order candidates arrive in, no global sort of a million scans is needed, and adding scans to one
 //    stratum does not move the picks of another with the same allocation.
+// A store need not send every scan: `sampleBounds` names the days by which it may place a scan in a
+// label group as a bare id (`sampleGrouped`), leaving only the scans near a bound, with odd offsets,
+// or named as canaries to be decided here; the answer is the one `sampleScans` gives over all of them.
 import { compareCodeUnits } from '../canonical/jcs.js';
 import { StellaError } from '../errors.js';
 import { mulberry32 } from '../seeded-random.js';
@@ -90,7 +93,10 @@ export interface SampleResult {
 
 const DAY_MS = 86_400_000;
 
-function label(c: SampleCandidate, d: StratumDim): string {
+/** The four labels a stratum is cut by (a candidate and a group both carry them). */
+type Labelled = Pick<SampleCandidate, 'ecosystem' | 'base_os' | 'regulated' | 'scanner'>;
+
+function label(c: Labelled, d: StratumDim): string {
   switch (d) {
     case 'ecosystem':
       return c.ecosystem;
@@ -218,24 +224,29 @@ export function allocate(sizes: readonly number[], n: number, minPer: number): n
   return alloc;
 }
 
+/** A scan id with its rank (see the header). */
 interface Ranked {
-  c: SampleCandidate;
+  id: string;
   rank: number;
 }
 
-const byRank = (a: Ranked, b: Ranked): number => a.rank - b.rank || compareCodeUnits(a.c.scan_id, b.c.scan_id);
+const byRank = (a: Ranked, b: Ranked): number => a.rank - b.rank || compareCodeUnits(a.id, b.id);
 
 /**
- * The k candidates of smallest rank, in rank order. Ranks are computed here, once per candidate, and
- * only the k-long buffer holds ranked entries, so a large stratum costs no sort and little garbage.
+ * The k ids of smallest rank, in rank order. The rank is computed once per id, and an entry is
+ * allocated only when it enters the k-long buffer, so a large stratum costs no sort and little garbage.
  */
-function smallest(xs: readonly SampleCandidate[], k: number, rankOf: (c: SampleCandidate) => number): Ranked[] {
+function smallest(ids: readonly string[], k: number, rankOf: (id: string) => number): Ranked[] {
   if (k <= 0) return [];
-  if (k * 16 >= xs.length) return xs.map((c) => ({ c, rank: rankOf(c) })).sort(byRank).slice(0, k);
+  if (k * 16 >= ids.length) return ids.map((id) => ({ id, rank: rankOf(id) })).sort(byRank).slice(0, k);
   const buf: Ranked[] = [];
-  for (const c of xs) {
-    const x = { c, rank: rankOf(c) };
-    if (buf.length === k && byRank(x, buf[k - 1]) >= 0) continue;
+  for (const id of ids) {
+    const rank = rankOf(id);
+    if (buf.length === k) {
+      const last = buf[k - 1];
+      if (rank > last.rank || (rank === last.rank && compareCodeUnits(id, last.id) >= 0)) continue;
+    }
+    const x = { id, rank };
     let lo = 0;
     let hi = buf.length;
     while (lo < hi) {
@@ -249,22 +260,76 @@ function smallest(xs: readonly SampleCandidate[], k: number, rankOf: (c: SampleC
   return buf;
 }
 
-export function sampleScans(candidates: readonly SampleCandidate[], options: SampleOptions): SampleResult {
-  const o = check(options);
+/**
+ * Scans a store has already placed (see `sampleBounds`), sent as bare ids: one group per
+ * (ecosystem, base_os, regulated, scanner), so a million scans cross as a few hundred rows.
+ */
+export interface SampleGroup {
+  ecosystem: string;
+  base_os: string;
+  regulated: boolean;
+  scanner: string;
+  /** Non-canary scans surely inside the window and surely not replayed within recentDays. */
+  fresh: readonly string[];
+  /** Non-canary scans surely inside the window and surely replayed within recentDays. */
+  recent: readonly string[];
+}
+
+/**
+ * What a store needs to pre-sort candidates into groups without changing the answer. Every bound is a
+ * `YYYY-MM-DD` day, compared as text. A time is *shaped* when it has at least 20 characters, four digits,
+ * `-`, two digits, `-`, two digits, `T` at the start and `Z` at the end: the sampler decides a shaped time
+ * on another day than a bound by its day alone (a time with an offset, or on a bound's day, is parsed).
+ * A scan may go into a group's `fresh` or `recent` only when it is not a canary, its created_at is
+ * shaped with a day after `insideAfter` and before `insideBefore`, and its newest replay (largest
+ * finished_at as text) is null or before `replayedFrom` (→ fresh), or shaped on a day before
+ * `recentDay` (→ fresh) or after it (→ recent). Every other scan created at or after `createdFrom`
+ * (and every canary) goes to the candidates with its newest replay, which may be given as null when it
+ * is before `replayedFrom`: an RFC 3339 time before that day, whatever its offset, is not recent.
+ */
+export interface SampleBounds {
+  createdFrom: string;
+  insideAfter: string;
+  insideBefore: string;
+  recentDay: string;
+  replayedFrom: string;
+}
+
+const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+function span(o: Required<SampleOptions>) {
   const to = time(o.now, () => 'now');
   const from = to - o.windowDays * DAY_MS;
   const recentFrom = to - o.recentDays * DAY_MS;
-  const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  return { to, from, recentFrom };
+}
+
+/** The bounds a store sorts candidates by (see SampleBounds) for these options. */
+export function sampleBounds(options: SampleOptions): SampleBounds {
+  const o = check(options);
+  const { to, from, recentFrom } = span(o);
+  // A day before the window (or the recent span): offsets are at most ±24 h.
+  return { createdFrom: dayOf(from - DAY_MS), insideAfter: dayOf(from), insideBefore: dayOf(to), recentDay: dayOf(recentFrom), replayedFrom: dayOf(recentFrom - DAY_MS) };
+}
+
+export function sampleScans(candidates: readonly SampleCandidate[], options: SampleOptions): SampleResult {
+  return sampleGrouped({ groups: [], candidates }, options);
+}
+
+/** The sampler over scans a store placed in groups (by `sampleBounds`) plus the candidates it did not place. */
+export function sampleGrouped(input: { groups: readonly SampleGroup[]; candidates: readonly SampleCandidate[] }, options: SampleOptions): SampleResult {
+  const o = check(options);
+  const { to, from, recentFrom } = span(o);
   const [fromDay, toDay, recentDay] = [dayOf(from), dayOf(to), dayOf(recentFrom)];
   const isRecent = (c: SampleCandidate) =>
     c.last_replayed_at !== null && compareTime(c.last_replayed_at, recentFrom, recentDay, () => `last replay of ${c.scan_id}`) >= 0;
-  const rankOf = (c: SampleCandidate) => mulberry32((o.seed ^ fnv1a(c.scan_id)) >>> 0)();
+  const rankOf = (id: string) => mulberry32((o.seed ^ fnv1a(id)) >>> 0)();
 
   interface Stratum {
     key: string;
     labels: Partial<Record<StratumDim, string>>;
-    fresh: SampleCandidate[];
-    recent: SampleCandidate[];
+    fresh: string[];
+    recent: string[];
     canaries: SampleCandidate[];
   }
   // Strata found through one small map per dimension (label value → next level), so a million
@@ -272,7 +337,7 @@ export function sampleScans(candidates: readonly SampleCandidate[], options: Sam
   type Level = Map<string, Level | Stratum>;
   const root: Level = new Map();
   const strata = new Map<string, Stratum>();
-  const stratumOf = (c: SampleCandidate): Stratum => {
+  const stratumOf = (c: Labelled): Stratum => {
     let level = root;
     for (let j = 0; j < o.by.length - 1; j++) {
       const v = label(c, o.by[j]);
@@ -290,13 +355,20 @@ export function sampleScans(candidates: readonly SampleCandidate[], options: Sam
     }
     return s;
   };
-  for (const c of candidates) {
+  for (const g of input.groups) {
+    if (g.fresh.length === 0 && g.recent.length === 0) continue;
+    const s = stratumOf(g);
+    for (const id of g.fresh) s.fresh.push(id);
+    for (const id of g.recent) s.recent.push(id);
+  }
+  for (const c of input.candidates) {
     if (!c.canary) {
       const what = () => `created_at of ${c.scan_id}`;
       if (!(compareTime(c.created_at, from, fromDay, what) > 0 && compareTime(c.created_at, to, toDay, what) <= 0)) continue;
     }
     const s = stratumOf(c);
-    (c.canary ? s.canaries : isRecent(c) ? s.recent : s.fresh).push(c);
+    if (c.canary) s.canaries.push(c);
+    else (isRecent(c) ? s.recent : s.fresh).push(c.scan_id);
   }
   const keys = [...strata.keys()].sort(compareCodeUnits);
   const sizes = keys.map((k) => strata.get(k)!.fresh.length + strata.get(k)!.recent.length);
@@ -306,8 +378,8 @@ export function sampleScans(candidates: readonly SampleCandidate[], options: Sam
   const chosen: SampleChoice[] = [];
   const rows: StratumRow[] = keys.map((key, i) => {
     const s = strata.get(key)!;
-    for (const r of smallest(s.fresh, alloc[i], rankOf)) chosen.push({ scan_id: r.c.scan_id, stratum: key, reason: 'sampled', recent: false });
-    for (const r of smallest(s.recent, alloc[i] - s.fresh.length, rankOf)) chosen.push({ scan_id: r.c.scan_id, stratum: key, reason: 'sampled', recent: true });
+    for (const r of smallest(s.fresh, alloc[i], rankOf)) chosen.push({ scan_id: r.id, stratum: key, reason: 'sampled', recent: false });
+    for (const r of smallest(s.recent, alloc[i] - s.fresh.length, rankOf)) chosen.push({ scan_id: r.id, stratum: key, reason: 'sampled', recent: true });
     for (const c of s.canaries) chosen.push({ scan_id: c.scan_id, stratum: key, reason: 'canary', recent: isRecent(c) });
     return { key, labels: s.labels, population: sizes[i], recent: s.recent.length, share: population ? sizes[i] / population : 0, allocated: alloc[i], canaries: s.canaries.length };
   });
