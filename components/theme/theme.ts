@@ -1,6 +1,8 @@
 // Colours and glyphs. chalk ignores NO_COLOR and FORCE_COLOR=0 also strips inverse, so no-colour mode
 // is decided here: with `color: false` views pass no colour props at all but keep bold/inverse, and
 // the cursor (`>`) and mark glyph are text, so the screen reads with no colour whatsoever.
+import { percentText } from '../../src/core/fidelity/index.js';
+
 export interface Theme {
   color: boolean;
   ascii: boolean;
@@ -52,7 +54,8 @@ export function sparkline(values: ReadonlyArray<number | null>, theme: Theme): s
   return values.map((v) => (v === null ? ' ' : g[Math.min(g.length - 1, Math.max(0, Math.round(v * (g.length - 1))))])).join('');
 }
 
-export const pct = (v: number | null): string => (v === null ? '  n/a' : `${(v * 100).toFixed(1).padStart(5)}%`);
+/** A fidelity as the gate words it (rounded down, so a screen never shows a pass the gate refuses). */
+export const pct = (v: number | null): string => (v === null ? '  n/a' : percentText(v).padStart(6));
 
 /** Cut or pad to exactly `w` terminal cells (the data is ASCII-ish; wide glyphs are not expected). */
 export function fit(s: string, w: number): string {

@@ -20,7 +20,7 @@ import {
 } from '../core/formats.js';
 import type { Executor, OnEvent, RecordFs } from '../core/ports.js';
 import { gateCanaries, parseCanarySet, type CanaryEntry, type CanaryGate, type CanaryOutcome, type CanarySet } from '../core/chaos/canary.js';
-import type { ReplayFacts } from '../core/fidelity/index.js';
+import { percentText, type ReplayFacts } from '../core/fidelity/index.js';
 import type { BlobStore } from '../adapters/blob-store.js';
 import { readJsonFile } from '../adapters/fs.js';
 import { buildFeedBundle, FIXTURE_SOURCES, openFeedBundle } from './feed.js';
@@ -341,7 +341,7 @@ export function renderCanaryReport(r: CanaryReport): string {
     const what = c.status === 'error' ? `error: ${c.error}` : c.bf_match ? 'BF match' : `BF differs in ${c.differing_artifacts.join(', ')} — ${c.mismatch_reason ?? 'unclassified'}${c.subtags.length ? `/${c.subtags.join(',')}` : ''}`;
     lines.push(`  ${c.id.padEnd(22)} ${c.status.padEnd(7)} ${what}`);
   }
-  const bf = r.bf === null ? 'n/a' : `${(r.bf * 100).toFixed(1)}%`;
+  const bf = percentText(r.bf);
   lines.push(`canary BF ${bf} over ${r.canaries.filter((c) => c.status !== 'error').length} replays; gate: ${r.gate.state.toUpperCase()}`);
   for (const reason of r.gate.reasons) lines.push(`  ${reason}`);
   return lines.join('\n') + '\n';
