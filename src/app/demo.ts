@@ -179,6 +179,11 @@ export function seededRandom(seed: number, label: string): () => number {
   return mulberry32(createHash('sha256').update(`${seed}\u0000${label}`).digest().readUInt32BE(0));
 }
 
+/** A fault seed: short, content-derived, the same on every build of the same spec. */
+function demoSeed(spec: DemoSpec, label: string): string {
+  return `demo-${createHash('sha256').update(`${spec.seed}\u0000${label}`).digest('hex').slice(0, 16)}`;
+}
+
 /** How the scanner process ran: what the image's entry would see under this recorded environment. */
 function demoRuntime(tz: string, cpus: number, version: string, faultSeed: string | null): ScanRuntime {
   const hostless = () => {
@@ -464,7 +469,7 @@ export async function buildDemo(o: DemoOptions): Promise<DemoResult> {
       const manifest = online ? withNetwork(built) : built;
       const docs = scanUnder(
         { packages: input.packages, records: online ? feeds[feeds.length - 1].records : feed.records, policy: policy.policy, manifest, faults },
-        demoRuntime('UTC', 2, version, faults.length ? `demo:${spec.seed}:scan:${p.project}:${d}` : null),
+        demoRuntime('UTC', 2, version, faults.length ? demoSeed(spec, `scan:${p.project}:${d}`) : null),
       );
       const bytes = serializeArtifacts(docs) as Record<ArtifactName, Buffer>;
       const dir = path.join(scansDir, manifest.scan_id);
@@ -591,7 +596,7 @@ async function replayOne(
   const effective = effectiveManifest(m, plan.whatIf);
   const faults = faultsFromFlags(m.scanner.flags);
   // A replay with fault switches draws their clock and ids from a seed it records (repro re-uses it).
-  const faultSeed = faults.length ? `demo:${spec.seed}:replay:${m.scan_id}:${plan.night}:${modeOf(plan.whatIf)}` : null;
+  const faultSeed = faults.length ? demoSeed(spec, `replay:${m.scan_id}:${plan.night}:${modeOf(plan.whatIf)}`) : null;
   // The version is the image's own (its baked-in release file): the new release reports itself.
   const docs = scanUnder(
     {
