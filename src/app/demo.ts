@@ -337,10 +337,12 @@ interface ReplayPlan {
 async function demoImages(spec: DemoSpec, blobs: BlobStore, root: string, emit: OnEvent): Promise<Map<string, Digest>> {
   const out = new Map<string, Digest>();
   const base = defaultSources(root);
-  for (const version of [spec.scanner_release.from_version, spec.scanner_release.to_version]) {
-    emit({ kind: 'log', id: 'demo', message: `scanner image ${version}` });
+  const versions = [spec.scanner_release.from_version, spec.scanner_release.to_version];
+  emit({ kind: 'start', id: 'demo-images', total: versions.length, label: 'scanner images' });
+  for (const version of versions) {
     const rec = await storedScannerImage({ blobs, sources: { ...base, release: { version } } });
     out.set(version, rec.image_id);
+    emit({ kind: 'progress', id: 'demo-images', done: out.size, total: versions.length, label: `${version} ${rec.image_id}` });
   }
   return out;
 }

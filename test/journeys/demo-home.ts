@@ -29,14 +29,8 @@ function cacheKey(): string {
   return h.digest('hex').slice(0, 16);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as { code?: string }).code === 'EPERM';
-  }
-}
+/** A lock older than any build is a killed test run's: taken over. */
+const STALE_LOCK_MS = 20 * 60_000;
 
 export interface DemoBuild {
   /** The cached home (read it, never write to it). */
@@ -70,11 +64,9 @@ async function build(): Promise<DemoBuild> {
     if (existsSync(ready)) return done(null);
     try {
       mkdirSync(lock);
-      writeFileSync(path.join(lock, 'pid'), String(process.pid));
       break;
     } catch {
-      const pid = Number(existsSync(path.join(lock, 'pid')) ? readFileSync(path.join(lock, 'pid'), 'utf8') : 'NaN');
-      if (Number.isInteger(pid) && !alive(pid)) rmSync(lock, { recursive: true, force: true });
+      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) rmSync(lock, { recursive: true, force: true });
       if (Date.now() > deadline) throw new Error(`the shared demo build (lock ${lock}) did not finish in 15 minutes`);
       await new Promise((r) => setTimeout(r, 500));
     }

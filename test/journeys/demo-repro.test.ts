@@ -39,7 +39,7 @@ interface Failing {
 describe('the demo history: every ticket command reproduces its replay through the real engine', () => {
   let home = '';
   const cwdRoot = tempDir('stella-journey-cwd-');
-  let picked: Failing[] = [];
+  const picked: Failing[] = [];
   let failingTotal = 0;
 
   beforeAll(async () => {
