@@ -8,6 +8,12 @@
 // in the wrong time zone), and every mismatch is compared and classified by the real classifier. The
 // randomness (times of day, cadence phase, sampled replays, the ids a `random-ids` scanner would invent)
 // comes from a seeded generator, so two builds give the same history, byte for byte.
+//
+// The scanner releases are real: each is a deterministic scanner image (the same sources with its
+// release file baked in) stored as a docker-archive in the blob store, and every record pins its ID.
+// Scans and replays run `scanUnder`, the very function the image's entry runs, under the environment
+// the record states (time zone, CPU count, release, fault seed), so `stella repro` and the
+// workstation's re-run through Docker give back the recorded cause, subtags and hashes.
 import { createHash } from 'node:crypto';
 import { makeTempDir } from '../adapters/temp.js';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
@@ -25,19 +31,22 @@ import { readJsonFile, writeFileAtomic } from '../adapters/fs.js';
 import type { OsvRecordEntry, ScanPackage } from '../scanner/types.js';
 import { parseInputFile } from '../scanner/inputs/index.js';
 import { faultsFromFlags, parseFaults, type FaultName } from '../scanner/faults.js';
-import { runScan, serializeArtifacts } from '../scanner/run.js';
+import { serializeArtifacts } from '../scanner/run.js';
+import { scanUnder, type ScanRuntime } from '../scanner/runtime.js';
+import { defaultSources } from '../adapters/docker/image-archive.js';
 import { buildFeedBundle, FIXTURE_SOURCES, openFeedBundle } from './feed.js';
 import { readPolicyFile, type PolicyBundle } from './policy.js';
 import { buildManifest, computeOutputs, dominantEcosystem } from './scan.js';
 import { classifiedFields, compareLoaded } from './compare.js';
 import { loadRecord, recordFromMemory, writeRecordDir } from './record.js';
 import { compareOutputs, effectiveManifest, modeOf, replayIdOf as replayId, scanIdOf, type WhatIf } from '../core/record/index.js';
-import { repoRoot } from './image.js';
+import { repoRoot, storedScannerImage } from './image.js';
+import { runtimeFacts } from './replay.js';
 import { mulberry32 } from '../core/seeded-random.js';
 import { isObject as isObj } from '../core/guards.js';
 
 /** Bump when the generator's output changes: a cached history of another version is rebuilt. */
-export const DEMO_GENERATOR_VERSION = '1';
+export const DEMO_GENERATOR_VERSION = '2';
 export const DEMO_MARKER = 'demo/.complete.json';
 
 // ---- the spec (fixtures/demo/demo.json) ----------------------------------------------------------
@@ -170,12 +179,17 @@ export function seededRandom(seed: number, label: string): () => number {
   return mulberry32(createHash('sha256').update(`${seed}\u0000${label}`).digest().readUInt32BE(0));
 }
 
-/** UUID4-shaped ids from a seeded stream: what a `random-ids` scanner would have written. */
-function seededUuid(rnd: () => number): () => string {
-  return () => {
-    const hex = Array.from({ length: 32 }, () => Math.floor(rnd() * 16).toString(16)).join('');
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${'89ab'[Math.floor(rnd() * 4)]}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+/** A fault seed: short, content-derived, the same on every build of the same spec. */
+function demoSeed(spec: DemoSpec, label: string): string {
+  return `demo-${createHash('sha256').update(`${spec.seed}\u0000${label}`).digest('hex').slice(0, 16)}`;
+}
+
+/** How the scanner process ran: what the image's entry would see under this recorded environment. */
+function demoRuntime(tz: string, cpus: number, version: string, faultSeed: string | null): ScanRuntime {
+  const hostless = () => {
+    throw new StellaError('USAGE', 'a demo run draws its clock and ids from its fault seed');
   };
+  return { timeZone: tz, cpus, release: { version }, faultSeed, wallclock: hostless, randomUUID: hostless };
 }
 
 // ---- OSV records by date ----------------------------------------------------------------------------
@@ -316,9 +330,21 @@ interface ReplayPlan {
   cpus: number;
 }
 
-/** Deterministic image ids for the two demo scanner releases: derived from the version. */
-function demoImage(version: string): Digest {
-  return canonicalDigest({ demo_scanner_image: 'stella-scanner', version });
+/**
+ * The two scanner releases as real images: the current scanner sources with the release's version
+ * baked in, built once into the blob store (docker-archive + image record) and found there next time.
+ */
+async function demoImages(spec: DemoSpec, blobs: BlobStore, root: string, emit: OnEvent): Promise<Map<string, Digest>> {
+  const out = new Map<string, Digest>();
+  const base = defaultSources(root);
+  const versions = [spec.scanner_release.from_version, spec.scanner_release.to_version];
+  emit({ kind: 'start', id: 'demo-images', total: versions.length, label: 'scanner images' });
+  for (const version of versions) {
+    const rec = await storedScannerImage({ blobs, sources: { ...base, release: { version } } });
+    out.set(version, rec.image_id);
+    emit({ kind: 'progress', id: 'demo-images', done: out.size, total: versions.length, label: `${version} ${rec.image_id}` });
+  }
+  return out;
 }
 
 /**
@@ -346,6 +372,9 @@ export async function buildDemo(o: DemoOptions): Promise<DemoResult> {
   mkdirSync(stage, { recursive: true });
   const blobs = new BlobStore(o.home);
   const emit = o.onEvent ?? (() => undefined);
+
+  const images = await demoImages(spec, blobs, root, emit);
+  const demoImage = (version: string): Digest => images.get(version)!;
 
   // Feed snapshots: the OSV records modified on or before each snapshot day.
   const osvDir = path.join(thirdParty, 'osv');
@@ -440,17 +469,10 @@ export async function buildDemo(o: DemoOptions): Promise<DemoResult> {
         labels: { ecosystem: dominantEcosystem(input.packages), base_os: p.base_os, regulated: p.regulated, project: p.project },
       });
       const manifest = online ? withNetwork(built) : built;
-      const docs = runScan({
-        packages: input.packages,
-        records: online ? feeds[feeds.length - 1].records : feed.records,
-        policy: policy.policy,
-        manifest,
-        faults,
-        wallclock: new Date(Date.parse(clock) + Math.floor(jitter() * 90_000)),
-        randomUUID: seededUuid(seededRandom(spec.seed, `uuid:scan:${p.project}:${d}`)),
-        cpus: 2,
-        timeZone: 'UTC',
-      });
+      const docs = scanUnder(
+        { packages: input.packages, records: online ? feeds[feeds.length - 1].records : feed.records, policy: policy.policy, manifest, faults },
+        demoRuntime('UTC', 2, version, faults.length ? demoSeed(spec, `scan:${p.project}:${d}`) : null),
+      );
       const bytes = serializeArtifacts(docs) as Record<ArtifactName, Buffer>;
       const dir = path.join(scansDir, manifest.scan_id);
       const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 2) + '\n', 'utf8');
@@ -533,7 +555,7 @@ export async function buildDemo(o: DemoOptions): Promise<DemoResult> {
   for (const [i, plan] of kept.entries()) {
     const n = slot.get(plan.night) ?? 0;
     slot.set(plan.night, n + 1);
-    const record = await replayOne(plan, n, spec, cal, blobs, replaysDir, feedByDigest);
+    const record = await replayOne(plan, n, spec, cal, blobs, replaysDir, feedByDigest, demoImage(plan.version));
     if (record.status !== 'passed') failing++;
     if (record.mismatch_reason) causes[record.mismatch_reason] = (causes[record.mismatch_reason] ?? 0) + 1;
     emit({ kind: 'progress', id: 'demo-replays', done: i + 1, total: kept.length, label: record.replay_id });
@@ -563,6 +585,7 @@ async function replayOne(
   blobs: BlobStore,
   replaysDir: string,
   feeds: Map<string, Feed>,
+  image: Digest,
 ): Promise<ReplayRecord> {
   const s = plan.scan;
   const rnd = seededRandom(spec.seed, `replay:${s.manifest.scan_id}:${plan.night}:${JSON.stringify(plan.whatIf)}`);
@@ -573,27 +596,27 @@ async function replayOne(
   const finishedAt = new Date(startMs + 8_000 + Math.floor(rnd() * 40_000)).toISOString();
   const m = s.manifest;
   const effective = effectiveManifest(m, plan.whatIf);
-  // The version is the image's own: the new release reports itself.
-  if (plan.whatIf.scanner) effective.scanner.scanner_version = plan.version;
   const faults = faultsFromFlags(m.scanner.flags);
-  const docs = runScan({
-    packages: parseInputFile({ name: path.posix.basename(m.input.ref), bytes: blobs.get(m.input.digest) }).packages,
-    records: plan.feed.records,
-    policy: plan.policy.policy,
-    manifest: effective,
-    faults,
-    wallclock: new Date(startMs + Math.floor(rnd() * 5_000)),
-    randomUUID: seededUuid(rnd),
-    cpus: plan.cpus,
-    timeZone: plan.tz,
-  });
+  // A replay with fault switches draws their clock and ids from a seed it records (repro re-uses it).
+  const faultSeed = faults.length ? demoSeed(spec, `replay:${m.scan_id}:${plan.night}:${modeOf(plan.whatIf)}`) : null;
+  // The version is the image's own (its baked-in release file): the new release reports itself.
+  const docs = scanUnder(
+    {
+      packages: parseInputFile({ name: path.posix.basename(m.input.ref), bytes: blobs.get(m.input.digest) }).packages,
+      records: plan.feed.records,
+      policy: plan.policy.policy,
+      manifest: effective,
+      faults,
+    },
+    demoRuntime(plan.tz, plan.cpus, plan.version, faultSeed),
+  );
   const bytes = serializeArtifacts(docs) as Record<ArtifactName, Buffer>;
   const outputs = computeOutputs(bytes);
   const mSha = manifestSha256(m);
   const id = replayId(mSha, 'docker', plan.whatIf, startedAt);
   const executor: ExecutorEnvironment = {
     kind: 'docker',
-    image_digest: plan.whatIf.scanner ?? m.scanner.scanner_image_digest,
+    image_digest: image,
     network: 'none',
     read_only: true,
     user: '65534:65534',
@@ -607,6 +630,7 @@ async function replayOne(
     kernel: 'demo',
     engine_version: 'demo',
     assurance: 'high',
+    ...runtimeFacts(effective, faultSeed !== null ? { faultSeed } : undefined),
   };
   const cmp = compareOutputs(s.outputs, outputs);
   const bf = cmp.bf_match === true;

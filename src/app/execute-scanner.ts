@@ -74,6 +74,17 @@ export interface ExecuteOptions {
   prepareImage?: (imageId: Digest) => Promise<unknown>;
   signal?: AbortSignal;
   onEvent?: OnEvent;
+  /** A recorded runtime to re-create (`stella repro`): it wins over the manifest's environment. */
+  runtime?: RecordedRuntime;
+}
+
+/** The executor environment a replay ran in, beside the manifest the scanner saw. */
+export interface RecordedRuntime {
+  tz?: string;
+  locale?: string;
+  cpus?: number;
+  /** The seed the fault switches drew their clock and ids from. */
+  faultSeed?: string;
 }
 
 /**
@@ -90,10 +101,10 @@ export async function executeScanner(o: ExecuteOptions): Promise<ScannerRun> {
     readOnlyMounts: [],
     outputDir: '',
     args: [],
-    env: { TZ: m.environment.tz, LANG: m.environment.locale, LC_ALL: m.environment.locale },
+    env: { TZ: o.runtime?.tz ?? m.environment.tz, LANG: o.runtime?.locale ?? m.environment.locale, LC_ALL: o.runtime?.locale ?? m.environment.locale },
     // Recorded clocks are replayed frozen at the recorded value: the only clock the scan saw.
     frozenClock: m.environment.clock_value,
-    cpus: m.environment.cpus,
+    cpus: o.runtime?.cpus ?? m.environment.cpus,
     memoryBytes: o.memoryBytes ?? DEFAULT_MEMORY_BYTES,
     timeoutMs,
     ...(o.outputCapBytes ? { outputCapBytes: o.outputCapBytes } : {}),
@@ -115,7 +126,11 @@ export async function executeScanner(o: ExecuteOptions): Promise<ScannerRun> {
     job.readOnlyMounts = [{ hostPath: manifestFile, containerPath: MOUNT.manifest }, ...resolved.mounts];
     job.outputDir = outDir;
     const input = resolved.mounts[0].containerPath;
-    job.args = ['--manifest', MOUNT.manifest, '--input', input, '--feed', MOUNT.feed, '--policy', MOUNT.policy, '--out', MOUNT.out];
+    job.args = [
+      ...['--manifest', MOUNT.manifest, '--input', input, '--feed', MOUNT.feed, '--policy', MOUNT.policy, '--out', MOUNT.out],
+      ...(o.runtime?.cpus !== undefined ? ['--cpus', String(o.runtime.cpus)] : []),
+      ...(o.runtime?.faultSeed !== undefined ? ['--fault-seed', o.runtime.faultSeed] : []),
+    ];
     const res = await o.executor.run(job, o.onEvent);
     environment = res.environment;
     if (res.aborted) aborted = true;

@@ -132,6 +132,21 @@ export async function buildScannerImage(opts: BuildOptions): Promise<BuildResult
   return { ...record, loaded };
 }
 
+/**
+ * The stored image these sources build: its record when the archive is already in the store (built
+ * once, cached by the source fingerprint), else built now into the store (no engine needed).
+ */
+export async function storedScannerImage(opts: { blobs: BlobStore; sources: ImageSources; onEvent?: OnEvent }): Promise<ImageRecord> {
+  const file = cacheFile(opts.blobs, sourceFingerprint(opts.sources));
+  if (existsSync(file)) {
+    const cached = readFileSync(file, 'utf8').trim();
+    const record = DIGEST_RE.test(cached) ? readImageRecord(opts.blobs, cached) : null;
+    if (record && opts.blobs.has(record.archive_digest)) return record;
+  }
+  const built = await buildScannerImage({ blobs: opts.blobs, engine: null, sources: opts.sources, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
+  return { image_id: built.image_id, archive_digest: built.archive_digest, layer_digest: built.layer_digest, tag: built.tag, archive_bytes: built.archive_bytes };
+}
+
 export function imageMissing(imageId: string): StellaError {
   return new StellaError(
     'IMAGE_MISSING',

@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { StellaError, isStellaError } from '../core/errors.js';
-import { DIGEST_RE, type Digest, type Outputs, type ReplayRecord, type ScanManifest } from '../core/formats.js';
+import { DIGEST_RE, type Digest, type ExecutorEnvironment, type Outputs, type ReplayRecord, type ScanManifest } from '../core/formats.js';
 import { manifestSha256 } from '../core/manifest/index.js';
 import type { Executor, OnEvent } from '../core/ports.js';
 import type { BlobStore } from '../adapters/blob-store.js';
@@ -21,7 +21,7 @@ import { classifiedFields, compareLoaded } from './compare.js';
 import { loadRecord, recordFromMemory, writeRecordDir, type ScanRecord } from './record.js';
 import { buildReplayRecord, effectiveManifest, modeOf, replayIdOf, type ClassifiedFields, type WhatIf, type WhatIfKey } from '../core/record/index.js';
 import type { RecordFs } from '../core/ports.js';
-import { DEFAULT_TIMEOUT_MS, executeScanner } from './execute-scanner.js';
+import { DEFAULT_TIMEOUT_MS, executeScanner, type RecordedRuntime } from './execute-scanner.js';
 import { computeOutputs } from '../core/record/outputs.js';
 import { errorText } from '../core/errors.js';
 
@@ -46,6 +46,8 @@ export interface ReplayOptions {
   signal?: AbortSignal;
   /** Where the record's files are written (default: node:fs); tests count writes through it. */
   fs?: RecordFs;
+  /** The executor environment to re-create (`stella repro`: the recorded tz, locale, cpus, fault seed). */
+  runtime?: RecordedRuntime;
 }
 
 export interface ReplayResult {
@@ -105,6 +107,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
     prepareImage: opts.prepareImage,
     signal: opts.signal,
     onEvent: opts.onEvent,
+    ...(opts.runtime ? { runtime: opts.runtime } : {}),
   });
   if (run.aborted) {
     opts.onEvent?.({ kind: 'finish', id, status: 'error', label: 'aborted' });
@@ -122,7 +125,13 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
     }
   }
   // The executor freezes the clock; the manifest says how the original got it (or the clock what-if).
-  const executor = { ...run.environment, clock_mode: effective.environment.clock_mode, clock_value: effective.environment.clock_value };
+  // The fault switches it ran with, and the seed they drew from, are part of how it ran.
+  const executor = {
+    ...run.environment,
+    clock_mode: effective.environment.clock_mode,
+    clock_value: effective.environment.clock_value,
+    ...runtimeFacts(effective, opts.runtime),
+  };
   const input = {
     ...identity,
     finished_at: opts.now().toISOString(),
@@ -152,6 +161,14 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
   );
   opts.onEvent?.({ kind: 'finish', id, status: record.status, label: manifest.scan_id });
   return { record, dir: target };
+}
+
+/** `scanner_flags` (when any) and `fault_seed` (when one was given) for the record's executor. */
+export function runtimeFacts(m: ScanManifest, runtime?: RecordedRuntime): Pick<ExecutorEnvironment, 'scanner_flags' | 'fault_seed'> {
+  return {
+    ...(m.scanner.flags.length ? { scanner_flags: [...m.scanner.flags] } : {}),
+    ...(runtime?.faultSeed !== undefined ? { fault_seed: runtime.faultSeed } : {}),
+  };
 }
 
 /**

@@ -1,5 +1,6 @@
 // `stella repro REPLAY_ID`: re-create a replay as it ran — the same original scan record, the same
-// what-if overrides (its recorded mode), the same executor kind, the pinned image from the blob store —
+// what-if overrides (its recorded mode), the same executor kind and runtime (time zone, locale, CPU
+// count, fault seed), the pinned image from the blob store —
 // compare with the ORIGINAL scan (never a previous replay), and say in one line whether the cause,
 // the subtags and the four canonical hashes are the recorded ones.
 import path from 'node:path';
@@ -30,7 +31,7 @@ export interface ReproResult {
   verdict: string;
 }
 
-/** Causes whose outputs are a function of the pinned inputs: the same four hashes are expected. */
+/** Causes whose outputs are not a function of the pinned inputs, unless the record names its fault seed. */
 const RANDOM_CAUSES = new Set(['nondeterminism']);
 
 export async function reproduce(o: ReproOptions): Promise<ReproResult> {
@@ -47,9 +48,18 @@ export async function reproduce(o: ReproOptions): Promise<ReproResult> {
   const blobs = new BlobStore(o.home);
   const kind = recorded.executor?.kind === 'local' ? 'local' : 'docker';
   const { executor, prepareImage } = await makeExecutor(kind, { env: o.env }, blobs);
+  const x = recorded.executor;
+  // The runtime it ran in, which may differ from the manifest's pins (a runner in the wrong zone).
+  const runtime = {
+    ...(typeof x.tz === 'string' && x.tz ? { tz: x.tz } : {}),
+    ...(typeof x.locale === 'string' && x.locale ? { locale: x.locale } : {}),
+    ...(Number.isInteger(x.cpus) && x.cpus > 0 ? { cpus: x.cpus } : {}),
+    ...(typeof x.fault_seed === 'string' ? { faultSeed: x.fault_seed } : {}),
+  };
   const r = await replay({
     manifestPath: path.join(scan.record_dir, 'manifest.json'),
     whatIf,
+    runtime,
     outDir: path.join(o.home, 'repro'),
     executor,
     blobs,
@@ -72,7 +82,7 @@ export function judge(recorded: ReplayRecord, rerun: ReplayRecord): { reproduced
     const b = rerun.artifacts[n]?.canonical_sha256 ?? 'none';
     return { n, a, b, same: a === b };
   });
-  const deterministic = !RANDOM_CAUSES.has(recorded.mismatch_reason ?? '');
+  const deterministic = !RANDOM_CAUSES.has(recorded.mismatch_reason ?? '') || typeof recorded.executor?.fault_seed === 'string';
   const sameHashes = hashes.every((h) => h.same);
   const reproduced = sameCause && (!deterministic || sameHashes);
   const short = (d: string) => (d.startsWith('sha256:') ? d.slice(7, 19) : d);

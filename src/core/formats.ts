@@ -157,6 +157,10 @@ export interface ExecutorEnvironment {
   engine_version: string | null;
   /** Local executor replays are lower assurance (no container isolation). */
   assurance: 'high' | 'low';
+  /** The scanner flags (fault switches) it ran with, when any. */
+  scanner_flags?: string[];
+  /** The seed the fault switches drew their wall clock and ids from, when one was given. */
+  fault_seed?: string;
 }
 
 export interface ReplayRecord {

@@ -5,10 +5,11 @@
 // Exit 0 on success; any error is one line on stderr and exit 2. Imports only node built-ins, the
 // project's own modules, canonical-json, yaml and zstd-wasm: the image carries nothing else.
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { StellaError, isStellaError } from '../core/errors.js';
 import { ARTIFACT_NAMES, ARTIFACT_PATHS, DIGEST_RE } from '../core/formats.js';
 import { sha256Digest } from '../core/canonical/jcs.js';
@@ -20,7 +21,8 @@ import { openFeedBundle } from '../adapters/feed-bundle.js';
 import { loadStoredInput } from './inputs/load.js';
 import { MAX_ARCHIVE_FILE_BYTES } from './inputs/image.js';
 import { faultsFromFlags } from './faults.js';
-import { runScan, serializeArtifacts } from './run.js';
+import { serializeArtifacts } from './run.js';
+import { parseRelease, RELEASE_FILE, scanUnder, type ScannerRelease } from './runtime.js';
 
 const POLICY_MAX_BYTES = 16 * 1024 * 1024;
 
@@ -39,6 +41,12 @@ export function readPolicyBundle(file: string, pinned: string): CompiledPolicy {
   return compilePolicy(parseJsonBytes(bytes, file), file);
 }
 
+/** The release file baked into an image beside package.json (/app/scanner-release.json); none on a host checkout. */
+function readRelease(): ScannerRelease | null {
+  const file = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..', RELEASE_FILE);
+  return existsSync(file) ? parseRelease(parseJsonBytes(readBytes(file, 65536), file), file) : null;
+}
+
 export async function scannerMain(argv: string[], stderr: NodeJS.WritableStream = process.stderr): Promise<number> {
   try {
     const { values } = parseArgs({
@@ -49,6 +57,9 @@ export async function scannerMain(argv: string[], stderr: NodeJS.WritableStream 
         feed: { type: 'string' },
         policy: { type: 'string' },
         out: { type: 'string' },
+        // The recorded runtime a reproduction re-creates: the CPU count the workers see, the fault seed.
+        cpus: { type: 'string' },
+        'fault-seed': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -76,18 +87,20 @@ export async function scannerMain(argv: string[], stderr: NodeJS.WritableStream 
     const feed = await openFeedBundle(readBytes(feedFile), { file: feedFile, ...(DIGEST_RE.test(pinnedFeed) ? { expectedDigest: pinnedFeed } : {}) });
     const policy = readPolicyBundle(values.policy!, manifest.policy.policy_bundle_digest);
 
+    const cpus = values.cpus === undefined ? availableParallelism() : Number(values.cpus);
+    if (!Number.isInteger(cpus) || cpus < 1 || cpus > 9999) throw new StellaError('USAGE', `--cpus ${values.cpus}: expected a CPU count from 1 to 9999`);
     // The only places the scanner touches nondeterminism, and only when a fault switch asks for it.
-    const artifacts = runScan({
-      packages: input.packages,
-      records: feed.records,
-      policy,
-      manifest,
-      faults,
-      ...(faults.includes('wallclock') ? { wallclock: new Date() } : {}),
-      ...(faults.includes('random-ids') ? { randomUUID } : {}),
-      cpus: availableParallelism(),
-      timeZone: process.env.TZ || Intl.DateTimeFormat().resolvedOptions().timeZone,
-    });
+    const artifacts = scanUnder(
+      { packages: input.packages, records: feed.records, policy, manifest, faults },
+      {
+        timeZone: process.env.TZ || Intl.DateTimeFormat().resolvedOptions().timeZone,
+        cpus,
+        release: readRelease(),
+        faultSeed: values['fault-seed'] ?? null,
+        wallclock: () => new Date(),
+        randomUUID,
+      },
+    );
     const bytes = serializeArtifacts(artifacts);
     for (const n of ARTIFACT_NAMES) writeFileAtomic(path.join(values.out!, ARTIFACT_PATHS[n]), bytes[n]);
     return 0;

@@ -11,6 +11,7 @@ import { canonicalBytes, sha256Digest } from '../../core/canonical/jcs.js';
 import { StellaError } from '../../core/errors.js';
 import type { Digest } from '../../core/formats.js';
 import { tarChunks, type TarChunks, type TarEntry } from './tar-writer.js';
+import { RELEASE_FILE } from '../../scanner/runtime.js';
 
 /** Where things live inside the image. The executors rely on these paths. */
 export const IMAGE_PATHS = {
@@ -42,6 +43,11 @@ export interface ImageSources {
   /** The node binary to ship (default: the one running now). */
   nodePath: string;
   faketimeLib: string;
+  /**
+   * A named scanner release: `/app/scanner-release.json` with this version is baked in, and the
+   * scanner reports it in its artifacts (same sources, another build → another image ID).
+   */
+  release?: { version: string } | null;
 }
 
 export interface BuiltImage {
@@ -265,6 +271,7 @@ export function layerEntries(src: ImageSources): TarEntry[] {
   b.dir(IMAGE_PATHS.input, 0o755);
   // App: package.json ("type": "module"), the scanner's module graph, its runtime packages.
   b.file(`${IMAGE_PATHS.app}/package.json`, readFileSync(path.join(src.repoRoot, 'package.json')), 0o644);
+  if (src.release) b.file(`${IMAGE_PATHS.app}/${RELEASE_FILE}`, releaseBytes(src.release), 0o644);
   const graph = moduleGraph(src.repoRoot, src.entry);
   for (const f of graph.files) {
     const rel = path.relative(src.repoRoot, f).split(path.sep).join('/');
@@ -274,6 +281,11 @@ export function layerEntries(src: ImageSources): TarEntry[] {
     b.tree(path.join(src.repoRoot, 'node_modules', pkg), `${IMAGE_PATHS.app}/node_modules/${pkg}`);
   }
   return b.list();
+}
+
+/** The release file's bytes: canonical JSON, so the layer (and the image ID) is a function of the version. */
+export function releaseBytes(release: { version: string }): Buffer {
+  return Buffer.from(canonicalBytes({ version: release.version }));
 }
 
 export function imageConfig(layerDigest: Digest, arch: string): Buffer {
@@ -326,6 +338,7 @@ export const IMAGE_FORMAT = 'stella-image/1';
  */
 export function sourceFingerprint(src: ImageSources): Digest {
   const h: string[] = [IMAGE_FORMAT, dockerArch()];
+  if (src.release) h.push(`release ${sha256Digest(releaseBytes(src.release))}`);
   const hostFiles = new Set([src.nodePath, src.faketimeLib, ...sharedLibraries(src.nodePath), ...sharedLibraries(src.faketimeLib)]);
   for (const f of [...hostFiles].sort()) {
     const st = statSync(f);
