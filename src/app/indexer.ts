@@ -168,7 +168,8 @@ function readerPool(size: number): ReaderPool | null {
     waiting.clear();
   };
   const workers = Array.from({ length: size }, () => {
-    const w = new Worker(file);
+    // A larger young generation: each record's parse leaves short-lived garbage, scavenged less often.
+    const w = new Worker(file, { resourceLimits: { maxYoungGenerationSizeMb: 64 } });
     load.set(w, 0);
     w.on('message', (m: ReadAnswer) => {
       const p = waiting.get(m.id);

@@ -66,11 +66,17 @@ export function bulkLoad(c: Conn, opts: { deferIndexes: boolean }): BulkLoad {
     ingest: (batch) => new Promise((resolve) => resolve(run(batch))),
     finish: () =>
       new Promise((resolve) => {
-        if (deferred) {
+        if (!deferred) return resolve(buildDeferredIndexes(c.db));
+        // The index builds read the table from the database file (mapped), then their pages are
+        // copied once more; the connection checkpoints as usual again afterwards.
+        c.db.pragma('wal_checkpoint(TRUNCATE)');
+        try {
+          buildDeferredIndexes(c.db);
+        } finally {
           c.db.pragma('wal_autocheckpoint = 1000');
-          c.db.pragma('wal_checkpoint(TRUNCATE)');
         }
-        resolve(buildDeferredIndexes(c.db));
+        c.db.pragma('wal_checkpoint(TRUNCATE)');
+        resolve();
       }),
   };
 }
