@@ -8,7 +8,8 @@
 //   chunk under dist/chunks/), so `--help` loads neither Ink nor the store; Ink and React come with
 //   the workstation's chunk only.
 // - dist/src/app/query-worker.js: the workstation's query thread (a Worker needs a file of its own;
-//   src/app/workstation.ts finds it from dist/chunks/ too).
+//   src/app/workstation.ts finds it from dist/chunks/ too); dist/src/app/index-worker.js: `stella
+//   index`'s reading threads (src/app/indexer.ts finds it the same way).
 //
 // Not bundled: the scanner entry (dist/src/scanner/entry.js). The image ships the compiled files
 // reachable from it (src/adapters/docker/image-archive.ts moduleGraph), and a candidate scanner is a
@@ -92,7 +93,7 @@ const common = {
 rmSync(path.join(dist, 'chunks'), { recursive: true, force: true });
 await build({
   ...common,
-  entryPoints: ['bin/stella.ts', 'src/app/query-worker.ts'],
+  entryPoints: ['bin/stella.ts', 'src/app/query-worker.ts', 'src/app/index-worker.ts'],
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
 });

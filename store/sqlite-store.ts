@@ -9,7 +9,7 @@ import type { SampleBounds } from '../src/core/sample/index.js';
 import type { PageRequest, ReplayFilter, ReplayIn, ReplayStore, RollupScope, ScanIn, TagEventIn } from '../src/core/ports.js';
 import { openDatabase } from './sqlite/migrate.js';
 import { type Conn, connOf } from './sqlite/rows.js';
-import { ingest } from './sqlite/ingest.js';
+import { type BulkLoad, bulkLoad, ingest } from './sqlite/ingest.js';
 import { countReplays, getReplay, getScan, idsMatching, pageReplays } from './sqlite/page.js';
 import { retag, tagEvents, undoLastRetag } from './sqlite/retag.js';
 import { rollup, rollupCells } from './sqlite/rollup.js';
@@ -20,6 +20,8 @@ export type { IngestOutcome, ReplayIn, ReplayStore, ScanIn } from '../src/core/p
 
 export interface SqliteStore extends ReplayStore {
   readonly dbPath: string;
+  /** Many batches at once (`stella index`); deferIndexes: into an empty index, build the indexes after the load. */
+  bulkLoad(opts: { deferIndexes: boolean }): BulkLoad;
 }
 
 /** Open (creating and migrating when writable) the index at `dbPath`. */
@@ -49,6 +51,10 @@ class Store implements SqliteStore {
 
   ingest(batch: { scans: ScanIn[]; replays: ReplayIn[] }) {
     return later(() => ingest(this.c, batch));
+  }
+
+  bulkLoad(opts: { deferIndexes: boolean }): BulkLoad {
+    return bulkLoad(this.c, opts);
   }
 
   rollup(range: DayRange | null, dims?: readonly RollupDim[], scope?: RollupScope) {

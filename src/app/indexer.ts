@@ -1,11 +1,18 @@
 // `stella index`: walk directories for scan and replay records and ingest them in batches. A bad
 // record is reported (file + JSON path) and skipped; the rest still lands. Batches are committed
 // one transaction each, so a killed indexer leaves whole batches and a re-run completes the index.
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+// Into the SQLite store, records are read, validated and turned into rows on worker threads
+// (src/app/index-worker.ts) while this thread writes the batches before them; the store builds its
+// indexes after the load when it starts empty.
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { isStellaError, StellaError } from '../core/errors.js';
 import type { IngestOutcome, OnEvent, ReplayIn, ReplayStore, ScanIn } from '../core/ports.js';
 import { readReplayRecord, readScanRecord, recordKind } from '../../store/ingest.js';
+import { type BulkLoad, type PreparedReplay, prepareReplay } from '../../store/sqlite/ingest.js';
 
 export interface IndexSummary {
   records: number;
@@ -16,10 +23,18 @@ export interface IndexSummary {
 
 // Bigger transactions write each touched index page once per batch instead of once per 1,000 rows.
 export const INDEX_BATCH = 5000;
+/** Records per request to a reading thread (small enough to spread a batch over the threads). */
+const CHUNK = 250;
+/** Batches read ahead of the one being written: the readers keep busy while the writer commits. */
+const LOOKAHEAD = 2;
+/** Below this many records the threads' start-up costs more than they save. */
+const MIN_PARALLEL = 2 * CHUNK;
+
+type Found = { dir: string; kind: 'scan' | 'replay' };
 
 /** Record dirs under each root, in code-unit order (a record dir's own subdirs are not searched). */
-export function findRecords(roots: string[]): Array<{ dir: string; kind: 'scan' | 'replay' }> {
-  const out: Array<{ dir: string; kind: 'scan' | 'replay' }> = [];
+export function findRecords(roots: string[]): Found[] {
+  const out: Found[] = [];
   const walk = (dir: string) => {
     const kind = recordKind(dir);
     if (kind) {
@@ -49,7 +64,32 @@ export function findRecords(roots: string[]): Array<{ dir: string; kind: 'scan' 
   return out;
 }
 
-export async function indexRecords(store: Pick<ReplayStore, 'ingest'>, roots: string[], onEvent?: OnEvent): Promise<IndexSummary> {
+/** One record, read: a scan, a replay (as the store port takes it, or as SQLite rows it), or why it was skipped. */
+export type ReadResult =
+  | { kind: 'scan'; scan: ScanIn }
+  | { kind: 'replay'; replay: ReplayIn }
+  | { kind: 'prepared'; replay: PreparedReplay }
+  | { kind: 'skipped'; skipped: IndexSummary['skipped'][number]; line: string };
+
+/** Read and validate records; `prepare`: replays as SQLite rows (the bulk load's input). Never throws for one record. */
+export function readRecords(records: readonly Found[], prepare: boolean): ReadResult[] {
+  return records.map((r): ReadResult => {
+    try {
+      if (r.kind === 'scan') return { kind: 'scan', scan: readScanRecord(r.dir) };
+      const replay = readReplayRecord(r.dir);
+      return prepare ? { kind: 'prepared', replay: prepareReplay(replay) } : { kind: 'replay', replay };
+    } catch (e) {
+      // Any failure reading one record skips that record; the index never aborts for one bad file.
+      const err = isStellaError(e) ? e : new StellaError('RECORD_INVALID', `unreadable record: ${(e as Error)?.message ?? String(e)}`, { file: r.dir });
+      return { kind: 'skipped', skipped: { file: err.file ?? r.dir, path: err.path ?? null, reason: err.message }, line: err.oneLine() };
+    }
+  });
+}
+
+/** Where records go: any store's ingest; a store that loads many batches at once (SQLite) offers bulkLoad. */
+export type IndexTarget = Pick<ReplayStore, 'ingest'> & { bulkLoad?: (opts: { deferIndexes: boolean }) => BulkLoad };
+
+export async function indexRecords(store: IndexTarget, roots: string[], onEvent?: OnEvent): Promise<IndexSummary> {
   const records = findRecords(roots);
   const summary: IndexSummary = {
     records: records.length,
@@ -58,27 +98,112 @@ export async function indexRecords(store: Pick<ReplayStore, 'ingest'>, roots: st
     skipped: [],
   };
   onEvent?.({ kind: 'start', id: 'index', total: records.length, label: 'indexing records' });
-  for (let i = 0; i < records.length; i += INDEX_BATCH) {
-    const scans: ScanIn[] = [];
-    const replays: ReplayIn[] = [];
-    for (const r of records.slice(i, i + INDEX_BATCH)) {
-      try {
-        if (r.kind === 'replay') replays.push(readReplayRecord(r.dir));
-        else scans.push(readScanRecord(r.dir));
-      } catch (e) {
-        // Any failure reading one record skips that record; the index never aborts for one bad file.
-        const err = isStellaError(e) ? e : new StellaError('RECORD_INVALID', `unreadable record: ${(e as Error)?.message ?? String(e)}`, { file: r.dir });
-        summary.skipped.push({ file: err.file ?? r.dir, path: err.path ?? null, reason: err.message });
-        onEvent?.({ kind: 'log', id: 'index', message: err.oneLine() });
+  // More than one batch into an empty SQLite index: its indexes are built once, after the load.
+  const bulk = store.bulkLoad?.({ deferIndexes: records.length > INDEX_BATCH }) ?? null;
+  const readers = bulk && records.length >= MIN_PARALLEL ? readerPool(Math.min(availableParallelism(), 4)) : null;
+  const read = (slice: Found[]): Promise<ReadResult[]> => {
+    if (!readers) return new Promise((resolve) => resolve(readRecords(slice, bulk !== null)));
+    const chunks: Array<Promise<ReadResult[]>> = [];
+    for (let k = 0; k < slice.length; k += CHUNK) chunks.push(readers.read(slice.slice(k, k + CHUNK)));
+    return Promise.all(chunks).then((parts) => parts.flat());
+  };
+  const lookahead = readers ? LOOKAHEAD : 0;
+  try {
+    const ahead: Array<Promise<ReadResult[]>> = [];
+    for (let i = 0; i < records.length; i += INDEX_BATCH) {
+      while (ahead.length <= lookahead && i + ahead.length * INDEX_BATCH < records.length) {
+        const from = i + ahead.length * INDEX_BATCH;
+        const next = read(records.slice(from, from + INDEX_BATCH));
+        // Awaited in turn below; a reader failing meanwhile must not be an unhandled rejection.
+        next.catch(() => undefined);
+        ahead.push(next);
       }
+      const results = await ahead.shift()!;
+      const scans: ScanIn[] = [];
+      const replays: ReplayIn[] = [];
+      const prepared: PreparedReplay[] = [];
+      for (const r of results) {
+        if (r.kind === 'scan') scans.push(r.scan);
+        else if (r.kind === 'replay') replays.push(r.replay);
+        else if (r.kind === 'prepared') prepared.push(r.replay);
+        else {
+          summary.skipped.push(r.skipped);
+          onEvent?.({ kind: 'log', id: 'index', message: r.line });
+        }
+      }
+      const res = bulk ? await bulk.ingest({ scans, replays: prepared }) : await store.ingest({ scans, replays });
+      for (const o of res.scans) summary.scans[o]++;
+      for (const o of res.replays) summary.replays[o]++;
+      onEvent?.({ kind: 'progress', id: 'index', done: Math.min(i + INDEX_BATCH, records.length), total: records.length });
     }
-    const res = await store.ingest({ scans, replays });
-    for (const o of res.scans) summary.scans[o]++;
-    for (const o of res.replays) summary.replays[o]++;
-    onEvent?.({ kind: 'progress', id: 'index', done: Math.min(i + INDEX_BATCH, records.length), total: records.length });
+  } finally {
+    readers?.close();
+    await bulk?.finish();
   }
   onEvent?.({ kind: 'finish', id: 'index', status: summary.skipped.length ? 'error' : 'ok' });
   return summary;
+}
+
+/** A request to a reading thread and its answer (src/app/index-worker.ts). */
+export type ReadRequest = { id: number; records: Found[] };
+export type ReadAnswer = { id: number; ok: true; results: ReadResult[] } | { id: number; ok: false; message: string };
+
+interface ReaderPool {
+  read(records: Found[]): Promise<ReadResult[]>;
+  close(): void;
+}
+
+/**
+ * Reading threads, each taking the next request as it finishes one. Without the compiled worker
+ * (running from sources) the records are read on this thread, as they are for a small index.
+ */
+function readerPool(size: number): ReaderPool | null {
+  // Beside this module (tsc's dist/src/app), or from the bundle's chunk directory (dist/chunks).
+  const file = ['./index-worker.js', '../src/app/index-worker.js'].map((rel) => fileURLToPath(new URL(rel, import.meta.url))).find((f) => existsSync(f));
+  if (file === undefined || size < 1) return null;
+  const waiting = new Map<number, { resolve: (r: ReadResult[]) => void; reject: (e: Error) => void }>();
+  const load = new Map<Worker, number>();
+  const fail = (e: Error) => {
+    for (const w of waiting.values()) w.reject(e);
+    waiting.clear();
+  };
+  const workers = Array.from({ length: size }, () => {
+    // A larger young generation: each record's parse leaves short-lived garbage, scavenged less often.
+    const w = new Worker(file, { resourceLimits: { maxYoungGenerationSizeMb: 64 } });
+    load.set(w, 0);
+    w.on('message', (m: ReadAnswer) => {
+      const p = waiting.get(m.id);
+      waiting.delete(m.id);
+      load.set(w, load.get(w)! - 1);
+      if (!p) return;
+      if (m.ok) p.resolve(m.results);
+      else p.reject(new Error(`index reader failed: ${m.message}`));
+    });
+    w.on('error', (e) => fail(e));
+    w.on('exit', (code) => {
+      if (code !== 0) fail(new Error(`index reader exited with code ${code}`));
+    });
+    return w;
+  });
+  let seq = 0;
+  return {
+    read(records) {
+      const id = ++seq;
+      // The least busy thread: requests queue on each, answered in order.
+      const w = workers.reduce((a, b) => (load.get(b)! < load.get(a)! ? b : a));
+      load.set(w, load.get(w)! + 1);
+      return new Promise<ReadResult[]>((resolve, reject) => {
+        waiting.set(id, { resolve, reject });
+        w.postMessage({ id, records } satisfies ReadRequest);
+      });
+    },
+    close() {
+      for (const w of workers) {
+        w.removeAllListeners('exit');
+        void w.terminate();
+      }
+    },
+  };
 }
 
 /** Index records this stella just wrote (demo, canary): any record the index refuses is a bug, so it throws. */

@@ -3,20 +3,90 @@
 import { cellsOf } from '../../src/core/fidelity/index.js';
 import { failingOf, tagKeyOf } from '../../src/core/filter/sort.js';
 import type { IngestOutcome, ReplayIn, ScanIn } from '../../src/core/ports.js';
-import { type Conn, type RawRow, ROW_COLS, b2i, factsOf } from './rows.js';
+import { type Conn, type RawDetail, type RawRow, ROW_COLS, b2i, factsOf } from './rows.js';
+import { searchTermsOf } from '../../src/core/filter/terms.js';
 import { type Deltas, flush, newDeltas, scopeOf } from './rollup.js';
 import { writeTerms } from './terms.js';
+import { buildDeferredIndexes } from './migrate.js';
 
-export function ingest(c: Conn, batch: { scans: ScanIn[]; replays: ReplayIn[] }): { scans: IngestOutcome[]; replays: IngestOutcome[] } {
-  return c.db
-    .transaction(() => {
-      const delta = newDeltas();
-      const scans = batch.scans.map((s) => ingestScan(c, s));
-      const replays = batch.replays.map((r) => ingestReplay(c, r, delta));
-      flush(c, delta);
-      return { scans, replays };
-    })
-    .immediate();
+type Outcomes = { scans: IngestOutcome[]; replays: IngestOutcome[] };
+/** What one write transaction takes: scans, and replays as prepareReplay makes them. */
+export type PreparedBatch = { scans: ScanIn[]; replays: PreparedReplay[] };
+
+export function ingest(c: Conn, batch: { scans: ScanIn[]; replays: ReplayIn[] }): Outcomes {
+  const prepared = { scans: batch.scans, replays: batch.replays.map(prepareReplay) };
+  return c.db.transaction(() => ingestBatch(c, prepared)).immediate();
+}
+
+function ingestBatch(c: Conn, batch: PreparedBatch): Outcomes {
+  const delta = newDeltas();
+  const scans = batch.scans.map((s) => ingestScan(c, s));
+  const replays = batch.replays.map((r) => ingestReplay(c, r, delta));
+  flush(c, delta);
+  return { scans, replays };
+}
+
+/** A load of many batches: each batch is ingested as by the store's ingest; finish() ends the load. */
+export interface BulkLoad {
+  ingest(batch: PreparedBatch): Promise<Outcomes>;
+  finish(): Promise<void>;
+}
+
+/** The tables whose secondary indexes a bulk load defers (their primary keys stay: ingest looks rows up by id). */
+const DEFERRED_TABLES = "'replay_runs', 'replay_terms'";
+
+/**
+ * A bulk load (migration 005). Into an empty index, the first batch's transaction drops the secondary
+ * indexes of replay_runs and replay_terms (listing them in deferred_indexes), and finish() builds each
+ * once. Every batch is otherwise the store's ingest: same rows, outcomes, rollup and counts, committed
+ * whole. Into an index that holds replays, nothing is deferred.
+ */
+export function bulkLoad(c: Conn, opts: { deferIndexes: boolean }): BulkLoad {
+  // A load killed before its indexes were built left them listed: build them before loading more.
+  buildDeferredIndexes(c.db);
+  let first = opts.deferIndexes;
+  let deferred = false;
+  const run = (batch: PreparedBatch): Outcomes => {
+    const out = c.db
+      .transaction(() => {
+        if (first) {
+          first = false;
+          // Decided under the write lock: another writer may have committed since this one opened.
+          if (c.st('SELECT 1 FROM replay_runs LIMIT 1').get() === undefined) deferred = deferIndexes(c);
+        }
+        return ingestBatch(c, batch);
+      })
+      .immediate();
+    // Every batch of a fresh load is new pages: they stay in the WAL (each commit still durable there)
+    // and are copied to the database once, not at every commit with two fsyncs each.
+    if (deferred) c.db.pragma('wal_autocheckpoint = 0');
+    return out;
+  };
+  return {
+    ingest: (batch) => new Promise((resolve) => resolve(run(batch))),
+    finish: () =>
+      new Promise((resolve) => {
+        if (!deferred) return resolve(buildDeferredIndexes(c.db));
+        // The index builds read the table from the database file (mapped), then their pages are
+        // copied once more; the connection checkpoints as usual again afterwards.
+        c.db.pragma('wal_checkpoint(TRUNCATE)');
+        try {
+          buildDeferredIndexes(c.db);
+        } finally {
+          c.db.pragma('wal_autocheckpoint = 1000');
+        }
+        c.db.pragma('wal_checkpoint(TRUNCATE)');
+        resolve();
+      }),
+  };
+}
+
+function deferIndexes(c: Conn): boolean {
+  const where = `type = 'index' AND tbl_name IN (${DEFERRED_TABLES}) AND sql IS NOT NULL`;
+  const names = c.db.prepare(`SELECT name FROM sqlite_master WHERE ${where} ORDER BY rowid`).pluck().all() as string[];
+  c.db.prepare(`INSERT INTO deferred_indexes (name, sql) SELECT name, sql FROM sqlite_master WHERE ${where} ORDER BY rowid`).run();
+  for (const name of names) c.db.exec(`DROP INDEX "${name.replace(/"/g, '""')}"`);
+  return true;
 }
 
 function ingestScan(c: Conn, s: ScanIn): IngestOutcome {
@@ -49,37 +119,66 @@ function ingestScan(c: Conn, s: ScanIn): IngestOutcome {
   return old ? 'updated' : 'inserted';
 }
 
-function ingestReplay(c: Conn, r: ReplayIn, delta: Deltas): IngestOutcome {
-  const old = c.st(`SELECT ${ROW_COLS}, record_sha256 FROM replay_runs WHERE replay_id = ?`).get(r.replay_id) as
+/**
+ * A replay as replay_runs stores it, plus its search terms: everything but the tag columns follows
+ * from the record alone, so the indexer's reading threads compute it. The tag columns assume no human
+ * tag; ingest keeps the one a replaced row had.
+ */
+export type PreparedReplay = RawDetail & { record_sha256: string; day: string; terms: string[] };
+
+export function prepareReplay(r: ReplayIn): PreparedReplay {
+  // Columns stored as the record states them come along as they are; the others are encoded here.
+  const { bf_match, sf_match, pf_match, regulated, subtags, diff_summary, manifest, executor, warnings, mode, ...same } = r;
+  return {
+    ...same,
+    failing: failingOf(r.status),
+    bf_match: b2i(bf_match),
+    sf_match: b2i(sf_match),
+    pf_match: b2i(pf_match),
+    human_tag: null,
+    tag: r.auto_reason,
+    tag_key: tagKeyOf(r.auto_reason),
+    subtags_json: JSON.stringify(subtags),
+    day: r.finished_at.slice(0, 10),
+    regulated: regulated ? 1 : 0,
+    diff_summary_json: diff_summary === null ? null : JSON.stringify(diff_summary),
+    manifest_json: manifest === null ? null : JSON.stringify(manifest),
+    executor_json: executor === null ? null : JSON.stringify(executor),
+    warnings_json: JSON.stringify(warnings),
+    mode: mode ?? 'pinned',
+    terms: diff_summary === null || diff_summary === undefined ? [] : searchTermsOf(diff_summary),
+  };
+}
+
+// Statement texts as constants: the statement cache looks them up once per row.
+const OLD_ROW = `SELECT ${ROW_COLS}, record_sha256 FROM replay_runs WHERE replay_id = ?`;
+const INSERT_ROW = `INSERT INTO replay_runs (replay_id, original_scan_id, record_sha256, status, failing, bf_match, sf_match, pf_match,
+    auto_reason, human_tag, tag, tag_key, subtags_json, started_at, finished_at, day, duration_ms, scanner_version, ecosystem, policy_set,
+    base_os, project, feed_digest, regulated, executor_kind, record_dir, manifest_sha256, classifier_version, error, diff_summary_json,
+    manifest_json, executor_json, warnings_json, mode)
+  VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`;
+
+function ingestReplay(c: Conn, p: PreparedReplay, delta: Deltas): IngestOutcome {
+  const old = c.st(OLD_ROW).get(p.replay_id) as
     | (RawRow & { record_sha256: string })
     | undefined;
-  if (old && old.record_sha256 === r.record_sha256 && old.record_dir === r.record_dir) return 'unchanged';
+  if (old && old.record_sha256 === p.record_sha256 && old.record_dir === p.record_dir) return 'unchanged';
   // A re-written record keeps its human tag: people's triage outlives re-indexing.
   const human = old ? old.human_tag : null;
-  const tag = human ?? r.auto_reason;
+  const r = human === null ? p : { ...p, human_tag: human, tag: human, tag_key: tagKeyOf(human) };
   if (old) {
     delta.rollup.add(cellsOf(factsOf(old, old.tag)), -1, scopeOf(old.mode));
     delta.counts.add(old, -1);
     c.st('DELETE FROM replay_runs WHERE replay_id = ?').run(r.replay_id);
   }
-  const failing = failingOf(r.status);
-  const tag_key = tagKeyOf(tag);
-  c.st(
-    `INSERT INTO replay_runs (replay_id, original_scan_id, record_sha256, status, failing, bf_match, sf_match, pf_match, auto_reason,
-       human_tag, tag, tag_key, subtags_json, started_at, finished_at, day, duration_ms, scanner_version, ecosystem, policy_set, base_os,
-       project, feed_digest, regulated, executor_kind, record_dir, manifest_sha256, classifier_version, error, diff_summary_json,
-       manifest_json, executor_json, warnings_json, mode)
-     VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-  ).run(
-    r.replay_id, r.original_scan_id, r.record_sha256, r.status, failing, b2i(r.bf_match), b2i(r.sf_match),
-    b2i(r.pf_match), r.auto_reason, human, tag, tag_key, JSON.stringify(r.subtags), r.started_at, r.finished_at,
-    r.finished_at.slice(0, 10), r.duration_ms, r.scanner_version, r.ecosystem, r.policy_set, r.base_os, r.project, r.feed_digest,
-    r.regulated ? 1 : 0, r.executor_kind, r.record_dir, r.manifest_sha256, r.classifier_version, r.error,
-    r.diff_summary === null ? null : JSON.stringify(r.diff_summary), r.manifest === null ? null : JSON.stringify(r.manifest),
-    r.executor === null ? null : JSON.stringify(r.executor), JSON.stringify(r.warnings), r.mode ?? 'pinned',
+  c.st(INSERT_ROW).run(
+    r.replay_id, r.original_scan_id, r.record_sha256, r.status, r.failing, r.bf_match, r.sf_match, r.pf_match, r.auto_reason,
+    r.human_tag, r.tag, r.tag_key, r.subtags_json, r.started_at, r.finished_at, r.day, r.duration_ms, r.scanner_version, r.ecosystem,
+    r.policy_set, r.base_os, r.project, r.feed_digest, r.regulated, r.executor_kind, r.record_dir, r.manifest_sha256,
+    r.classifier_version, r.error, r.diff_summary_json, r.manifest_json, r.executor_json, r.warnings_json, r.mode,
   );
-  writeTerms(c, r.replay_id, r.diff_summary);
-  delta.rollup.add(cellsOf(factsOf(r, tag)), 1, scopeOf(r.mode));
-  delta.counts.add({ ...r, failing, tag_key }, 1);
+  writeTerms(c, r.replay_id, r.terms, old !== undefined);
+  delta.rollup.add(cellsOf(factsOf(r, r.tag)), 1, scopeOf(r.mode));
+  delta.counts.add(r, 1);
   return old ? 'updated' : 'inserted';
 }

@@ -3,11 +3,12 @@ import type Database from 'better-sqlite3';
 import { searchTermsOf } from '../../src/core/filter/terms.js';
 import type { Conn } from './rows.js';
 
-export function writeTerms(c: Conn, replayId: string, diffSummary: unknown): void {
-  c.st('DELETE FROM replay_terms WHERE replay_id = ?').run(replayId);
-  if (diffSummary === null || diffSummary === undefined) return;
+/** `replaced`: the replay had a row (terms exist only beside their row, so a new one has none to delete). */
+export function writeTerms(c: Conn, replayId: string, terms: readonly string[], replaced: boolean): void {
+  if (replaced) c.st('DELETE FROM replay_terms WHERE replay_id = ?').run(replayId);
+  if (terms.length === 0) return;
   const ins = c.st('INSERT OR IGNORE INTO replay_terms (term, replay_id) VALUES (?, ?)');
-  for (const t of searchTermsOf(diffSummary)) ins.run(t, replayId);
+  for (const t of terms) ins.run(t, replayId);
 }
 
 /** The migrator's step for version 4: terms of the rows indexed before the table existed. */
