@@ -48,7 +48,7 @@ export function openDatabase(dbPath: string, opts: { readonly?: boolean } = {}):
     // A replay row is ~2.5 KB (its manifest and executor JSON): a 4 KiB page holds one and wastes the
     // rest, 8 KiB pages hold three. Takes effect only on a new, empty file (an existing index keeps its own).
     db.pragma('page_size = 8192');
-    db.pragma('journal_mode = WAL');
+    toWal(db);
     // WAL + NORMAL: a crash loses at most the last transactions, never consistency.
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
@@ -57,6 +57,25 @@ export function openDatabase(dbPath: string, opts: { readonly?: boolean } = {}):
     migrate(db, dbPath);
   }
   return db;
+}
+
+/**
+ * Switch to WAL. On a new file that other processes are creating at the same moment, SQLite can answer
+ * SQLITE_BUSY here without calling the busy handler (the switch rewrites the header under an exclusive
+ * lock), so retry it for as long as busy_timeout would have waited.
+ */
+function toWal(db: Database.Database): void {
+  const deadline = Date.now() + 5000;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw e;
+      Atomics.wait(pause, 0, 0, 20);
+    }
+  }
 }
 
 /**
