@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { StellaError } from '../core/errors.js';
 import { ARTIFACT_NAMES, type ReplayRecord } from '../core/formats.js';
 import type { ReplayStore } from '../core/ports.js';
+import { whatIfOfMode } from '../core/record/index.js';
 import { readReplayFile } from './record.js';
 
 export interface ReproOptions {
@@ -43,8 +44,8 @@ export async function reproduce(o: ReproOptions): Promise<ReproResult> {
   const recorded = readReplayFile(recordFile);
   const scan = await o.store.getScan(recorded.original_scan_id);
   if (!scan?.record_dir) throw new StellaError('NOT_FOUND', `the original scan ${recorded.original_scan_id} has no indexed record directory; index it with \`stella index DIR\``);
-  const [{ makeExecutor }, { BlobStore }, { replay, parseWhatIf }] = await Promise.all([import('./executors.js'), import('../adapters/blob-store.js'), import('./replay.js')]);
-  const whatIf = recorded.mode.startsWith('what-if:') ? parseWhatIf(recorded.mode.slice('what-if:'.length).split(',')) : {};
+  const [{ makeExecutor }, { BlobStore }, { replay }] = await Promise.all([import('./executors.js'), import('../adapters/blob-store.js'), import('./replay.js')]);
+  const whatIf = whatIfOfMode(recorded.mode);
   const blobs = new BlobStore(o.home);
   const kind = recorded.executor?.kind === 'local' ? 'local' : 'docker';
   const { executor, prepareImage } = await makeExecutor(kind, { env: o.env }, blobs);
