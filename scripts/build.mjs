@@ -4,9 +4,11 @@
 // the query worker) keeps working. Why: loading ~400 small modules (ours, Ink, React) cost most of the
 // workstation's first frame; one file each is read and compiled in one go.
 //
-// - dist/bin/stella.js: the CLI. Commands stay lazy (`import()` in src/cli/registry.ts becomes a
-//   chunk under dist/chunks/), so `--help` loads neither Ink nor the store; Ink and React come with
-//   the workstation's chunk only.
+// - dist/src/cli/entry.js: the CLI. Commands stay lazy (`import()` in src/cli/registry.ts becomes a
+//   chunk under dist/chunks/), so a command's `--help` loads neither Ink nor the store; Ink and React
+//   come with the workstation's chunk only.
+// - dist/bin/stella.js: the executable (bin/stella.cts), CommonJS so that `stella --help` and
+//   `--version` (text taken from tsc's src/cli/main.js here) never start Node's ES module loader.
 // - dist/src/app/query-worker.js: the workstation's query thread (a Worker needs a file of its own;
 //   src/app/workstation.ts finds it from dist/chunks/ too); dist/src/app/index-worker.js: `stella
 //   index`'s reading threads (src/app/indexer.ts finds it the same way).
@@ -17,14 +19,15 @@
 // dist/src/scanner/match.js): a bundle would hide that change from the image.
 //
 // A bare `npx tsc -p .` writes tsc's files back over the bundles: the CLI then runs unbundled (same
-// behaviour, slower start) until the next `npm run build`.
+// behaviour, slower start) until the next `npm run build`; the executable keeps the help text of the
+// last build.
 //
 // Native or file-loading packages stay external: better-sqlite3 (a .node addon), dockerode (loads
 // .proto files beside itself), @bokuweb/zstd-wasm (reads zstd.wasm beside itself).
 import { build } from 'esbuild';
-import { readFileSync, rmSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
@@ -93,7 +96,24 @@ const common = {
 rmSync(path.join(dist, 'chunks'), { recursive: true, force: true });
 await build({
   ...common,
-  entryPoints: ['bin/stella.ts', 'src/app/query-worker.ts', 'src/app/index-worker.ts'],
+  entryPoints: ['src/cli/entry.ts', 'src/app/query-worker.ts', 'src/app/index-worker.ts'],
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
 });
+
+// The executable: CommonJS (a package.json beside it says so), with the top help and version as text.
+const { topHelp, VERSION } = await import(pathToFileURL(path.join(dist, 'src/cli/main.js')).href);
+await build({
+  absWorkingDir: root,
+  entryPoints: ['bin/stella.cts'],
+  outfile: path.join(dist, 'bin/stella.js'),
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  legalComments: 'none',
+  logLevel: 'warning',
+  define: { STELLA_TOP_HELP: JSON.stringify(topHelp()), STELLA_VERSION: JSON.stringify(VERSION) },
+});
+writeFileSync(path.join(dist, 'bin/package.json'), '{ "type": "commonjs" }\n');
+chmodSync(path.join(dist, 'bin/stella.js'), 0o755);

@@ -8,10 +8,10 @@ import { EXIT, type CliContext, type Command } from './command.js';
 import { isStellaError } from '../core/errors.js';
 import { traceStartup } from '../app/startup-trace.js';
 
-const VERSION = '0.1.0';
+export const VERSION = '0.1.0';
 const TUI_FLAGS = ['--ascii', '--no-color', '--open', '--db'];
 
-function topHelp(): string {
+export function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
   return [
