@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { isStellaError, StellaError } from '../../core/errors.js';
 import type { Digest } from '../../core/formats.js';
 import { parseJsonText } from '../../core/json/parse.js';
+import { SSH_FAILED, sshAgent } from './ssh-agent.js';
 
 export const DEFAULT_SOCKET = '/var/run/docker.sock';
 
@@ -20,14 +21,21 @@ export interface Engine {
   host: string;
   /** True when DOCKER_HOST chose the engine (messages then name the variable). */
   fromEnv: boolean;
+  /**
+   * False for an engine reached over the network (ssh://, tcp://): it does not see our filesystem, so
+   * inputs are copied into volumes instead of bind-mounted (confined-input.ts).
+   */
+  sharesFilesystem: boolean;
+  /** ssh:// engines: reached through the system ssh client (messages say how to check it). */
+  viaSsh?: boolean;
 }
 
 /** Connect options from an explicit environment, so tests and the CLI never depend on process.env. */
 export function engineFromEnv(env: NodeJS.ProcessEnv): Engine {
   const raw = env.DOCKER_HOST?.trim();
-  if (!raw) return { docker: new Docker({ socketPath: DEFAULT_SOCKET }), host: `unix://${DEFAULT_SOCKET}`, fromEnv: false };
+  if (!raw) return { docker: new Docker({ socketPath: DEFAULT_SOCKET }), host: `unix://${DEFAULT_SOCKET}`, fromEnv: false, sharesFilesystem: true };
   if (raw.startsWith('unix://')) {
-    return { docker: new Docker({ socketPath: raw.slice('unix://'.length) || DEFAULT_SOCKET }), host: raw, fromEnv: true };
+    return { docker: new Docker({ socketPath: raw.slice('unix://'.length) || DEFAULT_SOCKET }), host: raw, fromEnv: true, sharesFilesystem: true };
   }
   let url: URL;
   try {
@@ -48,19 +56,28 @@ export function engineFromEnv(env: NodeJS.ProcessEnv): Engine {
         throw new StellaError('ENGINE_UNREACHABLE', `DOCKER_HOST=${raw} asks for TLS but the client certificates in ${certDir} cannot be read (${(e as Error).message}); set DOCKER_CERT_PATH`);
       }
     }
-    return { docker: new Docker(opts), host: raw, fromEnv: true };
+    return { docker: new Docker(opts), host: raw, fromEnv: true, sharesFilesystem: false };
   }
   if (url.protocol === 'ssh:') {
+    if (!url.hostname || (url.pathname !== '' && url.pathname !== '/')) {
+      throw new StellaError('ENGINE_UNREACHABLE', `DOCKER_HOST=${raw}: expected ssh://[user@]host[:port] with no path`);
+    }
+    // The system ssh client, as `docker -H ssh://` does (ssh-agent.ts says why not docker-modem's ssh2
+    // path). No port unless given, so ~/.ssh/config's Port and User for the alias apply. protocol http
+    // and a placeholder host only shape the request line: every byte goes through the agent's ssh child.
+    const agent = sshAgent({ host: url.hostname, ...(url.username ? { user: decodeURIComponent(url.username) } : {}), ...(url.port ? { port: url.port } : {}) }, env);
     return {
-      docker: new Docker({ protocol: 'ssh', host: url.hostname, port: url.port || '22', username: url.username || undefined } as Docker.DockerOptions),
+      docker: new Docker({ protocol: 'http', host: 'docker.invalid', port: 80, pathPrefix: '/', agent } as Docker.DockerOptions),
       host: raw,
       fromEnv: true,
+      sharesFilesystem: false,
+      viaSsh: true,
     };
   }
   throw new StellaError('ENGINE_UNREACHABLE', `DOCKER_HOST=${raw}: unsupported scheme ${url.protocol}; use unix://, tcp:// or ssh://`);
 }
 
-const TRANSPORT_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'EPERM', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNRESET', 'EAI_AGAIN', 'ENETUNREACH']);
+const TRANSPORT_CODES = new Set([SSH_FAILED, 'ENOENT', 'ECONNREFUSED', 'EACCES', 'EPERM', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNRESET', 'EAI_AGAIN', 'ENETUNREACH']);
 
 /** True for "could not talk to the engine at all", as opposed to an API error from a running engine. */
 export function isTransportError(e: unknown): boolean {
@@ -72,7 +89,19 @@ export function unreachable(engine: Engine, e: unknown): StellaError {
   const where = engine.fromEnv ? `DOCKER_HOST=${engine.host}` : `${engine.host} (DOCKER_HOST is not set)`;
   const why = (e as Error)?.message ?? String(e);
   const perm = (e as { code?: string })?.code === 'EACCES' ? '; your user may not be allowed on the socket (docker group)' : '';
-  return new StellaError('ENGINE_UNREACHABLE', `Docker engine unreachable at ${where}: ${why}${perm}; ${START_ENGINE_HINT}`, {}, { cause: e });
+  const hint = engine.viaSsh
+    ? `check that \`ssh -o BatchMode=yes ${sshHostOf(engine.host)} docker system dial-stdio\` connects without a prompt (key or agent, a known host key) and that docker runs there`
+    : START_ENGINE_HINT;
+  return new StellaError('ENGINE_UNREACHABLE', `Docker engine unreachable at ${where}: ${why}${perm}; ${hint}`, {}, { cause: e });
+}
+
+function sshHostOf(raw: string): string {
+  try {
+    const u = new URL(raw);
+    return `${u.port ? `-p ${u.port} ` : ''}${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.hostname}`;
+  } catch {
+    return raw;
+  }
 }
 
 /** Run an engine call, turning transport failures into ENGINE_UNREACHABLE. */

@@ -10,6 +10,7 @@ import type { ExecJob, ExecResult, Executor, OnEvent } from '../../core/ports.js
 import { faketimeEnv } from './clock-env.js';
 import { call, engineFacts, ping, type Engine, type EngineFacts } from './engine.js';
 import { IMAGE_PATHS, IMAGE_USER } from './image-archive.js';
+import { createConfinedInput, inputMounts, removeConfinedInput, type ConfinedInput } from './confined-input.js';
 import { createConfinedOutput, DEFAULT_OUT_CAP_BYTES, removeConfinedOutput, takeBackOutput, type ConfinedOutput } from './confined-output.js';
 
 export const LABEL = 'stella.replay';
@@ -34,8 +35,11 @@ export interface DockerExecutorOptions {
   labels?: () => Record<string, string>;
 }
 
-/** The HostConfig every run gets; probes assert on exactly this. */
-export function hostConfig(job: ExecJob, engineCpus: number, pidsLimit = DEFAULT_PIDS_LIMIT, outputVolume?: string): Docker.HostConfig {
+/**
+ * The HostConfig every run gets; probes assert on exactly this. With `input` (an engine that does not
+ * share our filesystem) the read-only mounts are the filled input volumes instead of bind mounts.
+ */
+export function hostConfig(job: ExecJob, engineCpus: number, pidsLimit = DEFAULT_PIDS_LIMIT, outputVolume?: string, input?: ConfinedInput): Docker.HostConfig {
   const cpus = Math.max(0.01, Math.min(job.cpus, engineCpus));
   return {
     NetworkMode: 'none',
@@ -51,7 +55,7 @@ export function hostConfig(job: ExecJob, engineCpus: number, pidsLimit = DEFAULT
     // Mounts, not Binds: a bind with a missing source is an error here, where Binds would quietly
     // create an empty root-owned directory on the host and mount that.
     Mounts: [
-      ...job.readOnlyMounts.map((m) => ({ Type: 'bind' as const, Source: m.hostPath, Target: m.containerPath, ReadOnly: true })),
+      ...(input ? inputMounts(input) : job.readOnlyMounts.map((m) => ({ Type: 'bind' as const, Source: m.hostPath, Target: m.containerPath, ReadOnly: true }))),
       // The writable mount: a size-capped tmpfs volume (confined-output.ts) in real runs.
       outputVolume
         ? { Type: 'volume' as const, Source: outputVolume, Target: IMAGE_PATHS.output, ReadOnly: false }
@@ -171,28 +175,36 @@ export class DockerExecutor implements Executor {
     if (job.signal?.aborted) return { exitCode: null, timedOut: false, stdout: '', stderr: '', environment, aborted: true };
     const deadline = new Date(this.wallNow() + job.timeoutMs).toISOString();
     const capBytes = job.outputCapBytes ?? DEFAULT_OUT_CAP_BYTES;
+    const labels = {
+      [LABEL]: '1',
+      [LABEL_HOLDER_PID]: String(process.pid),
+      [LABEL_HOST]: hostname(),
+      [LABEL_DEADLINE]: deadline,
+      'stella.run-holder': job.id,
+      ...this.opts.labels?.(),
+    };
     let confined: ConfinedOutput;
     try {
-      confined = await createConfinedOutput(this.engine, job.imageId, capBytes, {
-        [LABEL]: '1',
-        [LABEL_HOLDER_PID]: String(process.pid),
-        [LABEL_HOST]: hostname(),
-        [LABEL_DEADLINE]: deadline,
-        'stella.run-holder': job.id,
-        ...this.opts.labels?.(),
-      });
+      confined = await createConfinedOutput(this.engine, job.imageId, capBytes, labels);
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) throw imageMissing(job.imageId);
       throw e;
     }
+    let input: ConfinedInput | undefined;
     try {
-      return await this.runConfined(job, environment, confined, capBytes, deadline, onEvent);
+      // An engine elsewhere cannot bind-mount our paths: the inputs are copied into volumes.
+      if (!this.engine.sharesFilesystem && job.readOnlyMounts.length > 0) {
+        input = await createConfinedInput(this.engine, job.imageId, job.readOnlyMounts, labels);
+        onEvent?.({ kind: 'log', id: job.id, message: `inputs copied into ${input.volumes.length} volume(s)` });
+      }
+      return await this.runConfined(job, environment, confined, capBytes, deadline, onEvent, input);
     } finally {
+      if (input) await removeConfinedInput(this.engine, input);
       await removeConfinedOutput(this.engine, confined);
     }
   }
 
-  private async runConfined(job: ExecJob, environment: ExecutorEnvironment, confined: ConfinedOutput, capBytes: number, deadline: string, onEvent?: OnEvent): Promise<ExecResult> {
+  private async runConfined(job: ExecJob, environment: ExecutorEnvironment, confined: ConfinedOutput, capBytes: number, deadline: string, onEvent?: OnEvent, input?: ConfinedInput): Promise<ExecResult> {
     const imageId = job.imageId!;
     let container: Docker.Container;
     try {
@@ -217,7 +229,7 @@ export class DockerExecutor implements Executor {
             [LABEL_DEADLINE]: deadline,
             ...this.opts.labels?.(),
           },
-          HostConfig: hostConfig(job, this.facts.cpus, this.opts.pidsLimit, confined.volume),
+          HostConfig: hostConfig(job, this.facts.cpus, this.opts.pidsLimit, confined.volume, input),
         }),
       );
     } catch (e) {

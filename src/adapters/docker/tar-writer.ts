@@ -20,7 +20,7 @@ export interface TarChunks {
   digest: Digest;
 }
 
-function entryName(e: TarEntry): string {
+function entryName(e: { kind: TarEntry['kind']; path: string }): string {
   const p = e.path.replace(/^\/+/, '').replace(/\/+$/, '');
   return e.kind === 'dir' ? `${p}/` : p;
 }
@@ -79,6 +79,67 @@ function padding(size: number): Buffer | null {
   return rem === 0 ? null : Buffer.alloc(BLOCK - rem, 0);
 }
 
+/** The header block(s) of one entry: a pax record first when the name or link does not fit ustar. */
+function entryHeaders(name: string, kind: TarEntry['kind'], mode: number, size: number, link: string): Buffer[] {
+  const out: Buffer[] = [];
+  const split = splitUstar(name);
+  const pax: string[] = [];
+  if (!split) pax.push(paxRecord('path', name));
+  if (Buffer.byteLength(link) > 100) pax.push(paxRecord('linkpath', link));
+  if (pax.length) {
+    const data = Buffer.from(pax.join(''), 'utf8');
+    const paxName = `PaxHeaders/${name.replace(/\/$/, '').split('/').pop()!.slice(0, 80)}`;
+    out.push(header(paxName, '', 0o644, data.length, 'x', ''), data);
+    const pad = padding(data.length);
+    if (pad) out.push(pad);
+  }
+  const { prefix, name: short } = split ?? { prefix: '', name: name.slice(0, 100) };
+  const shortLink = Buffer.byteLength(link) > 100 ? '' : link;
+  switch (kind) {
+    case 'dir':
+      out.push(header(short, prefix, mode, 0, '5', ''));
+      break;
+    case 'symlink':
+      out.push(header(short, prefix, mode, 0, '2', shortLink));
+      break;
+    case 'file':
+      out.push(header(short, prefix, mode, size, '0', ''));
+      break;
+    default: {
+      const _exhaustive: never = kind;
+      throw new Error(`tar: unknown entry ${String(_exhaustive)}`);
+    }
+  }
+  return out;
+}
+
+/** An entry whose bytes are read from a host file while the archive streams, never held whole. */
+export type StreamEntry = { kind: 'dir'; path: string; mode: number } | { kind: 'file'; path: string; mode: number; size: number; read: () => AsyncIterable<Uint8Array> };
+
+/**
+ * The same layout as tarChunks (sorted, fixed metadata) as a stream: one file's bytes at a time, so a
+ * feed bundle or an image archive of hundreds of MB goes to the engine without sitting in memory. A
+ * file that changes size while it is read is an error, not a corrupt archive.
+ */
+export async function* tarStream(entries: readonly StreamEntry[]): AsyncGenerator<Uint8Array> {
+  const named = entries.map((e) => ({ name: entryName(e), e })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (let i = 1; i < named.length; i++) if (named[i - 1]!.name === named[i]!.name) throw new Error(`tar: conflicting entries for ${named[i]!.name}`);
+  for (const { name, e } of named) {
+    yield* entryHeaders(name, e.kind, e.mode, e.kind === 'file' ? e.size : 0, '');
+    if (e.kind !== 'file') continue;
+    let n = 0;
+    for await (const c of e.read()) {
+      n += c.length;
+      if (n > e.size) break;
+      yield c;
+    }
+    if (n !== e.size) throw new Error(`tar: ${name} changed size while it was read (${e.size} bytes expected)`);
+    const pad = padding(n);
+    if (pad) yield pad;
+  }
+  yield Buffer.alloc(BLOCK * 2, 0);
+}
+
 /** Sorted, de-duplicated tar; throws when two entries claim one path with different content. */
 export function tarChunks(entries: readonly TarEntry[]): TarChunks {
   const byName = new Map<string, TarEntry>();
@@ -99,41 +160,13 @@ export function tarChunks(entries: readonly TarEntry[]): TarChunks {
   };
   for (const name of names) {
     const e = byName.get(name)!;
-    const link = e.kind === 'symlink' ? e.target : '';
-    const split = splitUstar(name);
-    const pax: string[] = [];
-    if (!split) pax.push(paxRecord('path', name));
-    if (Buffer.byteLength(link) > 100) pax.push(paxRecord('linkpath', link));
-    if (pax.length) {
-      const data = Buffer.from(pax.join(''), 'utf8');
-      const paxName = `PaxHeaders/${name.replace(/\/$/, '').split('/').pop()!.slice(0, 80)}`;
-      push(header(paxName, '', 0o644, data.length, 'x', ''));
-      push(data);
-      const pad = padding(data.length);
+    const parts = e.kind === 'file' ? fileChunks(e.data) : [];
+    const n = parts.reduce((a, b) => a + b.length, 0);
+    for (const h of entryHeaders(name, e.kind, e.kind === 'symlink' ? 0o777 : e.mode, n, e.kind === 'symlink' ? e.target : '')) push(h);
+    if (e.kind === 'file') {
+      for (const c of parts) if (c.length) push(c);
+      const pad = padding(n);
       if (pad) push(pad);
-    }
-    const { prefix, name: short } = split ?? { prefix: '', name: name.slice(0, 100) };
-    const shortLink = Buffer.byteLength(link) > 100 ? '' : link;
-    switch (e.kind) {
-      case 'dir':
-        push(header(short, prefix, e.mode, 0, '5', ''));
-        break;
-      case 'symlink':
-        push(header(short, prefix, 0o777, 0, '2', shortLink));
-        break;
-      case 'file': {
-        const parts = fileChunks(e.data);
-        const n = parts.reduce((a, b) => a + b.length, 0);
-        push(header(short, prefix, e.mode, n, '0', ''));
-        for (const c of parts) if (c.length) push(c);
-        const pad = padding(n);
-        if (pad) push(pad);
-        break;
-      }
-      default: {
-        const _exhaustive: never = e;
-        throw new Error(`tar: unknown entry ${String(_exhaustive)}`);
-      }
     }
   }
   push(Buffer.alloc(BLOCK * 2, 0));
