@@ -2,7 +2,7 @@
 // a bind mount of a host path would name a path on the engine's machine, absent or something else. So
 // each container directory that holds inputs (/job, /in, /feed, /policy, the chaos launcher's) becomes
 // one labelled volume, filled through the engine's archive API while a short-lived holder container
-// (same image and lockdown as the output holder, never started) has it mounted, then mounted ReadOnly
+// (same image as the output holder, no network, no capabilities, never started) has it mounted, then mounted ReadOnly
 // in the scanner's container. Entries are owned by root, files 0444 and directories 0555: the scanner
 // user can read them and nothing else. The archive streams one file at a time from disk (tarStream),
 // so a feed bundle or an input archive of hundreds of MB never sits in memory.
@@ -109,7 +109,9 @@ export async function createConfinedInput(engine: Engine, imageId: string, mount
         Labels: { ...labels, 'stella.role': 'input-holder' },
         HostConfig: {
           NetworkMode: 'none',
-          ReadonlyRootfs: true,
+          // Writable only so the archive API accepts an extraction at '/' (the mountpoints' own modes);
+          // nothing ever runs in this container and its layer goes with it.
+          ReadonlyRootfs: false,
           CapDrop: ['ALL'],
           SecurityOpt: ['no-new-privileges'],
           PidsLimit: 16,
@@ -119,12 +121,14 @@ export async function createConfinedInput(engine: Engine, imageId: string, mount
         },
       }),
     );
-    for (const [target, entries] of groups) {
-      if (entries.length === 0) continue;
-      const h = holder;
-      // The archive's entries carry uid/gid 0 and the modes above; the engine keeps them (no copyUIDGID).
-      await call(engine, () => h.putArchive(Readable.from(tarStream(entries)), { path: target, noOverwriteDirNonDir: 'true' }));
-    }
+    // One archive for all of them, extracted at '/': each volume's mountpoint is an entry of its own, so
+    // the volume's root directory becomes root-owned 0555 like everything under it.
+    const all: StreamEntry[] = groups.flatMap(([target, entries]) => {
+      const top = target.slice(1);
+      return [{ kind: 'dir' as const, path: top, mode: DIR_MODE }, ...entries.map((e) => ({ ...e, path: `${top}/${e.path}` }))];
+    });
+    const h = holder;
+    await call(engine, () => h.putArchive(Readable.from(tarStream(all)), { path: '/', noOverwriteDirNonDir: 'true' }));
   } catch (e) {
     // The holder first: a volume still mounted by a container cannot be removed.
     if (holder) await holder.remove({ force: true }).catch(() => undefined);
