@@ -41,16 +41,17 @@ const userHome = path.join(home, 'home');
 const sshDir = path.join(userHome, '.ssh');
 const knownHosts = path.join(sshDir, 'known_hosts');
 const binDir = path.join(home, 'bin');
+const noDockerBin = path.join(home, 'bin-no-docker');
 const scansDir = path.join(home, 'scans');
 let docker: Docker;
-let scanDirs: string[] = [];
+const scanDirs: string[] = [];
 let imageId = '';
 let local: Record<string, unknown>;
 let store: PgStore | undefined;
 const children: ChildProcess[] = [];
 
 /** The environment of a stella run that reaches its engine through ~/.ssh/config in the temp HOME. */
-const sshEnv = (host = `ssh://${ALIAS}`) => ({ STELLA_HOME: home, HOME: userHome, PATH: `${binDir}:${process.env.PATH ?? ''}`, DOCKER_HOST: host });
+const sshEnv = (host = `ssh://${ALIAS}`, bin = binDir) => ({ STELLA_HOME: home, HOME: userHome, PATH: `${bin}:${process.env.PATH ?? ''}`, DOCKER_HOST: host });
 
 /** Processes on this machine running `docker system dial-stdio` (our ssh clients, and sshd's side). */
 function dialStdio(): string[] {
@@ -122,6 +123,10 @@ beforeAll(async () => {
   const realSsh = execFileSync('sh', ['-c', 'command -v ssh'], { encoding: 'utf8' }).trim();
   writeFileSync(path.join(binDir, 'ssh'), `#!/bin/sh\nexec ${realSsh} -F "$HOME/.ssh/config" "$@"\n`);
   chmodSync(path.join(binDir, 'ssh'), 0o755);
+  // A far side without docker: the same client, the remote command renamed to one that is not there.
+  mkdirSync(noDockerBin);
+  writeFileSync(path.join(noDockerBin, 'ssh'), `#!/bin/sh\nfor a in "$@"; do [ "$a" = docker ] && a=no-such-docker; set -- "$@" "$a"; shift; done\nexec ${realSsh} -F "$HOME/.ssh/config" "$@"\n`);
+  chmodSync(path.join(noDockerBin, 'ssh'), 0o755);
   // A key the server does not know, and a known_hosts that holds the wrong host key for the server.
   const strangerKey = path.join(sshDir, 'stranger');
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', strangerKey]);
@@ -213,15 +218,16 @@ describe('DOCKER_HOST=ssh://ALIAS: the system ssh client and inputs copied into 
     expect(await noDialStdioWithin(5000)).toEqual([]);
   }, 60_000);
 
-  it('an unknown host, a refused key and a wrong host key: one line naming DOCKER_HOST and ssh\'s own reason, nothing left', async () => {
-    const cases: Array<[string, RegExp]> = [
-      ['ssh://stella-nowhere.invalid', /Could not resolve hostname stella-nowhere\.invalid/],
-      ['ssh://stella-stranger', /Permission denied \(publickey\)/],
-      ['ssh://stella-spoofed', /Host key verification failed/],
+  it('an unknown host, a refused key, a wrong host key, no docker there: one line naming DOCKER_HOST and the far side\'s own reason, nothing left', async () => {
+    const cases: Array<[string, string, RegExp]> = [
+      ['ssh://stella-nowhere.invalid', binDir, /Could not resolve hostname stella-nowhere\.invalid/],
+      ['ssh://stella-stranger', binDir, /Permission denied \(publickey\)/],
+      ['ssh://stella-spoofed', binDir, /Host key verification failed/],
+      [`ssh://${ALIAS}`, noDockerBin, /no-such-docker: (command )?not found/],
     ];
-    for (const [host, why] of cases) {
+    for (const [host, bin, why] of cases) {
       const out = path.join(home, `r-bad-${host.slice(6)}`);
-      const r = await runStella(['replay', '--from', path.join(scanDirs[0], 'manifest.json'), '--out-dir', out, '--json'], { env: sshEnv(host) });
+      const r = await runStella(['replay', '--from', path.join(scanDirs[0], 'manifest.json'), '--out-dir', out, '--json'], { env: sshEnv(host, bin) });
       expect(r.code, r.stderr).toBe(2);
       const lines = r.stderr.split('\n').filter((l) => l !== '');
       expect(lines, r.stderr).toHaveLength(1);
