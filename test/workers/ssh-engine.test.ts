@@ -18,6 +18,7 @@ import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPgStore, type PgStore } from '../../store/postgres/pg-store.js';
 import { JobQueue } from '../../store/postgres/queue.js';
+import { readCanarySet } from '../../src/app/canary.js';
 import { findRecords } from '../../src/app/indexer.js';
 import { REPO, runStella, STELLA_BIN, THIRD_PARTY } from '../helpers/cli.js';
 import { requireDocker } from '../helpers/docker.js';
@@ -28,11 +29,7 @@ import { tempDir } from '../helpers/tmp.js';
 const sshd = requireSsh();
 const pgServer = requirePostgres();
 
-const CANARIES = JSON.parse(readFileSync(path.join(REPO, 'fixtures/canaries/canaries.json'), 'utf8')) as {
-  clock: string;
-  feed: { generated_at: string };
-  canaries: Array<{ id: string; input: string }>;
-};
+const CANARIES = readCanarySet(path.join(REPO, 'fixtures/canaries'));
 const ALIAS = 'stella-far';
 const DATE = '2024-10-06';
 
@@ -145,20 +142,20 @@ beforeAll(async () => {
     { mode: 0o600 },
   );
 
+  // The store: a feed bundle, the scanner image, two scans of real canary inputs.
   const env = { STELLA_HOME: home };
+  const ok = async (args: string[], codes = [0]) => {
+    const r = await runStella(args, { env, timeoutMs: 300_000 });
+    expect(codes, `stella ${args[0]}: ${r.stderr}`).toContain(r.code);
+    return r.stdout;
+  };
   const feed = path.join(home, 'feed.tar.zst');
-  const f = await runStella(['feed', 'snapshot', path.join(THIRD_PARTY, 'osv'), '--out', feed, '--generated-at', CANARIES.feed.generated_at], { env });
-  expect(f.code, f.stderr).toBe(0);
-  const img = await runStella(['image', 'build'], { env, timeoutMs: 300_000 });
-  expect(img.code, img.stderr).toBe(0);
-  imageId = img.stdout.trim();
+  await ok(['feed', 'snapshot', path.join(THIRD_PARTY, 'osv'), '--out', feed, '--generated-at', CANARIES.feed.generated_at]);
+  imageId = (await ok(['image', 'build'])).trim();
+  const policy = path.join(REPO, 'fixtures/policies/prod-default.yaml');
   for (const c of CANARIES.canaries.slice(0, 2)) {
-    const r = await runStella(
-      ['scan', path.join(THIRD_PARTY, c.input), '--feed', feed, '--policy', path.join(REPO, 'fixtures/policies/prod-default.yaml'), '--out-dir', scansDir, '--clock', CANARIES.clock, '--json'],
-      { env },
-    );
-    expect(r.code === 0 || r.code === 1, `${c.id}: ${r.stderr}`).toBe(true);
-    scanDirs.push(JSON.parse(r.stdout).dir);
+    const scan = JSON.parse(await ok(['scan', path.join(THIRD_PARTY, c.input), '--feed', feed, '--policy', policy, '--out-dir', scansDir, '--clock', CANARIES.clock, '--json'], [0, 1]));
+    scanDirs.push(scan.dir);
   }
   // The reference: the first scan replayed over the local socket (bind mounts).
   const l = await runStella(['replay', '--from', path.join(scanDirs[0], 'manifest.json'), '--out-dir', path.join(home, 'r-local'), '--json'], { env: { ...env, DOCKER_HOST: '' } });

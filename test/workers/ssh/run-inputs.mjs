@@ -22,20 +22,11 @@ console.log(JSON.stringify({
   writes: [w('/big/new'), w('/tree/a.txt'), w('/tree/sub/c.txt')],
 }));`;
 const executor = await DockerExecutor.create(engineFromEnv(process.env));
-const res = await executor.run({
-  id: 'ssh-inputs',
-  imageId,
-  readOnlyMounts: [
-    { hostPath: big, containerPath: '/big/blob.bin' },
-    { hostPath: tree, containerPath: '/tree' },
-  ],
-  outputDir: out,
-  args: [],
-  env: { TZ: 'UTC', LANG: 'C', LC_ALL: 'C' },
-  frozenClock: null,
-  cpus: 1,
-  memoryBytes: 256 * 1024 * 1024,
-  timeoutMs: 60_000,
-  entrypoint: [IMAGE_PATHS.node, '-e', inside],
-});
+const readOnlyMounts = [
+  { hostPath: big, containerPath: '/big/blob.bin' },
+  { hostPath: tree, containerPath: '/tree' },
+];
+const limits = { cpus: 1, memoryBytes: 256 * 1024 * 1024, timeoutMs: 60_000 };
+const env = { TZ: 'UTC', LANG: 'C', LC_ALL: 'C' };
+const res = await executor.run({ id: 'ssh-inputs', imageId, entrypoint: [IMAGE_PATHS.node, '-e', inside], args: [], readOnlyMounts, outputDir: out, env, frozenClock: null, ...limits });
 process.stdout.write(JSON.stringify({ exitCode: res.exitCode, stderr: res.stderr, seen: res.exitCode === 0 ? JSON.parse(res.stdout) : null }) + '\n');
