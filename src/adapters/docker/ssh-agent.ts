@@ -56,11 +56,6 @@ function trackChild(child: ChildProcessWithoutNullStreams): void {
   }
 }
 
-/** ssh children of this process still running (tests assert none is left). */
-export function liveSshChildren(): number {
-  return live.size;
-}
-
 /**
  * A socket for node's http client over one `ssh … docker system dial-stdio` child. The readable side
  * ends only once the child has exited: with exit 0 it is a clean end, otherwise the socket fails with
@@ -74,9 +69,7 @@ class SshSocket extends Duplex {
   private stdoutEnded = false;
   private exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
 
-  constructor(
-    private readonly child: ChildProcessWithoutNullStreams,
-  ) {
+  constructor(private readonly child: ChildProcessWithoutNullStreams) {
     super({ allowHalfOpen: false });
     child.stdout.on('data', (b: Buffer) => {
       this.touch();
