@@ -5,7 +5,10 @@
 // a window already pulled (an ingest or retag rewrites the row: its new version falls in a later window).
 // No schema change is needed and writers pay nothing; each window is one keyset walk by primary key.
 import type pg from 'pg';
-import type { ReplayIn, ScanIn, TagEventIn } from '../../src/core/ports.js';
+import type { ScanIn, TagEventIn } from '../../src/core/ports.js';
+import { failingOf, tagKeyOf } from '../../src/core/filter/sort.js';
+import { searchTermsOf } from '../../src/core/filter/terms.js';
+import type { PreparedReplay } from '../sqlite/ingest.js';
 
 // The snapshot's xmax is read once per statement (a CTE in the same snapshot as the rows), not per row.
 const SNAP = 'WITH snap AS (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS r)';
@@ -91,25 +94,43 @@ export function scansSince(pool: pg.Pool, w: Window, after: Mark | null, limit: 
   );
 }
 
+/** A replay row as `preparedReplaysSince` reads it: SQLite's encoding where the server can give it. */
+type EncodedRow = Omit<PreparedReplay, 'failing' | 'human_tag' | 'tag' | 'tag_key' | 'day' | 'terms'>;
+
 /**
  * The window's replays after `after`, in (finished_at, replay_id) order, in batches of `limit`: the
  * local index's list indexes all run by finished_at, so rows written in that order land beside each
- * other instead of at random places in ten B-trees. Columns come under the port's names (a row is a
- * ReplayIn as it is parsed). The ORDER BY is an expression on purpose, so the planner scans the table
- * once and sorts the window instead of walking a whole index in key order (one random heap read per
- * row) to find the few new ones.
+ * other instead of at random places in ten B-trees. The ORDER BY is an expression on purpose, so the
+ * planner scans the table once and sorts the window instead of walking a whole index in key order (one
+ * random heap read per row) to find the few new ones. Each row comes as the SQLite index stores it
+ * (`PreparedReplay`), for a sync into it: flags
+ * come as 0/1 and JSON columns as their text. `json` keeps the bytes it was given and every writer of
+ * the team store writes `JSON.stringify` text, so the text is what parsing and re-encoding would give,
+ * without a million objects built and dropped. The tag columns assume no human tag, as prepareReplay's.
  */
-export function replaysSince(pool: pg.Pool, w: Window, after: Mark | null, limit: number): AsyncGenerator<ReplayIn[]> {
-  return batches<ReplayIn, ReplayIn>(
+export function preparedReplaysSince(pool: pg.Pool, w: Window, after: Mark | null, limit: number): AsyncGenerator<PreparedReplay[]> {
+  return batches<EncodedRow, PreparedReplay>(
     pool,
-    `${SNAP} SELECT replay_id, original_scan_id, record_sha256, status, bf_match, sf_match, pf_match, auto_reason, subtags_json AS subtags,
-       started_at, finished_at, duration_ms, scanner_version, ecosystem, policy_set, base_os, project, feed_digest, regulated, executor_kind,
-       record_dir, manifest_sha256, classifier_version, error, diff_summary_json AS diff_summary, manifest_json AS manifest,
-       executor_json AS executor, warnings_json AS warnings, mode FROM replay_runs, snap
+    `${SNAP} SELECT replay_id, original_scan_id, record_sha256, status, bf_match::int AS bf_match, sf_match::int AS sf_match,
+       pf_match::int AS pf_match, auto_reason, subtags_json::text AS subtags_json, started_at, finished_at, duration_ms, scanner_version,
+       ecosystem, policy_set, base_os, project, feed_digest, regulated::int AS regulated, executor_kind, record_dir, manifest_sha256,
+       classifier_version, error, diff_summary_json::text AS diff_summary_json, manifest_json::text AS manifest_json,
+       executor_json::text AS executor_json, warnings_json::text AS warnings_json, mode FROM replay_runs, snap
      WHERE (finished_at, replay_id) > ($1, $2) AND ${XID} >= $3 AND ${XID} < $4 ORDER BY finished_at || '', replay_id || ''`,
     [after?.at ?? '', after?.id ?? '', w.from, w.to],
     limit,
-    (rows) => rows,
+    (rows) =>
+      rows.map((r) => ({
+        replay_id: r.replay_id, original_scan_id: r.original_scan_id, record_sha256: r.record_sha256, status: r.status,
+        failing: failingOf(r.status), bf_match: r.bf_match, sf_match: r.sf_match, pf_match: r.pf_match, auto_reason: r.auto_reason,
+        human_tag: null, tag: r.auto_reason, tag_key: tagKeyOf(r.auto_reason), subtags_json: r.subtags_json, started_at: r.started_at,
+        finished_at: r.finished_at, day: r.finished_at.slice(0, 10), duration_ms: r.duration_ms, scanner_version: r.scanner_version,
+        ecosystem: r.ecosystem, policy_set: r.policy_set, base_os: r.base_os, project: r.project, feed_digest: r.feed_digest,
+        regulated: r.regulated, executor_kind: r.executor_kind, record_dir: r.record_dir, manifest_sha256: r.manifest_sha256,
+        classifier_version: r.classifier_version, error: r.error, diff_summary_json: r.diff_summary_json, manifest_json: r.manifest_json,
+        executor_json: r.executor_json, warnings_json: r.warnings_json, mode: r.mode,
+        terms: r.diff_summary_json === null ? [] : searchTermsOf(JSON.parse(r.diff_summary_json)),
+      })),
   );
 }
 
