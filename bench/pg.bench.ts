@@ -139,7 +139,7 @@ export default async function (): Promise<void> {
       await bulkLoad(store.pool, rowsOf(N, NEW, 'b'));
       if (keep !== undefined) {
         await store.pool.query(`CREATE TABLE stella_bench_new_scans AS SELECT * FROM scan_manifests WHERE scan_id LIKE 'scan\\_b%';
-          CREATE TABLE stella_bench_new_replays AS SELECT * FROM replay_runs WHERE replay_id LIKE '%\\_b%'`);
+          CREATE TABLE stella_bench_new_replays AS SELECT * FROM replay_runs WHERE replay_id ~ '_b[0-9]+$'`);
         await store.pool.query('CREATE TABLE stella_bench_meta AS SELECT $1::int AS n', [N]);
       }
     } else {
@@ -152,7 +152,7 @@ export default async function (): Promise<void> {
       const s = await syncFrom(url, db);
       pulled = s.pulled.replays + s.pulled.scans;
     });
-    const floorMs = shellMs(psql(url, `SELECT * FROM replay_runs WHERE replay_id LIKE '%\\_b%'`)) + shellMs(psql(url, `SELECT * FROM scan_manifests WHERE scan_id LIKE 'scan\\_b%'`));
+    const floorMs = shellMs(psql(url, `SELECT * FROM replay_runs WHERE replay_id ~ '_b[0-9]+$'`)) + shellMs(psql(url, `SELECT * FROM scan_manifests WHERE scan_id LIKE 'scan\\_b%'`));
     process.stdout.write(`  sync window ${h0}..${h1}: ${pulled} rows (scans + replays) into an empty local index\n`);
     report({ bench: 'pg', what: `stella sync of ${NEW} new replays (+ their scans)`, value: pulled / (syncMs / 1000), unit: 'rows/s', better: 'higher', baseline: { tool: 'psql \\copy of the same rows', value: pulled / (floorMs / 1000) }, target: '≥ 20000 rows/s' });
     await store.close();

@@ -9,7 +9,7 @@ import { cellsOf, type RollupDim } from '../../src/core/fidelity/index.js';
 import { realisticSpecs, replayIn } from '../../bench/gen-records.js';
 import { dashboardOf } from '../../src/app/dashboard.js';
 import { sampleFromStore } from '../../src/app/sample.js';
-import { sampleBounds, sampleGrouped, sampleScans } from '../../src/core/sample/index.js';
+import { sampleBounds, sampleGrouped, sampleRank, sampleScans } from '../../src/core/sample/index.js';
 import type { ScanIn } from '../../src/core/ports.js';
 
 const ECOS = ['npm', 'PyPI', 'Go', 'Debian'];
@@ -265,6 +265,27 @@ export function storeSuite(backend: string, open: OpenStore): void {
           const placed = await store.sampleGroups(b, canaries);
           expect(placed.groups.reduce((a, g) => a + g.fresh.length + g.recent.length, 0), `${windowDays}d`).toBeGreaterThan(0);
           expect(sampleGrouped({ groups: placed.groups, candidates: placed.candidates.map(mark) }, options), `${windowDays}d/${recentDays}d by ${by.join(',')}`).toEqual(plain);
+          // Under a cut a store may send, per group, only the ids below a bound it names (exactly those),
+          // with the group's count; the sample through the port is the plain one either way.
+          const cut = await store.sampleGroups(sampleBounds(options, true), canaries);
+          type G = (typeof cut.groups)[number];
+          const keyOf = (g: G) => {
+            const cls = (g.freshCount ?? g.fresh.length) > 0 ? 'fresh' : (g.recentCount ?? g.recent.length) > 0 ? 'recent' : null;
+            return cls && [g.ecosystem, g.base_os, g.regulated, g.scanner, cls].join('|');
+          };
+          const whole = new Map(placed.groups.filter(keyOf).map((g) => [keyOf(g), g]));
+          expect(cut.groups.filter(keyOf).length).toBe(whole.size);
+          for (const g of cut.groups.filter(keyOf)) {
+            const w = whole.get(keyOf(g))!;
+            for (const [got, all, count, below] of [[g.fresh, w.fresh, g.freshCount, g.freshBelow], [g.recent, w.recent, g.recentCount, g.recentBelow]] as const) {
+              expect(count ?? got.length).toBe(all.length);
+              expect([...got].sort()).toEqual(all.filter((id) => below === undefined || sampleRank(seed, id) < below).sort());
+            }
+          }
+          expect(cut.candidates.map((c) => c.scan_id).sort()).toEqual(placed.candidates.map((c) => c.scan_id).sort());
+          const req = { n: 50, by: [...by], windowDays, recentDays, seed, now: NOW, canaries };
+          expect(await sampleFromStore(store, req), 'through the port').toEqual(plain);
+          expect(await sampleFromStore(store, { ...req, n: 5 }), 'n = 5').toEqual(sampleScans((await store.sampleCandidates(b.createdFrom, canaries)).map(mark), { ...options, n: 5 }));
         }
       } finally {
         await store.close();
