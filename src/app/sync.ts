@@ -18,6 +18,7 @@ import { redactUrl } from '../../store/postgres/connect.js';
 import { type Mark, horizon, preparedReplaysSince, scansSince, tagEventsSince } from '../../store/postgres/changes.js';
 
 export const SYNC_BATCH = 5000;
+const SAVE_EVERY = 4;
 
 interface RemoteState {
   /** Rows written by transactions below this id are in the local index. */
@@ -86,11 +87,16 @@ export async function syncFrom(url: string, indexPath: string, opts: { onBatch?:
     const w = { from: st.pending.from, to: st.pending.to };
     const p = st.pending;
     const mark = (id: string, at: string | undefined): Mark | null => (id && at !== undefined ? { at, id } : null);
-    /** A batch is in the local index: record how far the walk got. */
+    /**
+     * A batch is in the local index: note how far the walk got, written to the state file after the
+     * walk's first batch and every SAVE_EVERY-th (each write is an fsync). A state behind the index
+     * only re-reads rows a re-run finds unchanged; it is never ahead of what is committed.
+     */
+    let batchNo = 0;
     const committed = (walk: 'scans' | 'replays', id: string, at: string) => {
       p[`${walk}_after` as const] = id;
       p[`${walk}_after_at` as const] = at;
-      save();
+      if (batchNo++ % SAVE_EVERY === 0) save();
       opts.onBatch?.(summary);
     };
     // The replays' cursor starts now, so the server scans and sorts their window while the scans are
@@ -108,6 +114,7 @@ export async function syncFrom(url: string, indexPath: string, opts: { onBatch?:
         }
         p.scans_done = true;
         save();
+        batchNo = 0;
       }
       for (let r = await next; !r.done; r = await next) {
         const replays = r.value;
