@@ -468,8 +468,9 @@ class Store implements PgStore {
    * (`SampleCut`) a group sends its count and only the ids whose rank falls below a bound its count
    * sets (rungs, below), so a few thousand ids cross the wire instead of every scan of the window; a
    * server whose hashtextextended differs from the core's (another byte order) gets no cut.
-   * The window's scans come from an index-only scan of the covering created_at index (migration 005),
-   * the newest replay from one hash join over the replays since `replayedFrom`. A day bound is one
+   * The window's scans come from index-only scans of two covering indexes (migration 005) that split
+   * them by whether created_at is shaped (so that test is the index's, not computed per scan here), the
+   * newest replay from one hash join over the replays since `replayedFrom`. A day bound is one
    * plain text comparison: for a shaped time, day > D <=> time > D || '~' and day < D <=> time < D.
    * Texts compare in "C" order, as SQLite and the sampler compare them. JIT is off for it: compiling
    * this one-off query cost more than running it.
@@ -478,6 +479,7 @@ class Store implements PgStore {
     // Shaped (see SampleBounds) without a regex: the pattern places T and Z, translate() checks the digits.
     const shaped = (x: string) => `(${x} LIKE '____-__-__T%Z' AND length(${x}) >= 20 AND translate(left(${x}, 10), '0123456789', '') = '--')`;
     const labels = 'ecosystem, base_os, regulated, scanner';
+    const cols = 'scan_id, created_at, ecosystem, base_os, regulated, scanner_version';
     type Row = { ecosystem: string; base_os: string; regulated: boolean; scanner: string; k: 'f' | 'r' | 'o'; n: number | null; below: number | null; ids: string | null; others: Array<[string, string, string | null]> | null };
     const cut = b.cut && (await this.hashAgrees(b.cut.seed)) ? b.cut : undefined;
     // Under a cut each scan falls in one rung by rank: rung j < 11 holds the ranks below 2^(41+j) not in
@@ -512,16 +514,18 @@ class Store implements PgStore {
                  SELECT s.scan_id, s.created_at, s.ecosystem, s.base_os, s.regulated, s.scanner_version AS scanner, lr.lr,
                    ${cut ? 'hashtextextended(s.scan_id, $8)' : 'NULL::int8'} AS h, CASE
                    WHEN s.scan_id = ANY($6::text[]) OR strpos(s.scan_id, ' ') > 0
-                     OR NOT (${shaped('s.created_at')} AND s.created_at > $2 AND s.created_at < $3) THEN 'o'
+                     OR NOT (s.shaped AND s.created_at > $2 AND s.created_at < $3) THEN 'o'
                    WHEN lr.lr IS NULL THEN 'f'
                    WHEN NOT ${shaped('lr.lr')} THEN 'o'
                    WHEN lr.lr < $4 THEN 'f'
                    WHEN lr.lr > $7 THEN 'r'
                    ELSE 'o' END AS k
                  FROM (
-                   SELECT scan_id, created_at, ecosystem, base_os, regulated, scanner_version FROM scan_manifests WHERE created_at >= $1
+                   SELECT ${cols}, true AS shaped FROM scan_manifests WHERE created_at >= $1 AND ${shaped('created_at')}
                    UNION ALL
-                   SELECT scan_id, created_at, ecosystem, base_os, regulated, scanner_version FROM scan_manifests WHERE scan_id = ANY($6::text[]) AND created_at < $1
+                   SELECT ${cols}, false FROM scan_manifests WHERE created_at >= $1 AND NOT ${shaped('created_at')}
+                   UNION ALL
+                   SELECT ${cols}, ${shaped('created_at')} FROM scan_manifests WHERE scan_id = ANY($6::text[]) AND created_at < $1
                  ) s LEFT JOIN lr ON lr.scan_id = s.scan_id
                  OFFSET 0
                ) x
