@@ -45,22 +45,25 @@ export interface Window {
  * table and one sort of the window however many batches. The next batch is asked for before this one
  * is handed over, so the server reads and sends it while the caller writes this one locally.
  */
-async function* batches<R extends pg.QueryResultRow, T>(
+async function* batches<R, T>(
   pool: pg.Pool,
   sql: string,
   after: Mark | null,
   w: Window,
   limit: number,
   map: (rows: R[]) => Promise<T[]> | T[],
+  rowMode?: 'array',
 ): AsyncGenerator<T[]> {
   const c = await pool.connect();
-  let next: Promise<pg.QueryResult<R>> | null = null;
+  let next: Promise<{ rows: R[] }> | null = null;
   let done = false;
   try {
     await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const now = await now64(c);
     await c.query(`DECLARE stella_sync NO SCROLL CURSOR FOR ${sql}`, [after?.at ?? '', after?.id ?? '', now - w.to, now - w.from]);
-    const fetch = () => c.query<R>(`FETCH ${Math.floor(limit)} FROM stella_sync`);
+    const text = `FETCH ${Math.floor(limit)} FROM stella_sync`;
+    // The rows' shape is the statement's (R names it), as node-postgres' own row type parameter would.
+    const fetch = () => (rowMode ? c.query({ text, rowMode }) : c.query(text)) as Promise<unknown> as Promise<{ rows: R[] }>;
     next = fetch();
     while (next) {
       const rows: R[] = (await next).rows;
@@ -89,7 +92,8 @@ export interface Mark {
 /**
  * The window's scans after `after`, in (created_at, scan_id) order (the local created_at index is
  * written in order), with their artifacts. Columns come under the port's names, so a row is a ScanIn
- * once its artifacts are set: no per-row copy. The ORDER BY is an expression on purpose (see replaysSince).
+ * once its artifacts are set: no per-row copy. The ORDER BY is an expression on purpose (see
+ * preparedReplaysSince).
  */
 export function scansSince(pool: pg.Pool, w: Window, after: Mark | null, limit: number): AsyncGenerator<ScanIn[]> {
   return batches<ScanIn, ScanIn>(
@@ -119,44 +123,48 @@ export function scansSince(pool: pg.Pool, w: Window, after: Mark | null, limit: 
   );
 }
 
-/** A replay row as `preparedReplaysSince` reads it: SQLite's encoding where the server can give it. */
-type EncodedRow = Omit<PreparedReplay, 'failing' | 'human_tag' | 'tag' | 'tag_key' | 'day' | 'terms'>;
-
 /**
  * The window's replays after `after`, in (finished_at, replay_id) order, in batches of `limit`: the
  * local index's list indexes all run by finished_at, so rows written in that order land beside each
  * other instead of at random places in ten B-trees. The ORDER BY is an expression on purpose, so the
  * planner scans the table once and sorts the window instead of walking a whole index in key order (one
  * random heap read per row) to find the few new ones. Each row comes as the SQLite index stores it
- * (`PreparedReplay`), for a sync into it: flags
- * come as 0/1 and JSON columns as their text. `json` keeps the bytes it was given and every writer of
- * the team store writes `JSON.stringify` text, so the text is what parsing and re-encoding would give,
- * without a million objects built and dropped. The tag columns assume no human tag, as prepareReplay's.
+ * (`PreparedReplay`), for a sync into it: flags come as 0/1 and JSON columns as their text. `json` keeps
+ * the bytes it was given and every writer of the team store writes `JSON.stringify` text, so the text is
+ * what parsing and re-encoding would give, without a million objects built and dropped; rows arrive as
+ * arrays (node-postgres builds no object per row) and become one object literal each. The tag columns
+ * assume no human tag, as prepareReplay's.
  */
 export function preparedReplaysSince(pool: pg.Pool, w: Window, after: Mark | null, limit: number): AsyncGenerator<PreparedReplay[]> {
-  return batches<EncodedRow, PreparedReplay>(
+  type P = PreparedReplay;
+  /** The statement's columns in order. */
+  type Cells = [
+    P['replay_id'], P['original_scan_id'], P['record_sha256'], P['status'], P['bf_match'], P['sf_match'], P['pf_match'], P['auto_reason'],
+    P['subtags_json'], P['started_at'], P['finished_at'], P['duration_ms'], P['scanner_version'], P['ecosystem'], P['policy_set'],
+    P['base_os'], P['project'], P['feed_digest'], P['regulated'], P['executor_kind'], P['record_dir'], P['manifest_sha256'],
+    P['classifier_version'], P['error'], P['diff_summary_json'], P['manifest_json'], P['executor_json'], P['warnings_json'], P['mode'],
+  ];
+  return batches<Cells, PreparedReplay>(
     pool,
-    `SELECT replay_id, original_scan_id, record_sha256, status, bf_match::int AS bf_match, sf_match::int AS sf_match,
-       pf_match::int AS pf_match, auto_reason, subtags_json::text AS subtags_json, started_at, finished_at, duration_ms, scanner_version,
-       ecosystem, policy_set, base_os, project, feed_digest, regulated::int AS regulated, executor_kind, record_dir, manifest_sha256,
-       classifier_version, error, diff_summary_json::text AS diff_summary_json, manifest_json::text AS manifest_json,
-       executor_json::text AS executor_json, warnings_json::text AS warnings_json, mode FROM replay_runs
+    `SELECT replay_id, original_scan_id, record_sha256, status, bf_match::int, sf_match::int, pf_match::int, auto_reason, subtags_json::text,
+       started_at, finished_at, duration_ms, scanner_version, ecosystem, policy_set, base_os, project, feed_digest, regulated::int,
+       executor_kind, record_dir, manifest_sha256, classifier_version, error, diff_summary_json::text, manifest_json::text,
+       executor_json::text, warnings_json::text, mode FROM replay_runs
      WHERE (finished_at, replay_id) > ($1, $2) AND ${WINDOW} ORDER BY finished_at || '', replay_id || ''`,
     after,
     w,
     limit,
     (rows) =>
       rows.map((r) => ({
-        replay_id: r.replay_id, original_scan_id: r.original_scan_id, record_sha256: r.record_sha256, status: r.status,
-        failing: failingOf(r.status), bf_match: r.bf_match, sf_match: r.sf_match, pf_match: r.pf_match, auto_reason: r.auto_reason,
-        human_tag: null, tag: r.auto_reason, tag_key: tagKeyOf(r.auto_reason), subtags_json: r.subtags_json, started_at: r.started_at,
-        finished_at: r.finished_at, day: r.finished_at.slice(0, 10), duration_ms: r.duration_ms, scanner_version: r.scanner_version,
-        ecosystem: r.ecosystem, policy_set: r.policy_set, base_os: r.base_os, project: r.project, feed_digest: r.feed_digest,
-        regulated: r.regulated, executor_kind: r.executor_kind, record_dir: r.record_dir, manifest_sha256: r.manifest_sha256,
-        classifier_version: r.classifier_version, error: r.error, diff_summary_json: r.diff_summary_json, manifest_json: r.manifest_json,
-        executor_json: r.executor_json, warnings_json: r.warnings_json, mode: r.mode,
-        terms: r.diff_summary_json === null ? [] : searchTermsOf(JSON.parse(r.diff_summary_json)),
+        replay_id: r[0], original_scan_id: r[1], record_sha256: r[2], status: r[3], failing: failingOf(r[3]), bf_match: r[4],
+        sf_match: r[5], pf_match: r[6], auto_reason: r[7], human_tag: null, tag: r[7], tag_key: tagKeyOf(r[7]), subtags_json: r[8],
+        started_at: r[9], finished_at: r[10], day: r[10].slice(0, 10), duration_ms: r[11], scanner_version: r[12], ecosystem: r[13],
+        policy_set: r[14], base_os: r[15], project: r[16], feed_digest: r[17], regulated: r[18], executor_kind: r[19], record_dir: r[20],
+        manifest_sha256: r[21], classifier_version: r[22], error: r[23], diff_summary_json: r[24], manifest_json: r[25],
+        executor_json: r[26], warnings_json: r[27], mode: r[28],
+        terms: r[24] === null ? [] : searchTermsOf(JSON.parse(r[24])),
       })),
+    'array',
   );
 }
 

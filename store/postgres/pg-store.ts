@@ -14,7 +14,7 @@ import { type BucketCounts, type DayRange, type RollupCell, type RollupDim, cell
 import { SORTS, failingOf, tagKeyOf } from '../../src/core/filter/sort.js';
 import { searchTermsOf } from '../../src/core/filter/terms.js';
 import { MISMATCH_REASONS, type MismatchReason } from '../../src/core/formats.js';
-import { RANK_SPAN, type SampleBounds, type SampleCandidate, type SampleGroup } from '../../src/core/sample/index.js';
+import type { SampleBounds, SampleCandidate, SampleGroup } from '../../src/core/sample/index.js';
 import { hashTextExtended } from '../../src/core/sample/pg-hash.js';
 import type {
   Cursor,
