@@ -478,6 +478,14 @@ class Store implements PgStore {
   async sampleGroups(b: SampleBounds, alsoIds: readonly string[] = []): Promise<{ groups: SampleGroup[]; candidates: SampleCandidate[] }> {
     // Shaped (see SampleBounds) without a regex: the pattern places T and Z, translate() checks the digits.
     const shaped = (x: string) => `(${x} LIKE '____-__-__T%Z' AND length(${x}) >= 20 AND translate(left(${x}, 10), '0123456789', '') = '--')`;
+    // Exact (see SampleBounds): 20 or 24 characters, digits where the pattern has none, in range.
+    const exact = (x: string) =>
+      `(length(${x}) IN (20, 24) AND ${x} LIKE '____-__-__T__:__:__%Z' AND (length(${x}) = 20 OR substr(${x}, 20, 1) = '.')
+        AND translate(${x}, '0123456789', '') IN ('--T::Z', '--T::.Z') AND substr(${x}, 12, 2) <= '23' AND substr(${x}, 15, 2) <= '59'
+        AND substr(${x}, 18, 2) <= '59')`;
+    // An exact time against an instant: 24 characters as text, 20 by the first 19 (see SampleBounds).
+    const sec = (iso: string) => iso.slice(0, 19);
+    const ceilSec = (iso: string) => new Date(Math.ceil(Date.parse(iso) / 1000) * 1000).toISOString().slice(0, 19);
     const labels = 'ecosystem, base_os, regulated, scanner';
     const cols = 'scan_id, created_at, ecosystem, base_os, regulated, scanner_version';
     type Row = { ecosystem: string; base_os: string; regulated: boolean; scanner: string; k: 'f' | 'r' | 'o'; n: number | null; below: number | null; ids: string | null; others: Array<[string, string, string | null]> | null };
@@ -492,7 +500,7 @@ class Store implements PgStore {
       ? `, tot AS (SELECT ${labels}, k, sum(n)::int8 AS n FROM agg WHERE k <> 'o' GROUP BY ${labels}, k),
          need AS (
            -- the first rung whose top 2^(41+j) reaches the cut's share of 2^52: j = ceil(11 + log2 share)
-           SELECT tot.*, least(11, greatest(0, ceil(11 + ln(greatest(least(1, $9::float8 / p.p + $10::float8 / tot.n), 1e-300)) / ln(2))))::int AS j
+           SELECT tot.*, least(11, greatest(0, ceil(11 + ln(greatest(least(1, $15::float8 / p.p + $16::float8 / tot.n), 1e-300)) / ln(2))))::int AS j
            FROM tot, (SELECT sum(n) AS p FROM tot) p
          )
          SELECT ${labels}, k, need.n, 1::int8 << (41 + need.j) AS below, string_agg(agg.ids, ' ') FILTER (WHERE agg.rung <= need.j) AS ids, NULL::json AS others
@@ -512,13 +520,15 @@ class Store implements PgStore {
                -- OFFSET 0 keeps the class and the hash computed once per scan (not once per use).
                SELECT scan_id, created_at, ${labels}, lr, k, CASE WHEN k = 'o' THEN 0 ELSE ${rung} END AS rung FROM (
                  SELECT s.scan_id, s.created_at, s.ecosystem, s.base_os, s.regulated, s.scanner_version AS scanner, lr.lr,
-                   ${cut ? 'hashtextextended(s.scan_id, $8)' : 'NULL::int8'} AS h, CASE
-                   WHEN s.scan_id = ANY($6::text[]) OR strpos(s.scan_id, ' ') > 0
-                     OR NOT (s.shaped AND s.created_at > $2 AND s.created_at < $3) THEN 'o'
+                   ${cut ? 'hashtextextended(s.scan_id, $14)' : 'NULL::int8'} AS h, CASE
+                   WHEN s.scan_id = ANY($6::text[]) OR strpos(s.scan_id, ' ') > 0 THEN 'o'
+                   WHEN NOT ((s.shaped AND s.created_at > $2 AND s.created_at < $3) OR (${exact('s.created_at')}
+                     AND CASE WHEN length(s.created_at) = 20 THEN s.created_at > $8 AND s.created_at < $9 ELSE s.created_at > $10 AND s.created_at <= $11 END))
+                     THEN CASE WHEN ${exact('s.created_at')} THEN 'x' ELSE 'o' END
                    WHEN lr.lr IS NULL THEN 'f'
-                   WHEN NOT ${shaped('lr.lr')} THEN 'o'
-                   WHEN lr.lr < $4 THEN 'f'
-                   WHEN lr.lr > $7 THEN 'r'
+                   WHEN ${shaped('lr.lr')} AND lr.lr < $4 THEN 'f'
+                   WHEN ${shaped('lr.lr')} AND lr.lr > $7 THEN 'r'
+                   WHEN ${exact('lr.lr')} THEN CASE WHEN lr.lr >= CASE WHEN length(lr.lr) = 20 THEN $12 ELSE $13 END THEN 'r' ELSE 'f' END
                    ELSE 'o' END AS k
                  FROM (
                    SELECT ${cols}, true AS shaped FROM scan_manifests WHERE created_at >= $1 AND ${shaped('created_at')}
@@ -529,11 +539,11 @@ class Store implements PgStore {
                  ) s LEFT JOIN lr ON lr.scan_id = s.scan_id
                  OFFSET 0
                ) x
-             ) y GROUP BY ${labels}, k, rung
+             ) y WHERE k <> 'x' GROUP BY ${labels}, k, rung
            )
            ${pick}`,
           [b.createdFrom, `${b.insideAfter}~`, b.insideBefore, b.recentDay, b.replayedFrom, [...new Set(alsoIds)], `${b.recentDay}~`,
-            ...(cut ? [cut.seed, cut.take, cut.spare] : [])],
+            `${sec(b.from)}~`, `${sec(b.to)}~`, b.from, b.to, ceilSec(b.recentFrom), b.recentFrom, ...(cut ? [cut.seed, cut.take, cut.spare] : [])],
         )
       ).rows;
     });

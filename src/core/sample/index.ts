@@ -310,6 +310,14 @@ export interface SampleCut {
  * `recentDay` (→ fresh) or after it (→ recent). Every other scan created at or after `createdFrom`
  * (and every canary) goes to the candidates with its newest replay, which may be given as null when it
  * is before `replayedFrom`: an RFC 3339 time before that day, whatever its offset, is not recent.
+ * A time is *exact* when it is `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.sssZ`, all digits, hours
+ * 00–23, minutes and seconds 00–59: it names one millisecond, which the sampler compares with the
+ * instants `from`, `to` and `recentFrom` (as `toISOString` writes them). A store may also decide a
+ * non-canary scan whose times are exact where the days do not: created_at after `from` and at or
+ * before `to` is inside the window (else the scan is no candidate at all), and a newest replay at or
+ * after `recentFrom` is recent (else fresh). Compared as text, an exact 24-character time against the
+ * instant itself, a 20-character one by its first 19 characters (at or after `recentFrom`: at or after
+ * the first whole second not before it).
  */
 export interface SampleBounds {
   createdFrom: string;
@@ -317,6 +325,9 @@ export interface SampleBounds {
   insideBefore: string;
   recentDay: string;
   replayedFrom: string;
+  from: string;
+  to: string;
+  recentFrom: string;
   /** When set, the store may cut the groups' lists by rank (see SampleCut). */
   cut?: SampleCut;
 }
@@ -339,7 +350,11 @@ export function sampleBounds(options: SampleOptions, cut = false): SampleBounds 
   const o = check(options);
   const { to, from, recentFrom } = span(o);
   // A day before the window (or the recent span): offsets are at most ±24 h.
-  const days = { createdFrom: dayOf(from - DAY_MS), insideAfter: dayOf(from), insideBefore: dayOf(to), recentDay: dayOf(recentFrom), replayedFrom: dayOf(recentFrom - DAY_MS) };
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const days = {
+    createdFrom: dayOf(from - DAY_MS), insideAfter: dayOf(from), insideBefore: dayOf(to), recentDay: dayOf(recentFrom), replayedFrom: dayOf(recentFrom - DAY_MS),
+    from: iso(from), to: iso(to), recentFrom: iso(recentFrom),
+  };
   return cut ? { ...days, cut: { seed: o.seed, take: 1.5 * o.n, spare: 12 + 2 * o.minPerStratum } } : days;
 }
 
