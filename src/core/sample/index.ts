@@ -288,8 +288,9 @@ export interface SampleGroup {
 
 /**
  * How a store may cut a group's ids by rank. With P the group counts summed (fresh and recent, over
- * every group) and c one group's count (fresh or recent), it sends the ids of rank below
- * `floor(min(1, take / P + spare / c) * RANK_SPAN)` with that bound and c. The cut is only an economy:
+ * every group) and c one group's count (fresh or recent), it sends c, a bound no lower than
+ * `floor(min(1, take / P + spare / c) * RANK_SPAN)` (it may round up), and exactly the ids of rank below
+ * that bound. The cut is only an economy:
  * `take` covers a proportional allocation with room to spare, `spare` a stratum's minimum, and the
  * answer is exact whatever the cut (a short stratum is asked for again without one).
  */
