@@ -3,6 +3,8 @@
 // figure beside `psql \copy` of the same rows (the floor: what the server takes just to hand them over).
 // Needs a PostgreSQL 15 server: STELLA_BENCH_PG (or STELLA_TEST_PG) as a URL, else a throwaway cluster
 // started with Debian's initdb as the postgres user. STELLA_BENCH_PG_N scales the row count down.
+// STELLA_BENCH_PG_KEEP=NAME loads into database NAME and keeps it; a later run with the same NAME (and N)
+// skips the load and measures the loaded rows again (the sync's new rows and its watermark included).
 // Bench rows carry no manifest/executor JSON (the figures read none of it), so the load stays small.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
@@ -72,19 +74,35 @@ export default async function (): Promise<void> {
   const srv = server();
   const work = mkdtempSync(path.join(tmpdir(), 'stella-bench-pgw-'));
   try {
+    const keep = process.env.STELLA_BENCH_PG_KEEP;
+    if (keep !== undefined && !/^[a-z_][a-z0-9_]*$/.test(keep)) throw new Error(`STELLA_BENCH_PG_KEEP must be a plain database name, got '${keep}'`);
+    const name = keep ?? `stella_bench_${process.pid}`;
     const admin = new pg.Client({ connectionString: srv.url });
     await admin.connect();
-    const name = `stella_bench_${process.pid}`;
-    await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-    await admin.query(`CREATE DATABASE ${name}`);
+    const exists = keep !== undefined && (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1;
+    if (!exists) {
+      await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+      await admin.query(`CREATE DATABASE ${name}`);
+    }
     await admin.end();
     const url = withDb(srv.url, name);
     const store = await openPgStore(url);
-    const loadMs = await timeMs(async () => {
-      for (let i = 0; i < N; i += 50_000) await bulkLoad(store.pool, rowsOf(i, Math.min(50_000, N - i), 'a'));
-      await store.pool.query('VACUUM ANALYZE');
-    });
-    process.stdout.write(`  loaded ${N} replays and ${N} scans into PostgreSQL in ${(loadMs / 1000).toFixed(1)} s\n`);
+    // A kept database says what it holds: N, and the watermark before the sync's new rows.
+    const meta = exists ? (await store.pool.query<{ n: number }>('SELECT n FROM stella_bench_meta').catch(() => ({ rows: [] }))).rows[0] : undefined;
+    if (exists && meta?.n !== N) throw new Error(`database ${name} holds no complete bench load of ${N} rows: drop it, or set STELLA_BENCH_PG_N to ${meta?.n ?? 'what it holds'}`);
+    if (!meta) {
+      const loadMs = await timeMs(async () => {
+        for (let i = 0; i < N; i += 50_000) await bulkLoad(store.pool, rowsOf(i, Math.min(50_000, N - i), 'a'));
+        await store.pool.query('VACUUM ANALYZE');
+      });
+      process.stdout.write(`  loaded ${N} replays and ${N} scans into PostgreSQL in ${(loadMs / 1000).toFixed(1)} s\n`);
+    } else {
+      // The sync's new rows wait in side tables (copied there by the first run) while the other figures are taken.
+      await store.pool.query(`DELETE FROM replay_runs WHERE replay_id IN (SELECT replay_id FROM stella_bench_new_replays);
+        DELETE FROM scan_manifests WHERE scan_id IN (SELECT scan_id FROM stella_bench_new_scans)`);
+      await store.pool.query('VACUUM ANALYZE replay_runs, scan_manifests');
+      process.stdout.write(`  reusing ${N} replays and ${N} scans in database ${name} (rollups include the ${NEW} new replays)\n`);
+    }
 
     // 30-day fidelity: what `stella fidelity --json` asks (the window's 'all' sums and its per-day trend).
     const range = windowRange(NOW, 30);
@@ -117,15 +135,24 @@ export default async function (): Promise<void> {
     // Sync: a local index that has pulled everything up to now (its state says so), then NEW new rows.
     const db = path.join(work, 'local.db');
     const h0 = await horizon(store.pool);
+    if (!meta) {
+      await bulkLoad(store.pool, rowsOf(N, NEW, 'b'));
+      if (keep !== undefined) {
+        await store.pool.query(`CREATE TABLE stella_bench_new_scans AS SELECT * FROM scan_manifests WHERE scan_id LIKE 'scan\\_b%';
+          CREATE TABLE stella_bench_new_replays AS SELECT * FROM replay_runs WHERE replay_id ~ '_b[0-9]+$'`);
+        await store.pool.query('CREATE TABLE stella_bench_meta AS SELECT $1::int AS n', [N]);
+      }
+    } else {
+      await store.pool.query(`INSERT INTO scan_manifests SELECT * FROM stella_bench_new_scans; INSERT INTO replay_runs SELECT * FROM stella_bench_new_replays`);
+    }
     writeFileAtomic(syncStatePath(db), JSON.stringify({ [store.dbPath]: { xid: h0, pending: null, remote_event: 0, local_event: 0 } }));
-    await bulkLoad(store.pool, rowsOf(N, NEW, 'b'));
     const h1 = await horizon(store.pool);
     let pulled = 0;
     const syncMs = await timeMs(async () => {
       const s = await syncFrom(url, db);
       pulled = s.pulled.replays + s.pulled.scans;
     });
-    const floorMs = shellMs(psql(url, `SELECT * FROM replay_runs WHERE replay_id LIKE '%\\_b%'`)) + shellMs(psql(url, `SELECT * FROM scan_manifests WHERE scan_id LIKE 'scan\\_b%'`));
+    const floorMs = shellMs(psql(url, `SELECT * FROM replay_runs WHERE replay_id ~ '_b[0-9]+$'`)) + shellMs(psql(url, `SELECT * FROM scan_manifests WHERE scan_id LIKE 'scan\\_b%'`));
     process.stdout.write(`  sync window ${h0}..${h1}: ${pulled} rows (scans + replays) into an empty local index\n`);
     report({ bench: 'pg', what: `stella sync of ${NEW} new replays (+ their scans)`, value: pulled / (syncMs / 1000), unit: 'rows/s', better: 'higher', baseline: { tool: 'psql \\copy of the same rows', value: pulled / (floorMs / 1000) }, target: '≥ 20000 rows/s' });
     await store.close();

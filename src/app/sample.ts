@@ -1,7 +1,8 @@
 // `stella sample` and the nightly's first step: the pure sampler (src/core/sample) over the store's
 // scans. The sampler names the bounds (`sampleBounds`); the store places the scans those bounds decide
-// in label groups of bare ids and hands over the rest (window edges, odd offsets, canaries) as
-// candidates, which the sampler decides itself. Either backend hands over the same scans.
+// in label groups — their counts, and the ids whose rank falls below a cut the counts set — and hands
+// over the rest (window edges, odd offsets, canaries) as candidates, which the sampler decides itself.
+// Either backend hands over the same scans.
 import { type SampleResult, type StratumDim, STRATUM_DIMS, sampleBounds, sampleGrouped } from '../core/sample/index.js';
 import type { ReplayStore } from '../core/ports.js';
 import { StellaError } from '../core/errors.js';
@@ -36,8 +37,12 @@ export async function sampleFromStore(store: Pick<ReplayStore, 'sampleGroups'>, 
     ...(r.recentDays !== undefined ? { recentDays: r.recentDays } : {}),
   };
   const canaries = new Set(r.canaries ?? []);
-  const { groups, candidates } = await store.sampleGroups(sampleBounds(options), [...canaries].sort());
-  return sampleGrouped({ groups, candidates: candidates.map((c) => (canaries.has(c.scan_id) ? { ...c, canary: true } : c)) }, options);
+  const ask = async (cut: boolean) => {
+    const { groups, candidates } = await store.sampleGroups(sampleBounds(options, cut), [...canaries].sort());
+    return sampleGrouped({ groups, candidates: candidates.map((c) => (canaries.has(c.scan_id) ? { ...c, canary: true } : c)) }, options);
+  };
+  // The store cuts each group's ids by rank; in the rare case a stratum needs more, every id is asked for.
+  return (await ask(true)) ?? (await ask(false))!;
 }
 
 /** The strata table as the CLI prints it. */

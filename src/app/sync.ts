@@ -1,8 +1,10 @@
 // `stella sync --from postgres://…`: the workstation's local SQLite index over the team store.
 //
 // Pull: scans, then replays, written in the team store since the last watermark (store/postgres/
-// changes.ts), ingested locally in batches; then the team's retag events, merged (both people's events
-// kept, the later wins). Push: local retag events the team store has not seen, merged there the same way.
+// changes.ts), ingested locally in batches through the SQLite store's bulk load (each batch one
+// transaction, as ingest; into an empty index the secondary indexes are built once at the end, and a
+// killed load has them built by the next one), the replays read already in the index's encoding; then
+// the team's retag events, merged (both people's events kept, the later wins). Push: local retag events the team store has not seen, merged there the same way.
 // Progress lives beside the index in `<index>.sync.json`, rewritten atomically after every local commit:
 // a SIGKILLed sync re-runs from its last committed batch (ingest and merge are idempotent), so nothing
 // is lost and nothing is doubled.
@@ -13,9 +15,10 @@ import { writeFileAtomic } from '../adapters/fs.js';
 import { openStore } from '../../store/sqlite-store.js';
 import { openPgStore } from '../../store/postgres/pg-store.js';
 import { redactUrl } from '../../store/postgres/connect.js';
-import { type Mark, horizon, replaysSince, scansSince, tagEventsSince } from '../../store/postgres/changes.js';
+import { type Mark, horizon, preparedReplaysSince, scansSince, tagEventsSince } from '../../store/postgres/changes.js';
 
 export const SYNC_BATCH = 5000;
+const SAVE_EVERY = 4;
 
 interface RemoteState {
   /** Rows written by transactions below this id are in the local index. */
@@ -84,39 +87,47 @@ export async function syncFrom(url: string, indexPath: string, opts: { onBatch?:
     const w = { from: st.pending.from, to: st.pending.to };
     const p = st.pending;
     const mark = (id: string, at: string | undefined): Mark | null => (id && at !== undefined ? { at, id } : null);
-    /** A batch is in the local index: record how far the walk got. */
+    /**
+     * A batch is in the local index: note how far the walk got, written to the state file after the
+     * walk's first batch and every SAVE_EVERY-th (each write is an fsync). A state behind the index
+     * only re-reads rows a re-run finds unchanged; it is never ahead of what is committed.
+     */
+    let batchNo = 0;
     const committed = (walk: 'scans' | 'replays', id: string, at: string) => {
       p[`${walk}_after` as const] = id;
       p[`${walk}_after_at` as const] = at;
-      save();
+      if (batchNo++ % SAVE_EVERY === 0) save();
       opts.onBatch?.(summary);
     };
     // The replays' cursor starts now, so the server scans and sorts their window while the scans are
     // written here; it is closed (rolled back) however this ends.
-    const replayBatches = replaysSince(remote.pool, w, mark(p.replays_after, p.replays_after_at), SYNC_BATCH);
+    const replayBatches = preparedReplaysSince(remote.pool, w, mark(p.replays_after, p.replays_after_at), SYNC_BATCH);
     let next = replayBatches.next();
     next.catch(() => {});
+    const bulk = local.bulkLoad({ deferIndexes: true });
     try {
       if (!p.scans_done) {
         for await (const scans of scansSince(remote.pool, w, mark(p.scans_after, p.scans_after_at), SYNC_BATCH)) {
-          await local.ingest({ scans, replays: [] });
+          await bulk.ingest({ scans, replays: [] });
           summary.pulled.scans += scans.length;
           committed('scans', scans[scans.length - 1].scan_id, scans[scans.length - 1].created_at);
         }
         p.scans_done = true;
         save();
+        batchNo = 0;
       }
       for (let r = await next; !r.done; r = await next) {
         const replays = r.value;
         next = replayBatches.next();
         next.catch(() => {});
-        const out = await local.ingest({ scans: [], replays });
+        const out = await bulk.ingest({ scans: [], replays });
         for (const o of out.replays) summary.pulled[o]++;
         summary.pulled.replays += replays.length;
         committed('replays', replays[replays.length - 1].replay_id, replays[replays.length - 1].finished_at);
       }
     } finally {
       await replayBatches.return(undefined).catch(() => {});
+      await bulk.finish();
     }
     st.xid = st.pending.to;
     st.pending = null;

@@ -15,6 +15,7 @@ import { SORTS, failingOf, tagKeyOf } from '../../src/core/filter/sort.js';
 import { searchTermsOf } from '../../src/core/filter/terms.js';
 import { MISMATCH_REASONS, type MismatchReason } from '../../src/core/formats.js';
 import type { SampleBounds, SampleCandidate, SampleGroup } from '../../src/core/sample/index.js';
+import { hashTextExtended } from '../../src/core/sample/pg-hash.js';
 import type {
   Cursor,
   IngestOutcome,
@@ -462,51 +463,111 @@ class Store implements PgStore {
 
   /**
    * The sampler's scans placed by `SampleBounds` (src/core/sample; store/sqlite/sample.ts is the same
-   * query): per label group the surely fresh and surely recent ids, space-separated (an id with a space
-   * goes to the candidates instead), the rest as candidates in JSON, so a few hundred rows cross the
-   * wire instead of every scan of the window. The newest replay comes from one hash join over the
-   * replays since `replayedFrom` (not a probe per scan); the class of a scan is computed once, as a
-   * group key. Texts compare in "C" order, as SQLite and the sampler compare them. JIT is off for it:
-   * compiling this one-off query cost more than running it.
+   * query without a cut): per label group the surely fresh and surely recent ids, space-separated (an
+   * id with a space goes to the candidates instead), the rest as candidates in JSON. Under a cut
+   * (`SampleCut`) a group sends its count and only the ids whose rank falls below a bound its count
+   * sets (rungs, below), so a few thousand ids cross the wire instead of every scan of the window; a
+   * server whose hashtextextended differs from the core's (another byte order) gets no cut.
+   * The window's scans come from index-only scans of two covering indexes (migration 005) that split
+   * them by whether created_at is shaped (so that test is the index's, not computed per scan here), the
+   * newest replay from one hash join over the replays since `replayedFrom`. A day bound is one
+   * plain text comparison: for a shaped time, day > D <=> time > D || '~' and day < D <=> time < D.
+   * Texts compare in "C" order, as SQLite and the sampler compare them. JIT is off for it: compiling
+   * this one-off query cost more than running it.
    */
   async sampleGroups(b: SampleBounds, alsoIds: readonly string[] = []): Promise<{ groups: SampleGroup[]; candidates: SampleCandidate[] }> {
     // Shaped (see SampleBounds) without a regex: the pattern places T and Z, translate() checks the digits.
     const shaped = (x: string) => `(${x} LIKE '____-__-__T%Z' AND length(${x}) >= 20 AND translate(left(${x}, 10), '0123456789', '') = '--')`;
-    const day = (x: string) => `left(${x}, 10) COLLATE "C"`;
-    type Row = { ecosystem: string; base_os: string; regulated: boolean; scanner: string; k: 'f' | 'r' | 'o'; ids: string | null; others: Array<[string, string, string | null]> | null };
+    // Exact (see SampleBounds): 20 or 24 characters, digits where the pattern has none, in range.
+    const exact = (x: string) =>
+      `(length(${x}) IN (20, 24) AND ${x} LIKE '____-__-__T__:__:__%Z' AND (length(${x}) = 20 OR substr(${x}, 20, 1) = '.')
+        AND translate(${x}, '0123456789', '') IN ('--T::Z', '--T::.Z') AND substr(${x}, 12, 2) <= '23' AND substr(${x}, 15, 2) <= '59'
+        AND substr(${x}, 18, 2) <= '59')`;
+    // An exact time against an instant: 24 characters as text, 20 by the first 19 (see SampleBounds).
+    const sec = (iso: string) => iso.slice(0, 19);
+    const ceilSec = (iso: string) => new Date(Math.ceil(Date.parse(iso) / 1000) * 1000).toISOString().slice(0, 19);
+    const labels = 'ecosystem, base_os, regulated, scanner';
+    const cols = 'scan_id, created_at, ecosystem, base_os, regulated, scanner_version';
+    type Row = { ecosystem: string; base_os: string; regulated: boolean; scanner: string; k: 'f' | 'r' | 'o'; n: number | null; below: number | null; ids: string | null; others: Array<[string, string, string | null]> | null };
+    const cut = b.cut && (await this.hashAgrees(b.cut.seed)) ? b.cut : undefined;
+    // Under a cut each scan falls in one rung by rank: rung j < 11 holds the ranks below 2^(41+j) not in
+    // a lower rung, rung 11 the rest. As int8 hashes (rank = (hash + 2^63) >> 12), rank < 2^(41+j) <=>
+    // hash <= 2^(53+j) - 2^63 - 1. A group sends its rungs up to the first whose top reaches its cut
+    // (at most twice the ids the cut asks for) and says that top as its bound.
+    const top = (j: number) => (2n ** BigInt(53 + j) - 2n ** 63n - 1n).toString();
+    const rung = cut ? `CASE ${Array.from({ length: 11 }, (_, i) => `WHEN h > ${top(10 - i)} THEN ${11 - i}`).join(' ')} ELSE 0 END` : '0';
+    const pick = cut
+      ? `, tot AS (SELECT ${labels}, k, sum(n)::int8 AS n FROM agg WHERE k <> 'o' GROUP BY ${labels}, k),
+         need AS (
+           -- the first rung whose top 2^(41+j) reaches the cut's share of 2^52: j = ceil(11 + log2 share)
+           SELECT tot.*, least(11, greatest(0, ceil(11 + ln(greatest(least(1, $15::float8 / p.p + $16::float8 / tot.n), 1e-300)) / ln(2))))::int AS j
+           FROM tot, (SELECT sum(n) AS p FROM tot) p
+         )
+         SELECT ${labels}, k, need.n, 1::int8 << (41 + need.j) AS below, string_agg(agg.ids, ' ') FILTER (WHERE agg.rung <= need.j) AS ids, NULL::json AS others
+         FROM need JOIN agg USING (${labels}, k) GROUP BY ${labels}, k, need.n, need.j
+         UNION ALL SELECT ${labels}, k, NULL, NULL, NULL, others FROM agg WHERE k = 'o'`
+      : `SELECT ${labels}, k, NULL::int8 AS n, NULL::int8 AS below, ids, others FROM agg`;
     const rows = await tx(this.pool, this.url, async (c) => {
       await c.query("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; SET LOCAL enable_sort = off");
       return (
         await c.query<Row>(
           `WITH lr AS (
              SELECT original_scan_id AS scan_id, max(finished_at COLLATE "C") AS lr FROM replay_runs WHERE finished_at >= $5 GROUP BY original_scan_id
-           ), k AS (
-             SELECT s.scan_id, s.created_at, s.ecosystem, s.base_os, s.regulated, s.scanner_version AS scanner, lr.lr, CASE
-               WHEN s.scan_id = ANY($6::text[]) OR strpos(s.scan_id, ' ') > 0
-                 OR NOT (${shaped('s.created_at')} AND ${day('s.created_at')} > $2 AND ${day('s.created_at')} < $3) THEN 'o'
-               WHEN lr.lr IS NULL THEN 'f'
-               WHEN NOT ${shaped('lr.lr')} THEN 'o'
-               WHEN ${day('lr.lr')} < $4 THEN 'f'
-               WHEN ${day('lr.lr')} > $4 THEN 'r'
-               ELSE 'o' END AS k
-             FROM scan_manifests s LEFT JOIN lr ON lr.scan_id = s.scan_id
-             WHERE s.created_at >= $1 OR s.scan_id = ANY($6::text[])
+           ), agg AS (
+             SELECT ${labels}, k, rung, count(*) AS n, string_agg(scan_id, ' ') FILTER (WHERE k <> 'o') AS ids,
+               json_agg(json_build_array(scan_id, created_at, lr)) FILTER (WHERE k = 'o') AS others
+             FROM (
+               -- OFFSET 0 keeps the class and the hash computed once per scan (not once per use).
+               SELECT scan_id, created_at, ${labels}, lr, k, CASE WHEN k = 'o' THEN 0 ELSE ${rung} END AS rung FROM (
+                 SELECT s.scan_id, s.created_at, s.ecosystem, s.base_os, s.regulated, s.scanner_version AS scanner, lr.lr,
+                   ${cut ? 'hashtextextended(s.scan_id, $14)' : 'NULL::int8'} AS h, CASE
+                   WHEN s.scan_id = ANY($6::text[]) OR strpos(s.scan_id, ' ') > 0 THEN 'o'
+                   WHEN NOT ((s.shaped AND s.created_at > $2 AND s.created_at < $3) OR (${exact('s.created_at')}
+                     AND CASE WHEN length(s.created_at) = 20 THEN s.created_at > $8 AND s.created_at < $9 ELSE s.created_at > $10 AND s.created_at <= $11 END))
+                     THEN CASE WHEN ${exact('s.created_at')} THEN 'x' ELSE 'o' END
+                   WHEN lr.lr IS NULL THEN 'f'
+                   WHEN ${shaped('lr.lr')} AND lr.lr < $4 THEN 'f'
+                   WHEN ${shaped('lr.lr')} AND lr.lr > $7 THEN 'r'
+                   WHEN ${exact('lr.lr')} THEN CASE WHEN lr.lr >= CASE WHEN length(lr.lr) = 20 THEN $12 ELSE $13 END THEN 'r' ELSE 'f' END
+                   ELSE 'o' END AS k
+                 FROM (
+                   SELECT ${cols}, true AS shaped FROM scan_manifests WHERE created_at >= $1 AND ${shaped('created_at')}
+                   UNION ALL
+                   SELECT ${cols}, false FROM scan_manifests WHERE created_at >= $1 AND NOT ${shaped('created_at')}
+                   UNION ALL
+                   SELECT ${cols}, ${shaped('created_at')} FROM scan_manifests WHERE scan_id = ANY($6::text[]) AND created_at < $1
+                 ) s LEFT JOIN lr ON lr.scan_id = s.scan_id
+                 OFFSET 0
+               ) x
+             ) y WHERE k <> 'x' GROUP BY ${labels}, k, rung
            )
-           SELECT ecosystem, base_os, regulated, scanner, k, string_agg(scan_id, ' ') FILTER (WHERE k <> 'o') AS ids,
-             json_agg(json_build_array(scan_id, created_at, lr)) FILTER (WHERE k = 'o') AS others
-           FROM k GROUP BY ecosystem, base_os, regulated, scanner, k`,
-          [b.createdFrom, b.insideAfter, b.insideBefore, b.recentDay, b.replayedFrom, [...new Set(alsoIds)]],
+           ${pick}`,
+          [b.createdFrom, `${b.insideAfter}~`, b.insideBefore, b.recentDay, b.replayedFrom, [...new Set(alsoIds)], `${b.recentDay}~`,
+            `${sec(b.from)}~`, `${sec(b.to)}~`, b.from, b.to, ceilSec(b.recentFrom), b.recentFrom, ...(cut ? [cut.seed, cut.take, cut.spare] : [])],
         )
       ).rows;
     });
     const groups: SampleGroup[] = [];
     const candidates: SampleCandidate[] = [];
-    for (const { k, ids, others, ...labels } of rows) {
+    for (const { k, n, below, ids, others, ...labelled } of rows) {
+      if (k === 'o') {
+        for (const [scan_id, created_at, last_replayed_at] of others ?? []) candidates.push({ scan_id, created_at, ...labelled, last_replayed_at });
+        continue;
+      }
       const list = ids === null ? [] : ids.split(' ');
-      groups.push({ ...labels, fresh: k === 'f' ? list : [], recent: k === 'r' ? list : [] });
-      for (const [scan_id, created_at, last_replayed_at] of others ?? []) candidates.push({ scan_id, created_at, ...labels, last_replayed_at });
+      const counted = n === null || below === null ? {} : k === 'f' ? { freshCount: n, freshBelow: below } : { recentCount: n, recentBelow: below };
+      groups.push({ ...labelled, fresh: k === 'f' ? list : [], recent: k === 'r' ? list : [], ...counted });
     }
     return { groups, candidates };
+  }
+
+  /** Whether this server's hashtextextended is the core's (src/core/sample/pg-hash.ts) on a UTF-8 probe. */
+  private async hashAgrees(seed: number): Promise<boolean> {
+    const probe = 'stella-sample-é-✓-0123456789';
+    const [hi, lo] = hashTextExtended(probe, seed);
+    const want = BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo)).toString();
+    const r = await this.pool.query<{ h: string }>('SELECT hashtextextended($1 COLLATE "C", $2)::text AS h', [probe, seed]);
+    return r.rows[0].h === want;
   }
 
   async recordDirs(): Promise<string[]> {

@@ -16,7 +16,8 @@ export function sampleCandidates(c: Conn, createdFrom: string, alsoIds: readonly
 
 /**
  * The sampler's scans placed by `SampleBounds` (src/core/sample; the PostgreSQL store runs the same
- * query): per (ecosystem, base_os, regulated, scanner) the ids surely fresh and surely recent,
+ * query, and also decides exact times on a bound's day and cuts by rank, which this in-process store
+ * need not: both are economies of the wire): per (ecosystem, base_os, regulated, scanner) the ids surely fresh and surely recent,
  * space-separated (an id with a space goes to the candidates instead); the rest (window edges, odd
  * offsets, canaries) as candidates. The newest replay is looked up only among replays from
  * `replayedFrom` on (an older one cannot be recent), and a scan's class is computed once, as a group key.

@@ -37,22 +37,23 @@ describe('PostgreSQL migrations', () => {
     const [a, b] = [pool(url), pool(url)];
     expect(await schemaVersion(a)).toBe(0);
     const known = loadMigrations().map((m) => m.version);
-    expect(known).toEqual([1, 2, 3, 4]);
+    expect(known).toEqual([1, 2, 3, 4, 5]);
     const results = await Promise.all([migrate(a), migrate(b), migrate(pool(url))]);
     const applied = results.map((r) => r.applied).sort((x, y) => y.length - x.length);
     expect(applied).toEqual([known, [], []]);
-    for (const r of results) expect(r.to).toBe(4);
+    for (const r of results) expect(r.to).toBe(5);
     const rows = (await a.query('SELECT version, name, sha256 FROM stella_schema ORDER BY version')).rows;
     expect(rows.map((r) => [r.version, r.name])).toEqual([
       [1, '001_init.sql'],
       [2, '002_jobs.sql'],
       [3, '003_replay_mode.sql'],
       [4, '004_terms.sql'],
+      [5, '005_sample_index.sql'],
     ]);
     expect(rows.map((r) => r.sha256)).toEqual(loadMigrations().map((m) => m.sha256));
-    expect(await schemaVersion(b)).toBe(4);
+    expect(await schemaVersion(b)).toBe(5);
     // A later start applies nothing.
-    expect(await migrate(a)).toEqual({ from: 4, to: 4, applied: [] });
+    expect(await migrate(a)).toEqual({ from: 5, to: 5, applied: [] });
   }, 60_000);
 
   it('mirrors the SQLite index column for column, with every SQLite index present on the same leading columns', async () => {

@@ -1,7 +1,7 @@
 // The nightly sampler: deterministic for a seed, proportional with a per-stratum minimum, canaries
 // always in, recently replayed scans last.
 import { describe, expect, it } from 'vitest';
-import { allocate, sampleScans, type SampleCandidate } from '../../src/core/sample/index.js';
+import { RANK_SPAN, allocate, sampleGrouped, sampleRank, sampleScans, type SampleCandidate, type SampleGroup } from '../../src/core/sample/index.js';
 import { mulberry32, shuffled } from '../../src/core/seeded-random.js';
 
 const NOW = '2026-03-31T23:00:00Z';
@@ -181,5 +181,62 @@ describe('sampleScans', () => {
     expect(() => sampleScans([], { ...base, by: ['scanner', 'scanner'] })).toThrow(/'scanner' is named twice/);
     expect(() => sampleScans([], { ...base, now: 'yesterday' })).toThrow(/now is not an RFC 3339 time/);
     expect(() => sampleScans([population()[0], population()[0]], base)).toThrow(/candidate twice/);
+  });
+});
+
+describe('sampleGrouped under a rank cut', () => {
+  // Every scan well inside the window, so a store could place each one: fresh, or replayed 2 days ago.
+  const pop = population(11, 6000).map((c, i) => ({
+    ...c,
+    created_at: iso(nowMs - (1 + (i % 20)) * DAY),
+    last_replayed_at: i % 5 === 0 ? iso(nowMs - 2 * DAY) : null,
+  }));
+  const base = { by: ['ecosystem', 'base_os'] as const, seed: 5, now: NOW, windowDays: 30, minPerStratum: 3 };
+  /** The groups a store sends when it cuts every group's ids at `share` of the rank span (or sends all). */
+  function groups(share: (count: number) => number, seed = base.seed): SampleGroup[] {
+    const out = new Map<string, SampleGroup & { f: string[]; r: string[] }>();
+    for (const c of pop) {
+      const key = [c.ecosystem, c.base_os, c.regulated, c.scanner].join('|');
+      const g = out.get(key) ?? { ecosystem: c.ecosystem, base_os: c.base_os, regulated: c.regulated, scanner: c.scanner, fresh: [], recent: [], f: [], r: [] };
+      (c.last_replayed_at ? g.r : g.f).push(c.scan_id);
+      out.set(key, g);
+    }
+    return [...out.values()].map(({ f, r, ...g }) => {
+      const [fb, rb] = [Math.floor(share(f.length) * RANK_SPAN), Math.floor(share(r.length) * RANK_SPAN)];
+      return {
+        ...g,
+        fresh: f.filter((id) => sampleRank(seed, id) < fb),
+        recent: r.filter((id) => sampleRank(seed, id) < rb),
+        freshCount: f.length,
+        freshBelow: fb,
+        recentCount: r.length,
+        recentBelow: rb,
+      };
+    });
+  }
+
+  it('gives the answer of the whole population when the cuts cover every allocation, with far fewer ids', () => {
+    for (const n of [20, 200]) {
+      const options = { ...base, by: [...base.by], n };
+      const want = sampleScans(pop, options);
+      const cut = groups((c) => Math.min(1, (1.5 * n) / pop.length + 12 / c));
+      const sent = cut.reduce((a, g) => a + g.fresh.length + g.recent.length, 0);
+      expect(sent).toBeLessThan(pop.length / 2);
+      expect(sampleGrouped({ groups: cut, candidates: [] }, options), `n=${n}`).toEqual(want);
+      // Whole lists (no count, no bound) are the same answer too.
+      const bare = groups(() => 1).map((g) => ({ ecosystem: g.ecosystem, base_os: g.base_os, regulated: g.regulated, scanner: g.scanner, fresh: g.fresh, recent: g.recent }));
+      expect(sampleGrouped({ groups: bare, candidates: [] }, options)).toEqual(want);
+    }
+  });
+
+  it('says so (null) when a stratum needs ids below no cut: too tight a cut, or recent scans needed', () => {
+    const options = { ...base, by: [...base.by], n: 200 };
+    expect(sampleGrouped({ groups: groups(() => 1 / 4096), candidates: [] }, options)).toBeNull();
+    // 5,000 of 6,000 asked: every fresh scan is taken, so a cut fresh list cannot do; whole lists can.
+    const most = { ...options, n: 5000 };
+    expect(sampleGrouped({ groups: groups((c) => Math.min(1, 0.5 + 12 / c)), candidates: [] }, most)).toBeNull();
+    const whole = sampleGrouped({ groups: groups(() => 1), candidates: [] }, most)!;
+    expect(whole).toEqual(sampleScans(pop, most));
+    expect(whole.chosen.filter((c) => c.recent).length).toBeGreaterThan(0);
   });
 });

@@ -9,7 +9,7 @@ import { cellsOf, type RollupDim } from '../../src/core/fidelity/index.js';
 import { realisticSpecs, replayIn } from '../../bench/gen-records.js';
 import { dashboardOf } from '../../src/app/dashboard.js';
 import { sampleFromStore } from '../../src/app/sample.js';
-import { sampleBounds, sampleGrouped, sampleScans } from '../../src/core/sample/index.js';
+import { sampleBounds, sampleGrouped, sampleRank, sampleScans } from '../../src/core/sample/index.js';
 import type { ScanIn } from '../../src/core/ports.js';
 
 const ECOS = ['npm', 'PyPI', 'Go', 'Debian'];
@@ -249,22 +249,47 @@ export function storeSuite(backend: string, open: OpenStore): void {
         const scans = scansIn(300);
         // Times on and around the bounds' days, with offsets and fractions, so both sides of every bound are met.
         const odd = ['2025-12-31T12:00:00Z', '2026-01-01T11:59:59.999Z', '2026-01-01T12:00:00Z', '2026-01-01T12:00:00.001Z', '2026-01-01T13:30:00+02:00',
-          '2026-01-01T09:00:00-03:00', '2026-01-02T00:30:00+14:00', '2026-01-31T12:00:00Z', '2026-01-31T12:00:00.001Z', '2026-02-01T01:00:00+13:00'];
+          '2026-01-01T09:00:00-03:00', '2026-01-02T00:30:00+14:00', '2026-01-31T12:00:00Z', '2026-01-31T12:00:00.001Z', '2026-02-01T01:00:00+13:00',
+          '2026-01-01T12:00:00.500Z', '2026-01-01T12:00:00.501Z', '2026-01-01T12:00:01Z', '2026-01-31T12:00:00.500Z', '2026-01-31T12:00:00.501Z'];
         odd.forEach((t, i) => (scans[i * 7].created_at = t));
         const specs = realisticSpecs(240, NOW, 22);
         const fin = ['2026-01-23T12:00:00Z', '2026-01-24T11:59:59Z', '2026-01-24T12:00:00Z', '2026-01-24T13:00:00+02:00', '2026-01-24T08:00:00-05:00',
-          '2026-01-22T23:00:00-14:00', '2026-01-10T00:00:00Z', '2026-01-30T00:00:00Z'];
+          '2026-01-22T23:00:00-14:00', '2026-01-10T00:00:00Z', '2026-01-30T00:00:00Z', '2026-01-24T12:00:00.500Z', '2026-01-24T12:00:00.499Z',
+          '2026-01-24T12:00:01Z'];
         const replays = specs.map((s, k) => ({ ...replayIn(s), original_scan_id: scans[(k * 5) % 300].scan_id, ...(k < fin.length * 3 ? { finished_at: fin[k % fin.length] } : {}) }));
         await store.ingest({ scans, replays });
         const canaries = ['scan_00003', 'scan_00140', 'scan_00299'];
-        for (const [windowDays, recentDays, seed, by] of [[30, 7, 7, ['ecosystem', 'base_os', 'regulated', 'scanner']], [30, 7, 8, ['base_os']], [10, 0, 9, []], [45, 3, 10, ['regulated', 'ecosystem']]] as const) {
-          const options = { n: 50, by: [...by], seed, now: NOW.toISOString(), windowDays, recentDays };
+        // The last: a now with milliseconds, so exact times on a bound's day meet an instant inside a second.
+        for (const [windowDays, recentDays, seed, by, shift] of [[30, 7, 7, ['ecosystem', 'base_os', 'regulated', 'scanner'], 0], [30, 7, 8, ['base_os'], 0], [10, 0, 9, [], 0], [45, 3, 10, ['regulated', 'ecosystem'], 0], [30, 7, 11, ['ecosystem'], 500]] as const) {
+          const now = new Date(NOW.getTime() + shift);
+          const options = { n: 50, by: [...by], seed, now: now.toISOString(), windowDays, recentDays };
           const b = sampleBounds(options);
           const mark = <T extends { scan_id: string }>(c: T) => (canaries.includes(c.scan_id) ? { ...c, canary: true } : c);
           const plain = sampleScans((await store.sampleCandidates(b.createdFrom, canaries)).map(mark), options);
           const placed = await store.sampleGroups(b, canaries);
           expect(placed.groups.reduce((a, g) => a + g.fresh.length + g.recent.length, 0), `${windowDays}d`).toBeGreaterThan(0);
           expect(sampleGrouped({ groups: placed.groups, candidates: placed.candidates.map(mark) }, options), `${windowDays}d/${recentDays}d by ${by.join(',')}`).toEqual(plain);
+          // Under a cut a store may send, per group, only the ids below a bound it names (exactly those),
+          // with the group's count; the sample through the port is the plain one either way.
+          const cut = await store.sampleGroups(sampleBounds(options, true), canaries);
+          type G = (typeof cut.groups)[number];
+          const keyOf = (g: G) => {
+            const cls = (g.freshCount ?? g.fresh.length) > 0 ? 'fresh' : (g.recentCount ?? g.recent.length) > 0 ? 'recent' : null;
+            return cls && [g.ecosystem, g.base_os, g.regulated, g.scanner, cls].join('|');
+          };
+          const whole = new Map(placed.groups.filter(keyOf).map((g) => [keyOf(g), g]));
+          expect(cut.groups.filter(keyOf).length).toBe(whole.size);
+          for (const g of cut.groups.filter(keyOf)) {
+            const w = whole.get(keyOf(g))!;
+            for (const [got, all, count, below] of [[g.fresh, w.fresh, g.freshCount, g.freshBelow], [g.recent, w.recent, g.recentCount, g.recentBelow]] as const) {
+              expect(count ?? got.length).toBe(all.length);
+              expect([...got].sort()).toEqual(all.filter((id) => below === undefined || sampleRank(seed, id) < below).sort());
+            }
+          }
+          expect(cut.candidates.map((c) => c.scan_id).sort()).toEqual(placed.candidates.map((c) => c.scan_id).sort());
+          const req = { n: 50, by: [...by], windowDays, recentDays, seed, now, canaries };
+          expect(await sampleFromStore(store, req), 'through the port').toEqual(plain);
+          expect(await sampleFromStore(store, { ...req, n: 5 }), 'n = 5').toEqual(sampleScans((await store.sampleCandidates(b.createdFrom, canaries)).map(mark), { ...options, n: 5 }));
         }
       } finally {
         await store.close();

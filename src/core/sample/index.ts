@@ -12,17 +12,22 @@
 //    largest remainder (ties by stratum key). When N cannot give every stratum its minimum, strata
 //    take one scan each in turn, largest first.
 // 4. Within a stratum, scans not replayed in the last `recentDays` come first; within each group the
-//    scans with the smallest rank are taken, where a scan's rank is the first draw of the seeded PRNG
-//    (src/core/seeded-random.ts) started from the seed mixed with a hash of its scan id (ties by
-//    scan id). Ranks depend on nothing but the seed and the id, so the answer does not depend on the
-//    order candidates arrive in, no global sort of a million scans is needed, and adding scans to one
-//    stratum does not move the picks of another with the same allocation.
+//    scans with the smallest rank are taken (ties by scan id), where a scan's rank is the top 52 bits
+//    of PostgreSQL's `hashtextextended(scan_id, seed)` (a signed int8) plus 2^63 (`sampleRank`,
+//    ./pg-hash.ts). Ranks depend on nothing but the seed and the id, so the answer does
+//    not depend on the order candidates arrive in, no global sort of a million scans is needed, and
+//    adding scans to one stratum does not move the picks of another with the same allocation. It is
+//    the hash PostgreSQL computes natively for ~60 ns a row (md5() costs ~1 µs), so the team store can
+//    cut by rank itself (below).
 // A store need not send every scan: `sampleBounds` names the days by which it may place a scan in a
-// label group as a bare id (`sampleGrouped`), leaving only the scans near a bound, with odd offsets,
-// or named as canaries to be decided here; the answer is the one `sampleScans` gives over all of them.
+// label group (`sampleGrouped`), leaving only the scans near a bound, with odd offsets, or named as
+// canaries to be decided here. Of a group it may send just the count and the ids whose rank falls
+// below a cut computed from the counts (`SampleCut`); when a stratum needs more ids than the cuts
+// certify, `sampleGrouped` says so and the caller asks again without a cut. Either way the answer is
+// the one `sampleScans` gives over all of the scans.
 import { compareCodeUnits } from '../canonical/jcs.js';
 import { StellaError } from '../errors.js';
-import { mulberry32 } from '../seeded-random.js';
+import { hashRank52 } from './pg-hash.js';
 
 export const STRATUM_DIMS = ['ecosystem', 'base_os', 'regulated', 'scanner'] as const;
 export type StratumDim = (typeof STRATUM_DIMS)[number];
@@ -113,14 +118,12 @@ function label(c: Labelled, d: StratumDim): string {
   }
 }
 
-/** FNV-1a over UTF-16 code units: a stable 32-bit hash of a scan id, mixed into the seed. */
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
+/** Ranks are integers below this (52 bits: exact in a double). */
+export const RANK_SPAN = 2 ** 52;
+
+/** A scan's rank for a seed (see the header): 0 <= rank < RANK_SPAN. */
+export function sampleRank(seed: number, scanId: string): number {
+  return hashRank52(scanId, seed);
 }
 
 function time(s: string, what: () => string): number {
@@ -273,6 +276,28 @@ export interface SampleGroup {
   fresh: readonly string[];
   /** Non-canary scans surely inside the window and surely replayed within recentDays. */
   recent: readonly string[];
+  /**
+   * Under a cut: how many fresh (recent) scans the group has, and the bound their rank was cut at — the
+   * list holds exactly those with `sampleRank` below it. Absent: the list holds them all.
+   */
+  freshCount?: number;
+  freshBelow?: number;
+  recentCount?: number;
+  recentBelow?: number;
+}
+
+/**
+ * How a store may cut a group's ids by rank. With P the group counts summed (fresh and recent, over
+ * every group) and c one group's count (fresh or recent), it sends c, a bound no lower than
+ * `floor(min(1, take / P + spare / c) * RANK_SPAN)` (it may round up), and exactly the ids of rank below
+ * that bound. The cut is only an economy:
+ * `take` covers a proportional allocation with room to spare, `spare` a stratum's minimum, and the
+ * answer is exact whatever the cut (a short stratum is asked for again without one).
+ */
+export interface SampleCut {
+  seed: number;
+  take: number;
+  spare: number;
 }
 
 /**
@@ -286,6 +311,14 @@ export interface SampleGroup {
  * `recentDay` (→ fresh) or after it (→ recent). Every other scan created at or after `createdFrom`
  * (and every canary) goes to the candidates with its newest replay, which may be given as null when it
  * is before `replayedFrom`: an RFC 3339 time before that day, whatever its offset, is not recent.
+ * A time is *exact* when it is `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.sssZ`, all digits, hours
+ * 00–23, minutes and seconds 00–59: it names one millisecond, which the sampler compares with the
+ * instants `from`, `to` and `recentFrom` (as `toISOString` writes them). A store may also decide a
+ * non-canary scan whose times are exact where the days do not: created_at after `from` and at or
+ * before `to` is inside the window (else the scan is no candidate at all), and a newest replay at or
+ * after `recentFrom` is recent (else fresh). Compared as text, an exact 24-character time against the
+ * instant itself, a 20-character one by its first 19 characters (at or after `recentFrom`: at or after
+ * the first whole second not before it).
  */
 export interface SampleBounds {
   createdFrom: string;
@@ -293,6 +326,11 @@ export interface SampleBounds {
   insideBefore: string;
   recentDay: string;
   replayedFrom: string;
+  from: string;
+  to: string;
+  recentFrom: string;
+  /** When set, the store may cut the groups' lists by rank (see SampleCut). */
+  cut?: SampleCut;
 }
 
 const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -304,32 +342,51 @@ function span(o: Required<SampleOptions>) {
   return { to, from, recentFrom };
 }
 
-/** The bounds a store sorts candidates by (see SampleBounds) for these options. */
-export function sampleBounds(options: SampleOptions): SampleBounds {
+/**
+ * The bounds a store sorts candidates by (see SampleBounds) for these options; with `cut`, the rank cut
+ * too: 1.5 × n spread by share plus 12 + 2 × the minimum per group, so that a stratum falls short (and
+ * is asked for again) about once in many thousand nights.
+ */
+export function sampleBounds(options: SampleOptions, cut = false): SampleBounds {
   const o = check(options);
   const { to, from, recentFrom } = span(o);
   // A day before the window (or the recent span): offsets are at most ±24 h.
-  return { createdFrom: dayOf(from - DAY_MS), insideAfter: dayOf(from), insideBefore: dayOf(to), recentDay: dayOf(recentFrom), replayedFrom: dayOf(recentFrom - DAY_MS) };
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const days = {
+    createdFrom: dayOf(from - DAY_MS), insideAfter: dayOf(from), insideBefore: dayOf(to), recentDay: dayOf(recentFrom), replayedFrom: dayOf(recentFrom - DAY_MS),
+    from: iso(from), to: iso(to), recentFrom: iso(recentFrom),
+  };
+  return cut ? { ...days, cut: { seed: o.seed, take: 1.5 * o.n, spare: 12 + 2 * o.minPerStratum } } : days;
 }
 
 export function sampleScans(candidates: readonly SampleCandidate[], options: SampleOptions): SampleResult {
-  return sampleGrouped({ groups: [], candidates }, options);
+  return sampleGrouped({ groups: [], candidates }, options)!;
 }
 
-/** The sampler over scans a store placed in groups (by `sampleBounds`) plus the candidates it did not place. */
-export function sampleGrouped(input: { groups: readonly SampleGroup[]; candidates: readonly SampleCandidate[] }, options: SampleOptions): SampleResult {
+/**
+ * The sampler over scans a store placed in groups (by `sampleBounds`) plus the candidates it did not
+ * place; null when the groups were cut by rank and some stratum needs ids below no cut (ask again
+ * without `cut`).
+ */
+export function sampleGrouped(input: { groups: readonly SampleGroup[]; candidates: readonly SampleCandidate[] }, options: SampleOptions): SampleResult | null {
   const o = check(options);
   const { to, from, recentFrom } = span(o);
   const [fromDay, toDay, recentDay] = [dayOf(from), dayOf(to), dayOf(recentFrom)];
   const isRecent = (c: SampleCandidate) =>
     c.last_replayed_at !== null && compareTime(c.last_replayed_at, recentFrom, recentDay, () => `last replay of ${c.scan_id}`) >= 0;
-  const rankOf = (id: string) => mulberry32((o.seed ^ fnv1a(id)) >>> 0)();
+  const rankOf = (id: string) => sampleRank(o.seed, id);
 
+  /** Ids known of one class of a stratum: all with rank below `below` are among `ids`, of `count` in all. */
+  interface Pool {
+    ids: string[];
+    count: number;
+    below: number;
+  }
   interface Stratum {
     key: string;
     labels: Partial<Record<StratumDim, string>>;
-    fresh: string[];
-    recent: string[];
+    fresh: Pool;
+    recent: Pool;
     canaries: SampleCandidate[];
   }
   // Strata found through one small map per dimension (label value → next level), so a million
@@ -349,17 +406,25 @@ export function sampleGrouped(input: { groups: readonly SampleGroup[]; candidate
     let s = level.get(last) as Stratum | undefined;
     if (!s) {
       const key = o.by.length ? o.by.map((d) => `${d}=${label(c, d)}`).join(',') : 'all';
-      s = { key, labels: Object.fromEntries(o.by.map((d) => [d, label(c, d)])), fresh: [], recent: [], canaries: [] };
+      const pool = (): Pool => ({ ids: [], count: 0, below: Infinity });
+      s = { key, labels: Object.fromEntries(o.by.map((d) => [d, label(c, d)])), fresh: pool(), recent: pool(), canaries: [] };
       level.set(last, s);
       strata.set(key, s);
     }
     return s;
   };
+  const add = (p: Pool, ids: readonly string[], count: number | undefined, below: number | undefined) => {
+    for (const id of ids) p.ids.push(id);
+    p.count += count ?? ids.length;
+    // A list cut below a bound certifies only ranks below it (a whole list certifies every rank).
+    if (count !== undefined && count > ids.length && below !== undefined) p.below = Math.min(p.below, below);
+  };
   for (const g of input.groups) {
-    if (g.fresh.length === 0 && g.recent.length === 0) continue;
+    const [fresh, recent] = [g.freshCount ?? g.fresh.length, g.recentCount ?? g.recent.length];
+    if (fresh === 0 && recent === 0) continue;
     const s = stratumOf(g);
-    for (const id of g.fresh) s.fresh.push(id);
-    for (const id of g.recent) s.recent.push(id);
+    add(s.fresh, g.fresh, g.freshCount, g.freshBelow);
+    add(s.recent, g.recent, g.recentCount, g.recentBelow);
   }
   for (const c of input.candidates) {
     if (!c.canary) {
@@ -368,21 +433,32 @@ export function sampleGrouped(input: { groups: readonly SampleGroup[]; candidate
     }
     const s = stratumOf(c);
     if (c.canary) s.canaries.push(c);
-    else (isRecent(c) ? s.recent : s.fresh).push(c.scan_id);
+    else add(isRecent(c) ? s.recent : s.fresh, [c.scan_id], undefined, undefined);
   }
   const keys = [...strata.keys()].sort(compareCodeUnits);
-  const sizes = keys.map((k) => strata.get(k)!.fresh.length + strata.get(k)!.recent.length);
+  const sizes = keys.map((k) => strata.get(k)!.fresh.count + strata.get(k)!.recent.count);
   const alloc = allocate(sizes, o.n, o.minPerStratum);
   const population = sizes.reduce((a, b) => a + b, 0);
 
+  /** The k smallest ranks of a pool, or null when its cut certifies fewer than k. */
+  const take = (p: Pool, k: number): Ranked[] | null => {
+    if (p.below === Infinity) return smallest(p.ids, k, rankOf);
+    if (k <= 0) return [];
+    const certified = smallest(p.ids, p.ids.length, rankOf).filter((r) => r.rank < p.below);
+    return certified.length >= k ? certified.slice(0, k) : null;
+  };
   const chosen: SampleChoice[] = [];
-  const rows: StratumRow[] = keys.map((key, i) => {
+  const rows: StratumRow[] = [];
+  for (const [i, key] of keys.entries()) {
     const s = strata.get(key)!;
-    for (const r of smallest(s.fresh, alloc[i], rankOf)) chosen.push({ scan_id: r.id, stratum: key, reason: 'sampled', recent: false });
-    for (const r of smallest(s.recent, alloc[i] - s.fresh.length, rankOf)) chosen.push({ scan_id: r.id, stratum: key, reason: 'sampled', recent: true });
+    const fresh = take(s.fresh, Math.min(alloc[i], s.fresh.count));
+    const recent = take(s.recent, alloc[i] - s.fresh.count);
+    if (!fresh || !recent) return null;
+    for (const r of fresh) chosen.push({ scan_id: r.id, stratum: key, reason: 'sampled', recent: false });
+    for (const r of recent) chosen.push({ scan_id: r.id, stratum: key, reason: 'sampled', recent: true });
     for (const c of s.canaries) chosen.push({ scan_id: c.scan_id, stratum: key, reason: 'canary', recent: isRecent(c) });
-    return { key, labels: s.labels, population: sizes[i], recent: s.recent.length, share: population ? sizes[i] / population : 0, allocated: alloc[i], canaries: s.canaries.length };
-  });
+    rows.push({ key, labels: s.labels, population: sizes[i], recent: s.recent.count, share: population ? sizes[i] / population : 0, allocated: alloc[i], canaries: s.canaries.length });
+  }
   chosen.sort((a, b) => compareCodeUnits(a.scan_id, b.scan_id));
   // Scan ids are unique in either store; a repeated one among the picks means the caller's query is wrong.
   for (let i = 1; i < chosen.length; i++) {
