@@ -127,25 +127,44 @@ function ingestScan(c: Conn, s: ScanIn): IngestOutcome {
 export type PreparedReplay = RawDetail & { record_sha256: string; day: string; terms: string[] };
 
 export function prepareReplay(r: ReplayIn): PreparedReplay {
-  // Columns stored as the record states them come along as they are; the others are encoded here.
-  const { bf_match, sf_match, pf_match, regulated, subtags, diff_summary, manifest, executor, warnings, mode, ...same } = r;
+  // One object literal with every field in a fixed order: a rest-and-spread copy of the record made
+  // V8 build each row through dictionary properties (45 µs a row, more than its JSON.parse).
+  const { diff_summary, manifest, executor } = r;
   return {
-    ...same,
+    replay_id: r.replay_id,
+    original_scan_id: r.original_scan_id,
+    record_sha256: r.record_sha256,
+    status: r.status,
     failing: failingOf(r.status),
-    bf_match: b2i(bf_match),
-    sf_match: b2i(sf_match),
-    pf_match: b2i(pf_match),
+    bf_match: b2i(r.bf_match),
+    sf_match: b2i(r.sf_match),
+    pf_match: b2i(r.pf_match),
+    auto_reason: r.auto_reason,
     human_tag: null,
     tag: r.auto_reason,
     tag_key: tagKeyOf(r.auto_reason),
-    subtags_json: JSON.stringify(subtags),
+    subtags_json: JSON.stringify(r.subtags),
+    started_at: r.started_at,
+    finished_at: r.finished_at,
     day: r.finished_at.slice(0, 10),
-    regulated: regulated ? 1 : 0,
+    duration_ms: r.duration_ms,
+    scanner_version: r.scanner_version,
+    ecosystem: r.ecosystem,
+    policy_set: r.policy_set,
+    base_os: r.base_os,
+    project: r.project,
+    feed_digest: r.feed_digest,
+    regulated: r.regulated ? 1 : 0,
+    executor_kind: r.executor_kind,
+    record_dir: r.record_dir,
+    manifest_sha256: r.manifest_sha256,
+    classifier_version: r.classifier_version,
+    error: r.error,
     diff_summary_json: diff_summary === null ? null : JSON.stringify(diff_summary),
     manifest_json: manifest === null ? null : JSON.stringify(manifest),
     executor_json: executor === null ? null : JSON.stringify(executor),
-    warnings_json: JSON.stringify(warnings),
-    mode: mode ?? 'pinned',
+    warnings_json: JSON.stringify(r.warnings),
+    mode: r.mode ?? 'pinned',
     terms: diff_summary === null || diff_summary === undefined ? [] : searchTermsOf(diff_summary),
   };
 }
