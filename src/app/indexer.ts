@@ -8,11 +8,13 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { deserialize, serialize } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { isStellaError, StellaError } from '../core/errors.js';
 import type { IngestOutcome, OnEvent, ReplayIn, ReplayStore, ScanIn } from '../core/ports.js';
 import { readReplayRecord, readScanRecord, recordKind } from '../../store/ingest.js';
-import { type BulkLoad, type PreparedReplay, prepareReplay } from '../../store/sqlite/ingest.js';
+import { type BulkLoad, type PackedReplays, type PreparedReplay, freshDeltas, packReplays, prepareReplay, unpackReplays } from '../../store/sqlite/ingest.js';
+import type { Deltas } from '../../store/sqlite/rollup.js';
 
 export interface IndexSummary {
   records: number;
@@ -23,22 +25,24 @@ export interface IndexSummary {
 
 // Bigger transactions write each touched index page once per batch instead of once per 1,000 rows.
 export const INDEX_BATCH = 5000;
-/** Records per request to a reading thread (small enough to spread a batch over the threads). */
-const CHUNK = 250;
 /** Batches read ahead of the one being written: the readers keep busy while the writer commits. */
 const LOOKAHEAD = 2;
 /** Below this many records the threads' start-up costs more than they save. */
-const MIN_PARALLEL = 2 * CHUNK;
+const MIN_PARALLEL = 500;
 
 type Found = { dir: string; kind: 'scan' | 'replay' };
 
-/** Record dirs under each root, in code-unit order (a record dir's own subdirs are not searched). */
-export function findRecords(roots: string[]): Found[] {
+/**
+ * Record dirs under each root, in code-unit order (a record dir's own subdirs are not searched).
+ * `onFound` sees the list each time it grows, so reading can start before the walk ends.
+ */
+export function findRecords(roots: string[], onFound?: (found: readonly Found[]) => void): Found[] {
   const out: Found[] = [];
   const walk = (dir: string) => {
     const kind = recordKind(dir);
     if (kind) {
       out.push({ dir, kind });
+      onFound?.(out);
       return;
     }
     let entries;
@@ -86,11 +90,48 @@ export function readRecords(records: readonly Found[], prepare: boolean): ReadRe
   });
 }
 
+/** One batch read for the bulk load: its records, and the rollup deltas of its replays as new rows (freshDeltas). */
+export type ReadBatch = { results: ReadResult[]; inserted: Deltas | null };
+
+/** readRecords of one batch for the bulk load, with what its replays add to the rollups. */
+export function readBatch(records: readonly Found[]): ReadBatch {
+  const results = readRecords(records, true);
+  return { results, inserted: freshDeltas(results.flatMap((r) => (r.kind === 'prepared' ? [r.replay] : []))) };
+}
+
 /** Where records go: any store's ingest; a store that loads many batches at once (SQLite) offers bulkLoad. */
 export type IndexTarget = Pick<ReplayStore, 'ingest'> & { bulkLoad?: (opts: { deferIndexes: boolean }) => BulkLoad };
 
 export async function indexRecords(store: IndexTarget, roots: string[], onEvent?: OnEvent): Promise<IndexSummary> {
-  const records = findRecords(roots);
+  const bulkable = store.bulkLoad !== undefined;
+  // Started by the walk's callback (or after it): typed wide, so the narrowing of `= null` does not stick.
+  let readers = null as ReaderPool | null;
+  // Batches handed to the readers, in order (records [0, handed) of the walk so far).
+  // A reader's batch stays packed until its turn (fromWire).
+  const ahead: Array<Promise<WireBatch | ReadBatch>> = [];
+  let handed = 0;
+  const hand = (records: readonly Found[], end: number) => {
+    const slice = records.slice(handed, end);
+    const next = readers ? readers.read(slice) : new Promise<ReadBatch>((resolve) => resolve(readInThread(slice)));
+    // Awaited in turn below; a reader failing meanwhile must not be an unhandled rejection.
+    next.catch(() => undefined);
+    ahead.push(next);
+    handed = end;
+  };
+  const readInThread = (slice: Found[]): ReadBatch => (bulk ? readBatch(slice) : { results: readRecords(slice, false), inserted: null });
+  let bulk: BulkLoad | null = null;
+  let records: Found[];
+  try {
+    // The walk hands each full batch to the reading threads as it is found, a few ahead.
+    records = findRecords(roots, (found) => {
+      if (!bulkable || found.length - handed < INDEX_BATCH || ahead.length > LOOKAHEAD) return;
+      readers ??= readerPool(Math.min(availableParallelism(), 4));
+      if (readers) hand(found, found.length);
+    });
+  } catch (e) {
+    readers?.close();
+    throw e;
+  }
   const summary: IndexSummary = {
     records: records.length,
     scans: { inserted: 0, updated: 0, unchanged: 0 },
@@ -98,27 +139,15 @@ export async function indexRecords(store: IndexTarget, roots: string[], onEvent?
     skipped: [],
   };
   onEvent?.({ kind: 'start', id: 'index', total: records.length, label: 'indexing records' });
-  // More than one batch into an empty SQLite index: its indexes are built once, after the load.
-  const bulk = store.bulkLoad?.({ deferIndexes: records.length > INDEX_BATCH }) ?? null;
-  const readers = bulk && records.length >= MIN_PARALLEL ? readerPool(Math.min(availableParallelism(), 4)) : null;
-  const read = (slice: Found[]): Promise<ReadResult[]> => {
-    if (!readers) return new Promise((resolve) => resolve(readRecords(slice, bulk !== null)));
-    const chunks: Array<Promise<ReadResult[]>> = [];
-    for (let k = 0; k < slice.length; k += CHUNK) chunks.push(readers.read(slice.slice(k, k + CHUNK)));
-    return Promise.all(chunks).then((parts) => parts.flat());
-  };
-  const lookahead = readers ? LOOKAHEAD : 0;
   try {
-    const ahead: Array<Promise<ReadResult[]>> = [];
+    // More than one batch into an empty SQLite index: its indexes are built once, after the load.
+    bulk = store.bulkLoad?.({ deferIndexes: records.length > INDEX_BATCH }) ?? null;
+    if (bulk && !readers && records.length >= MIN_PARALLEL) readers = readerPool(Math.min(availableParallelism(), 4));
+    const lookahead = readers ? LOOKAHEAD : 0;
     for (let i = 0; i < records.length; i += INDEX_BATCH) {
-      while (ahead.length <= lookahead && i + ahead.length * INDEX_BATCH < records.length) {
-        const from = i + ahead.length * INDEX_BATCH;
-        const next = read(records.slice(from, from + INDEX_BATCH));
-        // Awaited in turn below; a reader failing meanwhile must not be an unhandled rejection.
-        next.catch(() => undefined);
-        ahead.push(next);
-      }
-      const results = await ahead.shift()!;
+      while (ahead.length <= lookahead && handed < records.length) hand(records, Math.min(handed + INDEX_BATCH, records.length));
+      const got = await ahead.shift()!;
+      const { results, inserted } = 'results' in got ? got : fromWire(got);
       const scans: ScanIn[] = [];
       const replays: ReplayIn[] = [];
       const prepared: PreparedReplay[] = [];
@@ -131,7 +160,9 @@ export async function indexRecords(store: IndexTarget, roots: string[], onEvent?
           onEvent?.({ kind: 'log', id: 'index', message: r.line });
         }
       }
-      const res = bulk ? await bulk.ingest({ scans, replays: prepared }) : await store.ingest({ scans, replays });
+      const res = bulk
+        ? await bulk.ingest({ scans, replays: prepared, ...(inserted ? { inserted } : {}) })
+        : await store.ingest({ scans, replays });
       for (const o of res.scans) summary.scans[o]++;
       for (const o of res.replays) summary.replays[o]++;
       onEvent?.({ kind: 'progress', id: 'index', done: Math.min(i + INDEX_BATCH, records.length), total: records.length });
@@ -146,10 +177,46 @@ export async function indexRecords(store: IndexTarget, roots: string[], onEvent?
 
 /** A request to a reading thread and its answer (src/app/index-worker.ts). */
 export type ReadRequest = { id: number; records: Found[] };
-export type ReadAnswer = { id: number; ok: true; results: ReadResult[] } | { id: number; ok: false; message: string };
+export type ReadAnswer = { id: number; ok: true; batch: WireBatch } | { id: number; ok: false; message: string };
+
+/**
+ * A ReadBatch as a reader sends it: the prepared replays packed (packReplays), the other results with
+ * their places, the deltas v8-serialized. The writer decodes it just before it writes the batch, so
+ * the rows die young instead of being copied by each scavenge while they wait.
+ */
+export type WireBatch =
+  | { packed: PackedReplays; others: Array<{ at: number; result: ReadResult }>; inserted: Uint8Array }
+  | { bytes: Uint8Array };
+
+export function toWire(batch: ReadBatch): { wire: WireBatch; transfer: ArrayBuffer[] } {
+  const others: Array<{ at: number; result: ReadResult }> = [];
+  const prepared: PreparedReplay[] = [];
+  batch.results.forEach((r, at) => (r.kind === 'prepared' ? prepared.push(r.replay) : others.push({ at, result: r })));
+  const packed = packReplays(prepared);
+  const own = (b: Uint8Array): ArrayBuffer[] => (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? [b.buffer as ArrayBuffer] : []);
+  if (packed === null) {
+    const bytes = serialize(batch);
+    return { wire: { bytes }, transfer: own(bytes) };
+  }
+  const inserted = serialize(batch.inserted);
+  return { wire: { packed, others, inserted }, transfer: [packed.lens.buffer as ArrayBuffer, packed.nums.buffer as ArrayBuffer, ...own(inserted)] };
+}
+
+export function fromWire(w: WireBatch): ReadBatch {
+  if ('bytes' in w) return deserialize(w.bytes) as ReadBatch;
+  const rows = unpackReplays(w.packed);
+  const results: ReadResult[] = [];
+  let o = 0;
+  let p = 0;
+  for (let at = 0; at < rows.length + w.others.length; at++) {
+    if (o < w.others.length && w.others[o]!.at === at) results.push(w.others[o++]!.result);
+    else results.push({ kind: 'prepared', replay: rows[p++]! });
+  }
+  return { results, inserted: deserialize(w.inserted) as Deltas | null };
+}
 
 interface ReaderPool {
-  read(records: Found[]): Promise<ReadResult[]>;
+  read(records: Found[]): Promise<WireBatch>;
   close(): void;
 }
 
@@ -161,7 +228,7 @@ function readerPool(size: number): ReaderPool | null {
   // Beside this module (tsc's dist/src/app), or from the bundle's chunk directory (dist/chunks).
   const file = ['./index-worker.js', '../src/app/index-worker.js'].map((rel) => fileURLToPath(new URL(rel, import.meta.url))).find((f) => existsSync(f));
   if (file === undefined || size < 1) return null;
-  const waiting = new Map<number, { resolve: (r: ReadResult[]) => void; reject: (e: Error) => void }>();
+  const waiting = new Map<number, { resolve: (r: WireBatch) => void; reject: (e: Error) => void }>();
   const load = new Map<Worker, number>();
   const fail = (e: Error) => {
     for (const w of waiting.values()) w.reject(e);
@@ -176,7 +243,7 @@ function readerPool(size: number): ReaderPool | null {
       waiting.delete(m.id);
       load.set(w, load.get(w)! - 1);
       if (!p) return;
-      if (m.ok) p.resolve(m.results);
+      if (m.ok) p.resolve(m.batch);
       else p.reject(new Error(`index reader failed: ${m.message}`));
     });
     w.on('error', (e) => fail(e));
@@ -192,7 +259,7 @@ function readerPool(size: number): ReaderPool | null {
       // The least busy thread: requests queue on each, answered in order.
       const w = workers.reduce((a, b) => (load.get(b)! < load.get(a)! ? b : a));
       load.set(w, load.get(w)! + 1);
-      return new Promise<ReadResult[]>((resolve, reject) => {
+      return new Promise<WireBatch>((resolve, reject) => {
         waiting.set(id, { resolve, reject });
         w.postMessage({ id, records } satisfies ReadRequest);
       });

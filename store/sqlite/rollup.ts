@@ -9,8 +9,12 @@ export type Scope = 'pinned' | 'what-if';
 export const scopeOf = (mode: string | undefined): Scope => (mode === undefined || mode === 'pinned' ? 'pinned' : 'what-if');
 
 /** Rollup deltas gathered in memory during one transaction and written once at its end. */
+type RollupCells = Map<string, { scope: Scope; day: string; dim: RollupDim; bucket: string; c: Counts }>;
+type CountCells = Map<string, { key: Array<string | number>; n: number }>;
+
 export class RollupDelta {
-  private cells = new Map<string, { scope: Scope; day: string; dim: RollupDim; bucket: string; c: Counts }>();
+  /** `cells`: a delta's own cells, as another thread sent them (structured clone keeps the Map, not the class). */
+  constructor(private cells: RollupCells = new Map()) {}
   add(cells: ReturnType<typeof cellsOf>, sign: 1 | -1, scope: Scope): void {
     for (const cell of cells) {
       const k = `${scope}\u0000${cell.dim}\u0000${cell.day}\u0000${cell.bucket}`;
@@ -47,7 +51,7 @@ export interface CountFacets {
 
 /** `replay_counts` deltas gathered during one transaction and written once at its end. */
 export class CountDelta {
-  private cells = new Map<string, { key: Array<string | number>; n: number }>();
+  constructor(private cells: CountCells = new Map()) {}
   add(f: CountFacets, sign: 1 | -1): void {
     // Column order of replay_counts' insert below.
     const key = [f.failing, f.tag_key, f.scanner_version, f.ecosystem, f.project, f.policy_set];
@@ -68,6 +72,12 @@ export interface Deltas {
 }
 
 export const newDeltas = (): Deltas => ({ rollup: new RollupDelta(), counts: new CountDelta() });
+
+/** Deltas as postMessage delivers them from another thread: the same cells, the classes restored. */
+export function revivedDeltas(d: Deltas): Deltas {
+  const cells = <T>(x: unknown): T => (x as { cells: T }).cells;
+  return { rollup: new RollupDelta(cells<RollupCells>(d.rollup)), counts: new CountDelta(cells<CountCells>(d.counts)) };
+}
 
 /** Write one transaction's deltas: upsert the touched cells, drop the ones that reached zero. */
 export function flush(conn: Conn, delta: Deltas): void {
