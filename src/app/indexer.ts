@@ -14,7 +14,8 @@ import { isStellaError, StellaError } from '../core/errors.js';
 import type { IngestOutcome, OnEvent, ReplayIn, ReplayStore, ScanIn } from '../core/ports.js';
 import { readReplayRecord, readScanRecord, recordKind } from '../../store/ingest.js';
 import { type BulkLoad, type PackedReplays, type PreparedReplay, freshDeltas, packReplays, prepareReplay, unpackReplays } from '../../store/sqlite/ingest.js';
-import type { Deltas } from '../../store/sqlite/rollup.js';
+import { type Deltas, packDeltas, unpackDeltas } from '../../store/sqlite/rollup.js';
+import type { Packed } from '../../store/sqlite/rows.js';
 
 export interface IndexSummary {
   records: number;
@@ -180,12 +181,12 @@ export type ReadRequest = { id: number; records: Found[] };
 export type ReadAnswer = { id: number; ok: true; batch: WireBatch } | { id: number; ok: false; message: string };
 
 /**
- * A ReadBatch as a reader sends it: the prepared replays packed (packReplays), the other results with
- * their places, the deltas v8-serialized. The writer decodes it just before it writes the batch, so
+ * A ReadBatch as a reader sends it: the prepared replays and the deltas packed (packReplays,
+ * packDeltas), the other results with their places. The writer decodes it just before it writes the batch, so
  * the rows die young instead of being copied by each scavenge while they wait.
  */
 export type WireBatch =
-  | { packed: PackedReplays; others: Array<{ at: number; result: ReadResult }>; inserted: Uint8Array }
+  | { packed: PackedReplays; others: Array<{ at: number; result: ReadResult }>; inserted: Packed | null }
   | { bytes: Uint8Array };
 
 export function toWire(batch: ReadBatch): { wire: WireBatch; transfer: ArrayBuffer[] } {
@@ -198,8 +199,9 @@ export function toWire(batch: ReadBatch): { wire: WireBatch; transfer: ArrayBuff
     const bytes = serialize(batch);
     return { wire: { bytes }, transfer: own(bytes) };
   }
-  const inserted = serialize(batch.inserted);
-  return { wire: { packed, others, inserted }, transfer: [packed.lens.buffer as ArrayBuffer, packed.nums.buffer as ArrayBuffer, ...own(inserted)] };
+  const inserted = batch.inserted ? packDeltas(batch.inserted) : null;
+  const arrays = inserted ? [packed, inserted] : [packed];
+  return { wire: { packed, others, inserted }, transfer: arrays.flatMap((a) => [a.lens.buffer as ArrayBuffer, a.nums.buffer as ArrayBuffer]) };
 }
 
 export function fromWire(w: WireBatch): ReadBatch {
@@ -212,7 +214,7 @@ export function fromWire(w: WireBatch): ReadBatch {
     if (o < w.others.length && w.others[o]!.at === at) results.push(w.others[o++]!.result);
     else results.push({ kind: 'prepared', replay: rows[p++]! });
   }
-  return { results, inserted: deserialize(w.inserted) as Deltas | null };
+  return { results, inserted: w.inserted ? unpackDeltas(w.inserted) : null };
 }
 
 interface ReaderPool {

@@ -3,9 +3,9 @@
 import { cellsOf } from '../../src/core/fidelity/index.js';
 import { failingOf, tagKeyOf } from '../../src/core/filter/sort.js';
 import type { IngestOutcome, ReplayIn, ScanIn } from '../../src/core/ports.js';
-import { type Conn, type RawDetail, type RawRow, ROW_COLS, b2i, factsOf } from './rows.js';
+import { type Conn, type Packed, type RawDetail, type RawRow, Packer, ROW_COLS, b2i, factsOf, unpacker } from './rows.js';
 import { searchTermsOf } from '../../src/core/filter/terms.js';
-import { type Deltas, flush, newDeltas, revivedDeltas, scopeOf } from './rollup.js';
+import { type Deltas, flush, newDeltas, scopeOf } from './rollup.js';
 import { writeTerms } from './terms.js';
 import { buildDeferredIndexes } from './migrate.js';
 
@@ -13,20 +13,21 @@ type Outcomes = { scans: IngestOutcome[]; replays: IngestOutcome[] };
 /**
  * What one write transaction takes: scans, and replays as prepareReplay makes them. `inserted`, when
  * given, is freshDeltas(replays) (computed beside the reading, off the writer's thread): the rollup
- * and counts as if every replay were a new row; ingest corrects it for the ones that are not.
+ * and counts as if every replay were a new row; ingest corrects it (in place) for the ones that are not.
  */
 export type PreparedBatch = { scans: ScanIn[]; replays: PreparedReplay[]; inserted?: Deltas };
 
 export function ingest(c: Conn, batch: { scans: ScanIn[]; replays: ReplayIn[] }): Outcomes {
   const prepared = { scans: batch.scans, replays: batch.replays.map(prepareReplay) };
-  return c.db.transaction(() => ingestBatch(c, prepared)).immediate();
+  return c.db.transaction(() => ingestBatch(c, prepared, false)).immediate();
 }
 
-function ingestBatch(c: Conn, batch: PreparedBatch): Outcomes {
+/** `fresh`: a load that found replay_runs empty; rows are inserted first and looked up only when one is there. */
+function ingestBatch(c: Conn, batch: PreparedBatch, fresh: boolean): Outcomes {
   const pre = batch.inserted !== undefined;
-  const delta = batch.inserted ? revivedDeltas(batch.inserted) : newDeltas();
+  const delta = batch.inserted ?? newDeltas();
   const scans = batch.scans.map((s) => ingestScan(c, s));
-  const replays = batch.replays.map((r) => ingestReplay(c, r, delta, pre));
+  const replays = batch.replays.map((r) => ingestReplay(c, r, delta, pre, fresh));
   flush(c, delta);
   return { scans, replays };
 }
@@ -72,7 +73,7 @@ export function bulkLoad(c: Conn, opts: { deferIndexes: boolean }): BulkLoad {
           // Decided under the write lock: another writer may have committed since this one opened.
           if (c.st('SELECT 1 FROM replay_runs LIMIT 1').get() === undefined) deferred = deferIndexes(c);
         }
-        return ingestBatch(c, batch);
+        return ingestBatch(c, batch, deferred);
       })
       .immediate();
     // Every batch of a fresh load is new pages: they stay in the WAL (each commit still durable there)
@@ -195,63 +196,28 @@ const PACKED_FIELDS = [
   'diff_summary_json', 'manifest_json', 'executor_json', 'warnings_json', 'mode',
 ] as const satisfies ReadonlyArray<keyof PreparedReplay>;
 
-/**
- * Prepared replays as one string and two typed arrays, for moving a batch between threads: the
- * structured clone of 5,000 row objects cost the writer ~15 µs a row to rebuild; slices of one string
- * cost it ~1. `lens` says per value: a string of that many UTF-16 units, -1 null, -2 the next of
- * `nums`, -3 undefined; after each row's fields, its number of terms and their lengths.
- */
-export interface PackedReplays {
-  text: string;
-  lens: Int32Array;
-  nums: Float64Array;
-  count: number;
-}
+/** Prepared replays packed for another thread: each row's fields, then its number of terms and the terms. */
+export type PackedReplays = Packed & { count: number };
 
 /** Pack replays for another thread (unpackReplays undoes it exactly), or null for a value it does not carry. */
 export function packReplays(rows: readonly PreparedReplay[]): PackedReplays | null {
-  const parts: string[] = [];
-  const lens: number[] = [];
-  const nums: number[] = [];
-  const put = (v: unknown): boolean => {
-    if (typeof v === 'string') {
-      parts.push(v);
-      lens.push(v.length);
-    } else if (v === null) lens.push(-1);
-    else if (v === undefined) lens.push(-3);
-    else if (typeof v === 'number') {
-      lens.push(-2);
-      nums.push(v);
-    } else return false;
-    return true;
-  };
+  const out = new Packer();
   for (const r of rows) {
-    for (const f of PACKED_FIELDS) if (!put(r[f])) return null;
-    lens.push(r.terms.length);
-    for (const t of r.terms) if (typeof t !== 'string' || !put(t)) return null;
+    for (const f of PACKED_FIELDS) if (!out.put(r[f])) return null;
+    out.put(r.terms.length);
+    for (const t of r.terms) if (typeof t !== 'string' || !out.put(t)) return null;
   }
-  return { text: parts.join(''), lens: Int32Array.from(lens), nums: Float64Array.from(nums), count: rows.length };
+  return { ...out.done(), count: rows.length };
 }
 
 export function unpackReplays(p: PackedReplays): PreparedReplay[] {
-  const { text, lens, nums } = p;
-  let at = 0;
-  let k = 0;
-  let q = 0;
-  const next = (): unknown => {
-    const l = lens[k++]!;
-    if (l >= 0) {
-      at += l;
-      return text.slice(at - l, at);
-    }
-    return l === -1 ? null : l === -2 ? nums[q++] : undefined;
-  };
+  const next = unpacker(p);
   const out: PreparedReplay[] = [];
   for (let i = 0; i < p.count; i++) {
     const r: Record<string, unknown> = {};
     for (const f of PACKED_FIELDS) r[f] = next();
     const terms: string[] = [];
-    for (let n = lens[k++]!; n > 0; n--) terms.push(next() as string);
+    for (let n = next() as number; n > 0; n--) terms.push(next() as string);
     r.terms = terms;
     out.push(r as PreparedReplay);
   }
@@ -267,7 +233,14 @@ const INSERT_ROW = `INSERT INTO replay_runs (replay_id, original_scan_id, record
   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`;
 
 /** `pre`: delta already holds p as a new row (PreparedBatch.inserted); what p really does is corrected here. */
-function ingestReplay(c: Conn, p: PreparedReplay, delta: Deltas, pre: boolean): IngestOutcome {
+function ingestReplay(c: Conn, p: PreparedReplay, delta: Deltas, pre: boolean, fresh: boolean): IngestOutcome {
+  // Into a load that started empty, almost every replay is new: the insert itself says whether its
+  // id is there (the primary key refuses it, and nothing is written), the lookup runs only then.
+  if (fresh && insertNew(c, p)) {
+    writeTerms(c, p.replay_id, p.terms, false);
+    if (!pre) count(delta, p, 1);
+    return 'inserted';
+  }
   const old = c.st(OLD_ROW).get(p.replay_id) as
     | (RawRow & { record_sha256: string })
     | undefined;
@@ -282,16 +255,31 @@ function ingestReplay(c: Conn, p: PreparedReplay, delta: Deltas, pre: boolean): 
     count(delta, old, -1);
     c.st('DELETE FROM replay_runs WHERE replay_id = ?').run(r.replay_id);
   }
-  c.st(INSERT_ROW).run(
-    r.replay_id, r.original_scan_id, r.record_sha256, r.status, r.failing, r.bf_match, r.sf_match, r.pf_match, r.auto_reason,
-    r.human_tag, r.tag, r.tag_key, r.subtags_json, r.started_at, r.finished_at, r.day, r.duration_ms, r.scanner_version, r.ecosystem,
-    r.policy_set, r.base_os, r.project, r.feed_digest, r.regulated, r.executor_kind, r.record_dir, r.manifest_sha256,
-    r.classifier_version, r.error, r.diff_summary_json, r.manifest_json, r.executor_json, r.warnings_json, r.mode,
-  );
+  insertRow(c, r);
   writeTerms(c, r.replay_id, r.terms, old !== undefined);
   if (!pre || r !== p) {
     if (pre) count(delta, p, -1);
     count(delta, r, 1);
   }
   return old ? 'updated' : 'inserted';
+}
+
+/** Insert a row whose id may be taken: false (nothing written) when it is. */
+function insertNew(c: Conn, r: PreparedReplay): boolean {
+  try {
+    insertRow(c, r);
+    return true;
+  } catch (e) {
+    if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return false;
+    throw e;
+  }
+}
+
+function insertRow(c: Conn, r: PreparedReplay): void {
+  c.st(INSERT_ROW).run(
+    r.replay_id, r.original_scan_id, r.record_sha256, r.status, r.failing, r.bf_match, r.sf_match, r.pf_match, r.auto_reason,
+    r.human_tag, r.tag, r.tag_key, r.subtags_json, r.started_at, r.finished_at, r.day, r.duration_ms, r.scanner_version, r.ecosystem,
+    r.policy_set, r.base_os, r.project, r.feed_digest, r.regulated, r.executor_kind, r.record_dir, r.manifest_sha256,
+    r.classifier_version, r.error, r.diff_summary_json, r.manifest_json, r.executor_json, r.warnings_json, r.mode,
+  );
 }

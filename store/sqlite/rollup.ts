@@ -2,7 +2,7 @@
 // scanning replay_runs) and `replay_counts` (list counts per filter facet), and the reads over them.
 import { type BucketCounts, type Counts, type DayRange, type RollupCell, type RollupDim, cellsOf } from '../../src/core/fidelity/index.js';
 import type { RollupScope } from '../../src/core/ports.js';
-import type { Conn } from './rows.js';
+import { type Conn, type Packed, Packer, unpacker } from './rows.js';
 
 /** The rollup scope of a replay mode: production ('pinned') or an experiment ('what-if'). */
 export type Scope = 'pinned' | 'what-if';
@@ -13,7 +13,7 @@ type RollupCells = Map<string, { scope: Scope; day: string; dim: RollupDim; buck
 type CountCells = Map<string, { key: Array<string | number>; n: number }>;
 
 export class RollupDelta {
-  /** `cells`: a delta's own cells, as another thread sent them (structured clone keeps the Map, not the class). */
+  /** `cells`: a delta's own cells (unpackDeltas: as another thread sent them). */
   constructor(private cells: RollupCells = new Map()) {}
   add(cells: ReturnType<typeof cellsOf>, sign: 1 | -1, scope: Scope): void {
     for (const cell of cells) {
@@ -36,6 +36,9 @@ export class RollupDelta {
   }
   values() {
     return this.cells.values();
+  }
+  entries() {
+    return this.cells.entries();
   }
 }
 
@@ -63,6 +66,9 @@ export class CountDelta {
   values() {
     return this.cells.values();
   }
+  entries() {
+    return this.cells.entries();
+  }
 }
 
 /** Both deltas one write transaction carries. */
@@ -73,10 +79,49 @@ export interface Deltas {
 
 export const newDeltas = (): Deltas => ({ rollup: new RollupDelta(), counts: new CountDelta() });
 
-/** Deltas as postMessage delivers them from another thread: the same cells, the classes restored. */
-export function revivedDeltas(d: Deltas): Deltas {
-  const cells = <T>(x: unknown): T => (x as { cells: T }).cells;
-  return { rollup: new RollupDelta(cells<RollupCells>(d.rollup)), counts: new CountDelta(cells<CountCells>(d.counts)) };
+/** Deltas packed for another thread (unpackDeltas undoes it): the cell counts, then each cell's key and values. */
+export function packDeltas(d: Deltas): Packed {
+  const out = new Packer();
+  const rollup = [...d.rollup.entries()];
+  const counts = [...d.counts.entries()];
+  out.put(rollup.length);
+  out.put(counts.length);
+  for (const [k, { scope, day, dim, bucket, c }] of rollup) {
+    for (const v of [k, scope, day, dim, bucket, c.total, c.n, c.bf, c.sf, c.pf, c.errors, c.dur_sum_ms, c.dur_n]) out.put(v);
+  }
+  for (const [k, { key, n }] of counts) {
+    out.put(k);
+    out.put(key.length);
+    for (const v of key) out.put(v);
+    out.put(n);
+  }
+  return out.done();
+}
+
+export function unpackDeltas(p: Packed): Deltas {
+  const next = unpacker(p);
+  const num = next as () => number;
+  const str = next as () => string;
+  const rollup: RollupCells = new Map();
+  const counts: CountCells = new Map();
+  const nr = num();
+  const nc = num();
+  for (let i = 0; i < nr; i++) {
+    const k = str();
+    const scope = str() as Scope;
+    const day = str();
+    const dim = str() as RollupDim;
+    const bucket = str();
+    const c = { total: num(), n: num(), bf: num(), sf: num(), pf: num(), errors: num(), dur_sum_ms: num(), dur_n: num() };
+    rollup.set(k, { scope, day, dim, bucket, c });
+  }
+  for (let i = 0; i < nc; i++) {
+    const k = str();
+    const key: Array<string | number> = [];
+    for (let n = num(); n > 0; n--) key.push(next() as string | number);
+    counts.set(k, { key, n: num() });
+  }
+  return { rollup: new RollupDelta(rollup), counts: new CountDelta(counts) };
 }
 
 /** Write one transaction's deltas: upsert the touched cells, drop the ones that reached zero. */

@@ -6,6 +6,7 @@ import { describe, expect, test } from 'vitest';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { openStore, type SqliteStore } from '../../store/sqlite-store.js';
+import { packDeltas, unpackDeltas } from '../../store/sqlite/rollup.js';
 import { freshDeltas, packReplays, prepareReplay, unpackReplays } from '../../store/sqlite/ingest.js';
 import type { ReplayIn, ScanIn } from '../../src/core/ports.js';
 import { realisticSpecs, replayIn } from '../../bench/gen-records.js';
@@ -143,7 +144,7 @@ describe('bulk load', () => {
       const packed = packReplays(prepared)!;
       const back = unpackReplays(structuredClone(packed));
       expect(back).toStrictEqual(prepared);
-      return { replays: back, inserted: structuredClone(freshDeltas(prepared)) };
+      return { replays: back, inserted: unpackDeltas(structuredClone(packDeltas(freshDeltas(prepared)))) };
     };
     const got = [];
     const bulk = store.bulkLoad({ deferIndexes: true });
