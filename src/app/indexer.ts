@@ -28,6 +28,9 @@ export interface IndexSummary {
 export const INDEX_BATCH = 5000;
 /** Batches read ahead of the one being written: the readers keep busy while the writer commits. */
 const LOOKAHEAD = 2;
+/** Records per request to a reading thread: a batch is spread over the threads, each taking the next
+ * request when it is done with one (a slow or descheduled thread holds up no batch for long). */
+const CHUNK = 1000;
 /** Below this many records the threads' start-up costs more than they save. */
 const MIN_PARALLEL = 500;
 
@@ -109,7 +112,7 @@ export async function indexRecords(store: IndexTarget, roots: string[], onEvent?
   let readers = null as ReaderPool | null;
   // Batches handed to the readers, in order (records [0, handed) of the walk so far).
   // A reader's batch stays packed until its turn (fromWire).
-  const ahead: Array<Promise<WireBatch | ReadBatch>> = [];
+  const ahead: Array<Promise<WireBatch[] | ReadBatch>> = [];
   let handed = 0;
   const hand = (records: readonly Found[], end: number) => {
     const slice = records.slice(handed, end);
@@ -148,7 +151,7 @@ export async function indexRecords(store: IndexTarget, roots: string[], onEvent?
     for (let i = 0; i < records.length; i += INDEX_BATCH) {
       while (ahead.length <= lookahead && handed < records.length) hand(records, Math.min(handed + INDEX_BATCH, records.length));
       const got = await ahead.shift()!;
-      const { results, inserted } = 'results' in got ? got : fromWire(got);
+      const { results, inserted } = 'results' in got ? got : joined(got.map(fromWire));
       const scans: ScanIn[] = [];
       const replays: ReplayIn[] = [];
       const prepared: PreparedReplay[] = [];
@@ -218,8 +221,21 @@ export function fromWire(w: WireBatch): ReadBatch {
 }
 
 interface ReaderPool {
-  read(records: Found[]): Promise<WireBatch>;
+  /** One batch, read in chunks by whichever threads are free. */
+  read(records: Found[]): Promise<WireBatch[]>;
   close(): void;
+}
+
+/** The chunks of one batch as one: results in order, the deltas summed. */
+function joined(parts: ReadBatch[]): ReadBatch {
+  const inserted = parts[0]?.inserted ?? null;
+  for (const p of parts.slice(1)) {
+    if (inserted && p.inserted) {
+      inserted.rollup.merge(p.inserted.rollup);
+      inserted.counts.merge(p.inserted.counts);
+    }
+  }
+  return { results: parts.flatMap((p) => p.results), inserted };
 }
 
 /**
@@ -230,20 +246,36 @@ function readerPool(size: number): ReaderPool | null {
   // Beside this module (tsc's dist/src/app), or from the bundle's chunk directory (dist/chunks).
   const file = ['./index-worker.js', '../src/app/index-worker.js'].map((rel) => fileURLToPath(new URL(rel, import.meta.url))).find((f) => existsSync(f));
   if (file === undefined || size < 1) return null;
-  const waiting = new Map<number, { resolve: (r: WireBatch) => void; reject: (e: Error) => void }>();
-  const load = new Map<Worker, number>();
+  type Request = { id: number; records: Found[]; resolve: (r: WireBatch) => void; reject: (e: Error) => void };
+  const queue: Request[] = [];
+  const waiting = new Map<number, Request>();
+  const busy = new Map<Worker, number>();
+  let failed: Error | null = null;
   const fail = (e: Error) => {
-    for (const w of waiting.values()) w.reject(e);
+    failed ??= e;
+    for (const w of [...waiting.values(), ...queue.splice(0)]) w.reject(e);
     waiting.clear();
+  };
+  // Each thread holds at most two requests (one it reads, one ready when it is done); the rest wait here.
+  const pump = () => {
+    while (queue.length > 0) {
+      const w = workers.reduce((a, b) => (busy.get(b)! < busy.get(a)! ? b : a));
+      if (busy.get(w)! >= 2) return;
+      const r = queue.shift()!;
+      busy.set(w, busy.get(w)! + 1);
+      waiting.set(r.id, r);
+      w.postMessage({ id: r.id, records: r.records } satisfies ReadRequest);
+    }
   };
   const workers = Array.from({ length: size }, () => {
     // A larger young generation: each record's parse leaves short-lived garbage, scavenged less often.
     const w = new Worker(file, { resourceLimits: { maxYoungGenerationSizeMb: 64 } });
-    load.set(w, 0);
+    busy.set(w, 0);
     w.on('message', (m: ReadAnswer) => {
       const p = waiting.get(m.id);
       waiting.delete(m.id);
-      load.set(w, load.get(w)! - 1);
+      busy.set(w, busy.get(w)! - 1);
+      pump();
       if (!p) return;
       if (m.ok) p.resolve(m.batch);
       else p.reject(new Error(`index reader failed: ${m.message}`));
@@ -255,16 +287,17 @@ function readerPool(size: number): ReaderPool | null {
     return w;
   });
   let seq = 0;
+  const readChunk = (records: Found[]) =>
+    new Promise<WireBatch>((resolve, reject) => {
+      if (failed) return reject(failed);
+      queue.push({ id: ++seq, records, resolve, reject });
+      pump();
+    });
   return {
     read(records) {
-      const id = ++seq;
-      // The least busy thread: requests queue on each, answered in order.
-      const w = workers.reduce((a, b) => (load.get(b)! < load.get(a)! ? b : a));
-      load.set(w, load.get(w)! + 1);
-      return new Promise<WireBatch>((resolve, reject) => {
-        waiting.set(id, { resolve, reject });
-        w.postMessage({ id, records } satisfies ReadRequest);
-      });
+      const chunks: Array<Promise<WireBatch>> = [];
+      for (let k = 0; k < records.length; k += CHUNK) chunks.push(readChunk(records.slice(k, k + CHUNK)));
+      return Promise.all(chunks);
     },
     close() {
       for (const w of workers) {

@@ -8,6 +8,8 @@ import { searchTermsOf } from '../../src/core/filter/terms.js';
 import { type Deltas, flush, newDeltas, scopeOf } from './rollup.js';
 import { writeTerms } from './terms.js';
 import { buildDeferredIndexes } from './migrate.js';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 
 type Outcomes = { scans: IngestOutcome[]; replays: IngestOutcome[] };
 /**
@@ -76,15 +78,20 @@ export function bulkLoad(c: Conn, opts: { deferIndexes: boolean }): BulkLoad {
         return ingestBatch(c, batch, deferred);
       })
       .immediate();
-    // Every batch of a fresh load is new pages: they stay in the WAL (each commit still durable there)
-    // and are copied to the database once, not at every commit with two fsyncs each.
-    if (deferred) c.db.pragma('wal_autocheckpoint = 0');
+    // Every batch of a fresh load is new pages: this connection does not stop at its commits to copy
+    // them to the database (two fsyncs each); a thread beside it copies what has committed.
+    if (deferred) {
+      c.db.pragma('wal_autocheckpoint = 0');
+      checkpointer ??= checkpointBeside(c.dbPath);
+    }
     return out;
   };
+  let checkpointer: Checkpointer | null = null;
   return {
     ingest: (batch) => new Promise((resolve) => resolve(run(batch))),
-    finish: () =>
-      new Promise((resolve) => {
+    finish: async () => {
+      await checkpointer?.stop();
+      return new Promise((resolve) => {
         if (!deferred) return resolve(buildDeferredIndexes(c.db));
         // The index builds read the table from the database file (mapped), then their pages are
         // copied once more; the connection checkpoints as usual again afterwards.
@@ -96,7 +103,48 @@ export function bulkLoad(c: Conn, opts: { deferIndexes: boolean }): BulkLoad {
         }
         c.db.pragma('wal_checkpoint(TRUNCATE)');
         resolve();
-      }),
+      });
+    },
+  };
+}
+
+interface Checkpointer {
+  stop(): Promise<void>;
+}
+
+/** How often the checkpointer copies committed frames (each pass is one read of the new WAL frames, two fsyncs). */
+const CHECKPOINT_MS = 250;
+
+/**
+ * A thread with its own connection running PASSIVE checkpoints while the load writes: SQLite's own
+ * concurrent checkpoint (it never blocks the writer, copies only committed frames, and a crash in the
+ * middle of one is recovered like any other), so the copy into the database runs on another core
+ * instead of at the end of the load. Unref'd: it never keeps the process alive.
+ */
+function checkpointBeside(dbPath: string): Checkpointer {
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const Database = require(workerData.driver);
+    const db = new Database(workerData.dbPath, { fileMustExist: true });
+    db.pragma('busy_timeout = 0');
+    db.pragma('synchronous = NORMAL');
+    const timer = setInterval(() => {
+      try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {}
+    }, workerData.everyMs);
+    parentPort.once('message', () => { clearInterval(timer); db.close(); parentPort.close(); });
+  `;
+  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  const w = new Worker(code, { eval: true, workerData: { dbPath, driver, everyMs: CHECKPOINT_MS } });
+  w.unref();
+  const exited = new Promise<void>((resolve) => {
+    w.once('exit', () => resolve());
+    w.once('error', () => resolve());
+  });
+  return {
+    stop: () => {
+      w.postMessage('stop');
+      return exited;
+    },
   };
 }
 

@@ -40,6 +40,25 @@ export class RollupDelta {
   entries() {
     return this.cells.entries();
   }
+  /** Add another delta's cells into this one. */
+  merge(other: RollupDelta): void {
+    for (const [k, cell] of other.cells) {
+      const cur = this.cells.get(k);
+      if (!cur) {
+        this.cells.set(k, cell);
+        continue;
+      }
+      const c = cur.c;
+      c.total += cell.c.total;
+      c.n += cell.c.n;
+      c.bf += cell.c.bf;
+      c.sf += cell.c.sf;
+      c.pf += cell.c.pf;
+      c.errors += cell.c.errors;
+      c.dur_sum_ms += cell.c.dur_sum_ms;
+      c.dur_n += cell.c.dur_n;
+    }
+  }
 }
 
 /** The facets `replay_counts` keeps per row; the same names as replay_runs' columns. */
@@ -68,6 +87,13 @@ export class CountDelta {
   }
   entries() {
     return this.cells.entries();
+  }
+  merge(other: CountDelta): void {
+    for (const [k, cell] of other.cells) {
+      const cur = this.cells.get(k);
+      if (cur) cur.n += cell.n;
+      else this.cells.set(k, cell);
+    }
   }
 }
 
