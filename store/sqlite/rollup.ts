@@ -113,7 +113,19 @@ export function packDeltas(d: Deltas): Packed {
   out.put(rollup.length);
   out.put(counts.length);
   for (const [k, { scope, day, dim, bucket, c }] of rollup) {
-    for (const v of [k, scope, day, dim, bucket, c.total, c.n, c.bf, c.sf, c.pf, c.errors, c.dur_sum_ms, c.dur_n]) out.put(v);
+    out.put(k);
+    out.put(scope);
+    out.put(day);
+    out.put(dim);
+    out.put(bucket);
+    out.put(c.total);
+    out.put(c.n);
+    out.put(c.bf);
+    out.put(c.sf);
+    out.put(c.pf);
+    out.put(c.errors);
+    out.put(c.dur_sum_ms);
+    out.put(c.dur_n);
   }
   for (const [k, { key, n }] of counts) {
     out.put(k);

@@ -65,24 +65,36 @@ export interface Packed {
 
 export class Packer {
   private parts: string[] = [];
-  private lens: number[] = [];
-  private nums: number[] = [];
+  // Typed arrays grown by doubling: no boxed numbers to copy out at the end.
+  private lens = new Int32Array(4096);
+  private nl = 0;
+  private nums = new Float64Array(1024);
+  private nn = 0;
   /** false for a value it does not carry (the caller sends its data another way). */
   put(v: unknown): boolean {
+    let len: number;
     if (typeof v === 'string') {
       this.parts.push(v);
-      this.lens.push(v.length);
-    } else if (v === null) this.lens.push(-1);
-    else if (v === undefined) this.lens.push(-3);
+      len = v.length;
+    } else if (v === null) len = -1;
+    else if (v === undefined) len = -3;
     else if (typeof v === 'number') {
-      this.lens.push(-2);
-      this.nums.push(v);
+      len = -2;
+      if (this.nn === this.nums.length) this.nums = grown(this.nums, new Float64Array(this.nums.length * 2));
+      this.nums[this.nn++] = v;
     } else return false;
+    if (this.nl === this.lens.length) this.lens = grown(this.lens, new Int32Array(this.lens.length * 2));
+    this.lens[this.nl++] = len;
     return true;
   }
   done(): Packed {
-    return { text: this.parts.join(''), lens: Int32Array.from(this.lens), nums: Float64Array.from(this.nums) };
+    return { text: this.parts.join(''), lens: this.lens.slice(0, this.nl), nums: this.nums.slice(0, this.nn) };
   }
+}
+
+function grown<T extends Int32Array | Float64Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
 }
 
 /** The values of a Packed, in order, one per call. */
