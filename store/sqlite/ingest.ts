@@ -9,6 +9,7 @@ import { type Deltas, flush, newDeltas, scopeOf } from './rollup.js';
 import { writeTerms } from './terms.js';
 import { buildDeferredIndexes } from './migrate.js';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 type Outcomes = { scans: IngestOutcome[]; replays: IngestOutcome[] };
@@ -96,9 +97,12 @@ export function bulkLoad(c: Conn, opts: { deferIndexes: boolean }): BulkLoad {
         // The index builds read the table from the database file (mapped), then their pages are
         // copied once more; the connection checkpoints as usual again afterwards.
         c.db.pragma('wal_checkpoint(TRUNCATE)');
+        // The readers are done: the index builds' sorter may take the other core.
+        c.db.pragma(`threads = ${Math.max(0, availableParallelism() - 1)}`);
         try {
           buildDeferredIndexes(c.db);
         } finally {
+          c.db.pragma('threads = 0');
           c.db.pragma('wal_autocheckpoint = 1000');
         }
         c.db.pragma('wal_checkpoint(TRUNCATE)');
