@@ -110,6 +110,8 @@ export async function indexRecords(store: IndexTarget, roots: string[], onEvent?
   const bulkable = store.bulkLoad !== undefined;
   // Started by the walk's callback (or after it): typed wide, so the narrowing of `= null` does not stick.
   let readers = null as ReaderPool | null;
+  // Started once at most (without the compiled worker there is none to start: read on this thread).
+  let tried = false;
   // Batches handed to the readers, in order (records [0, handed) of the walk so far).
   // A reader's batch stays packed until its turn (fromWire).
   const ahead: Array<Promise<WireBatch[] | ReadBatch>> = [];
@@ -129,7 +131,8 @@ export async function indexRecords(store: IndexTarget, roots: string[], onEvent?
     // The walk hands each full batch to the reading threads as it is found, a few ahead.
     records = findRecords(roots, (found) => {
       if (!bulkable || found.length - handed < INDEX_BATCH || ahead.length > LOOKAHEAD) return;
-      readers ??= readerPool(Math.min(availableParallelism(), 4));
+      if (!tried) readers = readerPool(Math.min(availableParallelism(), 4));
+      tried = true;
       if (readers) hand(found, found.length);
     });
   } catch (e) {
@@ -146,7 +149,7 @@ export async function indexRecords(store: IndexTarget, roots: string[], onEvent?
   try {
     // More than one batch into an empty SQLite index: its indexes are built once, after the load.
     bulk = store.bulkLoad?.({ deferIndexes: records.length > INDEX_BATCH }) ?? null;
-    if (bulk && !readers && records.length >= MIN_PARALLEL) readers = readerPool(Math.min(availableParallelism(), 4));
+    if (bulk && !tried && records.length >= MIN_PARALLEL) readers = readerPool(Math.min(availableParallelism(), 4));
     const lookahead = readers ? LOOKAHEAD : 0;
     for (let i = 0; i < records.length; i += INDEX_BATCH) {
       while (ahead.length <= lookahead && handed < records.length) hand(records, Math.min(handed + INDEX_BATCH, records.length));
