@@ -123,7 +123,7 @@ const CHECKPOINT_MS = 250;
  * A thread with its own connection running PASSIVE checkpoints while the load writes: SQLite's own
  * concurrent checkpoint (it never blocks the writer, copies only committed frames, and a crash in the
  * middle of one is recovered like any other), so the copy into the database runs on another core
- * instead of at the end of the load. Unref'd: it never keeps the process alive.
+ * instead of at the end of the load. Unref'd while it runs: it never keeps the process alive.
  */
 function checkpointBeside(dbPath: string): Checkpointer {
   const code = `
@@ -146,6 +146,9 @@ function checkpointBeside(dbPath: string): Checkpointer {
   });
   return {
     stop: () => {
+      // Held until it has closed its connection: a load's finish waits for it, and must not be the
+      // last thing the process is waiting on while it does.
+      w.ref();
       w.postMessage('stop');
       return exited;
     },
