@@ -8,11 +8,14 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { deserialize, serialize } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { isStellaError, StellaError } from '../core/errors.js';
 import type { IngestOutcome, OnEvent, ReplayIn, ReplayStore, ScanIn } from '../core/ports.js';
 import { readReplayRecord, readScanRecord, recordKind } from '../../store/ingest.js';
-import { type BulkLoad, type PreparedReplay, prepareReplay } from '../../store/sqlite/ingest.js';
+import { type BulkLoad, type PackedReplays, type PreparedReplay, freshDeltas, packReplays, prepareReplay, unpackReplays } from '../../store/sqlite/ingest.js';
+import { type Deltas, packDeltas, unpackDeltas } from '../../store/sqlite/rollup.js';
+import type { Packed } from '../../store/sqlite/rows.js';
 
 export interface IndexSummary {
   records: number;
@@ -23,22 +26,27 @@ export interface IndexSummary {
 
 // Bigger transactions write each touched index page once per batch instead of once per 1,000 rows.
 export const INDEX_BATCH = 5000;
-/** Records per request to a reading thread (small enough to spread a batch over the threads). */
-const CHUNK = 250;
 /** Batches read ahead of the one being written: the readers keep busy while the writer commits. */
 const LOOKAHEAD = 2;
+/** Records per request to a reading thread: a batch is spread over the threads, each taking the next
+ * request when it is done with one (a slow or descheduled thread holds up no batch for long). */
+const CHUNK = 1000;
 /** Below this many records the threads' start-up costs more than they save. */
-const MIN_PARALLEL = 2 * CHUNK;
+const MIN_PARALLEL = 500;
 
 type Found = { dir: string; kind: 'scan' | 'replay' };
 
-/** Record dirs under each root, in code-unit order (a record dir's own subdirs are not searched). */
-export function findRecords(roots: string[]): Found[] {
+/**
+ * Record dirs under each root, in code-unit order (a record dir's own subdirs are not searched).
+ * `onFound` sees the list each time it grows, so reading can start before the walk ends.
+ */
+export function findRecords(roots: string[], onFound?: (found: readonly Found[]) => void): Found[] {
   const out: Found[] = [];
   const walk = (dir: string) => {
     const kind = recordKind(dir);
     if (kind) {
       out.push({ dir, kind });
+      onFound?.(out);
       return;
     }
     let entries;
@@ -86,11 +94,51 @@ export function readRecords(records: readonly Found[], prepare: boolean): ReadRe
   });
 }
 
+/** One batch read for the bulk load: its records, and the rollup deltas of its replays as new rows (freshDeltas). */
+export type ReadBatch = { results: ReadResult[]; inserted: Deltas | null };
+
+/** readRecords of one batch for the bulk load, with what its replays add to the rollups. */
+export function readBatch(records: readonly Found[]): ReadBatch {
+  const results = readRecords(records, true);
+  return { results, inserted: freshDeltas(results.flatMap((r) => (r.kind === 'prepared' ? [r.replay] : []))) };
+}
+
 /** Where records go: any store's ingest; a store that loads many batches at once (SQLite) offers bulkLoad. */
 export type IndexTarget = Pick<ReplayStore, 'ingest'> & { bulkLoad?: (opts: { deferIndexes: boolean }) => BulkLoad };
 
 export async function indexRecords(store: IndexTarget, roots: string[], onEvent?: OnEvent): Promise<IndexSummary> {
-  const records = findRecords(roots);
+  const bulkable = store.bulkLoad !== undefined;
+  // Started by the walk's callback (or after it): typed wide, so the narrowing of `= null` does not stick.
+  let readers = null as ReaderPool | null;
+  // Started once at most (without the compiled worker there is none to start: read on this thread).
+  let tried = false;
+  // Batches handed to the readers, in order (records [0, handed) of the walk so far).
+  // A reader's batch stays packed until its turn (fromWire).
+  const ahead: Array<Promise<WireBatch[] | ReadBatch>> = [];
+  let handed = 0;
+  const hand = (records: readonly Found[], end: number) => {
+    const slice = records.slice(handed, end);
+    const next = readers ? readers.read(slice) : new Promise<ReadBatch>((resolve) => resolve(readInThread(slice)));
+    // Awaited in turn below; a reader failing meanwhile must not be an unhandled rejection.
+    next.catch(() => undefined);
+    ahead.push(next);
+    handed = end;
+  };
+  const readInThread = (slice: Found[]): ReadBatch => (bulk ? readBatch(slice) : { results: readRecords(slice, false), inserted: null });
+  let bulk: BulkLoad | null = null;
+  let records: Found[];
+  try {
+    // The walk hands each full batch to the reading threads as it is found, a few ahead.
+    records = findRecords(roots, (found) => {
+      if (!bulkable || found.length - handed < INDEX_BATCH || ahead.length > LOOKAHEAD) return;
+      if (!tried) readers = readerPool(Math.min(availableParallelism(), 4));
+      tried = true;
+      if (readers) hand(found, found.length);
+    });
+  } catch (e) {
+    readers?.close();
+    throw e;
+  }
   const summary: IndexSummary = {
     records: records.length,
     scans: { inserted: 0, updated: 0, unchanged: 0 },
@@ -98,27 +146,15 @@ export async function indexRecords(store: IndexTarget, roots: string[], onEvent?
     skipped: [],
   };
   onEvent?.({ kind: 'start', id: 'index', total: records.length, label: 'indexing records' });
-  // More than one batch into an empty SQLite index: its indexes are built once, after the load.
-  const bulk = store.bulkLoad?.({ deferIndexes: records.length > INDEX_BATCH }) ?? null;
-  const readers = bulk && records.length >= MIN_PARALLEL ? readerPool(Math.min(availableParallelism(), 4)) : null;
-  const read = (slice: Found[]): Promise<ReadResult[]> => {
-    if (!readers) return new Promise((resolve) => resolve(readRecords(slice, bulk !== null)));
-    const chunks: Array<Promise<ReadResult[]>> = [];
-    for (let k = 0; k < slice.length; k += CHUNK) chunks.push(readers.read(slice.slice(k, k + CHUNK)));
-    return Promise.all(chunks).then((parts) => parts.flat());
-  };
-  const lookahead = readers ? LOOKAHEAD : 0;
   try {
-    const ahead: Array<Promise<ReadResult[]>> = [];
+    // More than one batch into an empty SQLite index: its indexes are built once, after the load.
+    bulk = store.bulkLoad?.({ deferIndexes: records.length > INDEX_BATCH }) ?? null;
+    if (bulk && !tried && records.length >= MIN_PARALLEL) readers = readerPool(Math.min(availableParallelism(), 4));
+    const lookahead = readers ? LOOKAHEAD : 0;
     for (let i = 0; i < records.length; i += INDEX_BATCH) {
-      while (ahead.length <= lookahead && i + ahead.length * INDEX_BATCH < records.length) {
-        const from = i + ahead.length * INDEX_BATCH;
-        const next = read(records.slice(from, from + INDEX_BATCH));
-        // Awaited in turn below; a reader failing meanwhile must not be an unhandled rejection.
-        next.catch(() => undefined);
-        ahead.push(next);
-      }
-      const results = await ahead.shift()!;
+      while (ahead.length <= lookahead && handed < records.length) hand(records, Math.min(handed + INDEX_BATCH, records.length));
+      const got = await ahead.shift()!;
+      const { results, inserted } = 'results' in got ? got : joined(got.map(fromWire));
       const scans: ScanIn[] = [];
       const replays: ReplayIn[] = [];
       const prepared: PreparedReplay[] = [];
@@ -131,7 +167,9 @@ export async function indexRecords(store: IndexTarget, roots: string[], onEvent?
           onEvent?.({ kind: 'log', id: 'index', message: r.line });
         }
       }
-      const res = bulk ? await bulk.ingest({ scans, replays: prepared }) : await store.ingest({ scans, replays });
+      const res = bulk
+        ? await bulk.ingest({ scans, replays: prepared, ...(inserted ? { inserted } : {}) })
+        : await store.ingest({ scans, replays });
       for (const o of res.scans) summary.scans[o]++;
       for (const o of res.replays) summary.replays[o]++;
       onEvent?.({ kind: 'progress', id: 'index', done: Math.min(i + INDEX_BATCH, records.length), total: records.length });
@@ -146,11 +184,61 @@ export async function indexRecords(store: IndexTarget, roots: string[], onEvent?
 
 /** A request to a reading thread and its answer (src/app/index-worker.ts). */
 export type ReadRequest = { id: number; records: Found[] };
-export type ReadAnswer = { id: number; ok: true; results: ReadResult[] } | { id: number; ok: false; message: string };
+export type ReadAnswer = { id: number; ok: true; batch: WireBatch } | { id: number; ok: false; message: string };
+
+/**
+ * A ReadBatch as a reader sends it: the prepared replays and the deltas packed (packReplays,
+ * packDeltas), the other results with their places. The writer decodes it just before it writes the batch, so
+ * the rows die young instead of being copied by each scavenge while they wait.
+ */
+export type WireBatch =
+  | { packed: PackedReplays; others: Array<{ at: number; result: ReadResult }>; inserted: Packed | null }
+  | { bytes: Uint8Array };
+
+export function toWire(batch: ReadBatch): { wire: WireBatch; transfer: ArrayBuffer[] } {
+  const others: Array<{ at: number; result: ReadResult }> = [];
+  const prepared: PreparedReplay[] = [];
+  batch.results.forEach((r, at) => (r.kind === 'prepared' ? prepared.push(r.replay) : others.push({ at, result: r })));
+  const packed = packReplays(prepared);
+  const own = (b: Uint8Array): ArrayBuffer[] => (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? [b.buffer as ArrayBuffer] : []);
+  if (packed === null) {
+    const bytes = serialize(batch);
+    return { wire: { bytes }, transfer: own(bytes) };
+  }
+  const inserted = batch.inserted ? packDeltas(batch.inserted) : null;
+  const arrays = inserted ? [packed, inserted] : [packed];
+  return { wire: { packed, others, inserted }, transfer: arrays.flatMap((a) => [a.lens.buffer as ArrayBuffer, a.nums.buffer as ArrayBuffer]) };
+}
+
+export function fromWire(w: WireBatch): ReadBatch {
+  if ('bytes' in w) return deserialize(w.bytes) as ReadBatch;
+  const rows = unpackReplays(w.packed);
+  const results: ReadResult[] = [];
+  let o = 0;
+  let p = 0;
+  for (let at = 0; at < rows.length + w.others.length; at++) {
+    if (o < w.others.length && w.others[o]!.at === at) results.push(w.others[o++]!.result);
+    else results.push({ kind: 'prepared', replay: rows[p++]! });
+  }
+  return { results, inserted: w.inserted ? unpackDeltas(w.inserted) : null };
+}
 
 interface ReaderPool {
-  read(records: Found[]): Promise<ReadResult[]>;
+  /** One batch, read in chunks by whichever threads are free. */
+  read(records: Found[]): Promise<WireBatch[]>;
   close(): void;
+}
+
+/** The chunks of one batch as one: results in order, the deltas summed. */
+function joined(parts: ReadBatch[]): ReadBatch {
+  const inserted = parts[0]?.inserted ?? null;
+  for (const p of parts.slice(1)) {
+    if (inserted && p.inserted) {
+      inserted.rollup.merge(p.inserted.rollup);
+      inserted.counts.merge(p.inserted.counts);
+    }
+  }
+  return { results: parts.flatMap((p) => p.results), inserted };
 }
 
 /**
@@ -161,22 +249,38 @@ function readerPool(size: number): ReaderPool | null {
   // Beside this module (tsc's dist/src/app), or from the bundle's chunk directory (dist/chunks).
   const file = ['./index-worker.js', '../src/app/index-worker.js'].map((rel) => fileURLToPath(new URL(rel, import.meta.url))).find((f) => existsSync(f));
   if (file === undefined || size < 1) return null;
-  const waiting = new Map<number, { resolve: (r: ReadResult[]) => void; reject: (e: Error) => void }>();
-  const load = new Map<Worker, number>();
+  type Request = { id: number; records: Found[]; resolve: (r: WireBatch) => void; reject: (e: Error) => void };
+  const queue: Request[] = [];
+  const waiting = new Map<number, Request>();
+  const busy = new Map<Worker, number>();
+  let failed: Error | null = null;
   const fail = (e: Error) => {
-    for (const w of waiting.values()) w.reject(e);
+    failed ??= e;
+    for (const w of [...waiting.values(), ...queue.splice(0)]) w.reject(e);
     waiting.clear();
+  };
+  // Each thread holds at most two requests (one it reads, one ready when it is done); the rest wait here.
+  const pump = () => {
+    while (queue.length > 0) {
+      const w = workers.reduce((a, b) => (busy.get(b)! < busy.get(a)! ? b : a));
+      if (busy.get(w)! >= 2) return;
+      const r = queue.shift()!;
+      busy.set(w, busy.get(w)! + 1);
+      waiting.set(r.id, r);
+      w.postMessage({ id: r.id, records: r.records } satisfies ReadRequest);
+    }
   };
   const workers = Array.from({ length: size }, () => {
     // A larger young generation: each record's parse leaves short-lived garbage, scavenged less often.
     const w = new Worker(file, { resourceLimits: { maxYoungGenerationSizeMb: 64 } });
-    load.set(w, 0);
+    busy.set(w, 0);
     w.on('message', (m: ReadAnswer) => {
       const p = waiting.get(m.id);
       waiting.delete(m.id);
-      load.set(w, load.get(w)! - 1);
+      busy.set(w, busy.get(w)! - 1);
+      pump();
       if (!p) return;
-      if (m.ok) p.resolve(m.results);
+      if (m.ok) p.resolve(m.batch);
       else p.reject(new Error(`index reader failed: ${m.message}`));
     });
     w.on('error', (e) => fail(e));
@@ -186,16 +290,17 @@ function readerPool(size: number): ReaderPool | null {
     return w;
   });
   let seq = 0;
+  const readChunk = (records: Found[]) =>
+    new Promise<WireBatch>((resolve, reject) => {
+      if (failed) return reject(failed);
+      queue.push({ id: ++seq, records, resolve, reject });
+      pump();
+    });
   return {
     read(records) {
-      const id = ++seq;
-      // The least busy thread: requests queue on each, answered in order.
-      const w = workers.reduce((a, b) => (load.get(b)! < load.get(a)! ? b : a));
-      load.set(w, load.get(w)! + 1);
-      return new Promise<ReadResult[]>((resolve, reject) => {
-        waiting.set(id, { resolve, reject });
-        w.postMessage({ id, records } satisfies ReadRequest);
-      });
+      const chunks: Array<Promise<WireBatch>> = [];
+      for (let k = 0; k < records.length; k += CHUNK) chunks.push(readChunk(records.slice(k, k + CHUNK)));
+      return Promise.all(chunks);
     },
     close() {
       for (const w of workers) {

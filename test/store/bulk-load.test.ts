@@ -6,7 +6,8 @@ import { describe, expect, test } from 'vitest';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { openStore, type SqliteStore } from '../../store/sqlite-store.js';
-import { prepareReplay } from '../../store/sqlite/ingest.js';
+import { packDeltas, unpackDeltas } from '../../store/sqlite/rollup.js';
+import { freshDeltas, packReplays, prepareReplay, unpackReplays } from '../../store/sqlite/ingest.js';
 import type { ReplayIn, ScanIn } from '../../src/core/ports.js';
 import { realisticSpecs, replayIn } from '../../bench/gen-records.js';
 import { seed } from '../tui/seed.js';
@@ -116,5 +117,49 @@ describe('bulk load', () => {
     await next.finish();
     await again.close();
     expect(dump(db)).toEqual(dump(plainDb));
+  });
+  test('rows packed across threads with their deltas precomputed: the same as ingest, for new, unchanged, re-written and retagged replays', async () => {
+    const data = await batches();
+    const retagged = data[1].replays[7].replay_id;
+    const again = [
+      ...data[0].replays.slice(0, 50),
+      { ...data[1].replays[7], record_sha256: `sha256:${'a'.repeat(64)}` },
+      { ...data[2].replays[3], record_sha256: `sha256:${'b'.repeat(64)}`, status: 'error' as const, bf_match: null },
+    ];
+    const tag = { who: 'test', at: '2026-01-31T12:00:00Z' };
+
+    const plainDb = path.join(dir, 'plain3.db');
+    const plain = openStore(plainDb);
+    const want = [];
+    for (const b of data) want.push(await plain.ingest(b));
+    await plain.retag([retagged], 'policy_drift', tag);
+    want.push(await plain.ingest({ scans: [], replays: again }));
+    await plain.close();
+
+    const db = path.join(dir, 'packed.db');
+    const store = openStore(db);
+    // What a reading thread sends and the writer decodes: packed rows, the deltas of them all as new rows.
+    const wire = (replays: ReplayIn[]) => {
+      const prepared = replays.map(prepareReplay);
+      const packed = packReplays(prepared)!;
+      const back = unpackReplays(structuredClone(packed));
+      expect(back).toStrictEqual(prepared);
+      return { replays: back, inserted: unpackDeltas(structuredClone(packDeltas(freshDeltas(prepared)))) };
+    };
+    const got = [];
+    const bulk = store.bulkLoad({ deferIndexes: true });
+    for (const b of data) got.push(await bulk.ingest({ scans: b.scans, ...wire(b.replays) }));
+    await bulk.finish();
+    await store.retag([retagged], 'policy_drift', tag);
+    const next = store.bulkLoad({ deferIndexes: false });
+    got.push(await next.ingest({ scans: [], ...wire(again) }));
+    await next.finish();
+    await store.close();
+    expect(got).toEqual(want);
+    expect(got[got.length - 1].replays.filter((o) => o === 'unchanged')).toHaveLength(50);
+    expect(dump(db)).toEqual(dump(plainDb));
+    const h = new Database(db, { readonly: true });
+    expect(h.prepare('SELECT human_tag FROM replay_runs WHERE replay_id = ?').pluck().get(retagged)).toBe('policy_drift');
+    h.close();
   });
 });

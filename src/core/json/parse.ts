@@ -34,6 +34,15 @@ export interface ParseOptions {
 }
 
 export function parseJsonText(text: string, file?: string, opts: ParseOptions = {}): unknown {
+  const value = quickParse(text, opts.maxDepth ?? MAX_JSON_DEPTH);
+  return value !== NOT_QUICK ? value : parseJsonChecked(text, file, opts);
+}
+
+/**
+ * The full reader: the syntax pass above, then JSON.parse. It says exactly what is wrong and where;
+ * parseJsonText answers the same for every input (test/json/quick.test.ts holds the two together).
+ */
+export function parseJsonChecked(text: string, file?: string, opts: ParseOptions = {}): unknown {
   const fail = checkJson(text, opts.maxDepth ?? MAX_JSON_DEPTH);
   if (fail === null) return JSON.parse(text);
   if (fail.kind === 'depth') {
@@ -55,6 +64,85 @@ export function parseJsonText(text: string, file?: string, opts: ParseOptions = 
 
 export function parseJsonBytes(bytes: Uint8Array, file?: string, opts: ParseOptions = {}): unknown {
   return parseJsonText(decodeUtf8(bytes, file), file, opts);
+}
+
+const NOT_QUICK: unique symbol = Symbol('not quick');
+
+/**
+ * The fast path of parseJsonText: the native JSON.parse first (its grammar is RFC 8259's, the same
+ * as checkJson's), then the two things it hides, checked on its value and a cheap scan of the text:
+ * - nesting: the deepest container of the value, walked with an explicit stack (V8's JSON.parse does
+ *   not recurse, so a deep document parses and is refused here);
+ * - duplicate names: JSON.parse keeps the last of them, so an object with a duplicate has fewer own
+ *   keys than the text has members. Every member is a string followed by ':' outside any string;
+ *   counting those and comparing with the own keys of all the value's objects finds any duplicate.
+ * Anything off (JSON.parse throws, too deep, a count that differs) returns NOT_QUICK and the full
+ * reader decides, with its exact message; so this path only ever answers what the full reader would.
+ */
+function quickParse(text: string, maxDepth: number): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return NOT_QUICK;
+  }
+  if (value === null || typeof value !== 'object') return value;
+  const keys = ownKeysWithin(value, maxDepth);
+  return keys >= 0 && keys === membersOf(text) ? value : NOT_QUICK;
+}
+
+/** Own keys of every object in a parsed value, or -1 when a container nests deeper than maxDepth. */
+function ownKeysWithin(root: object, maxDepth: number): number {
+  const stack: unknown[] = [root];
+  const depths: number[] = [1];
+  let keys = 0;
+  while (stack.length > 0) {
+    const v = stack.pop() as object;
+    const d = depths.pop()!;
+    if (d > maxDepth) return -1;
+    if (Array.isArray(v)) {
+      for (let k = 0; k < v.length; k++) {
+        const e: unknown = v[k];
+        if (e !== null && typeof e === 'object') {
+          stack.push(e);
+          depths.push(d + 1);
+        }
+      }
+    } else {
+      const own = Object.keys(v);
+      keys += own.length;
+      for (let k = 0; k < own.length; k++) {
+        const e: unknown = (v as Record<string, unknown>)[own[k]!];
+        if (e !== null && typeof e === 'object') {
+          stack.push(e);
+          depths.push(d + 1);
+        }
+      }
+    }
+  }
+  return keys;
+}
+
+/** Object members in a text JSON.parse accepted: the strings followed (after whitespace) by ':'. */
+function membersOf(text: string): number {
+  let n = 0;
+  let i = text.indexOf('"');
+  while (i !== -1) {
+    // The closing quote: the next one not escaped (preceded by an even run of backslashes).
+    let e = text.indexOf('"', i + 1);
+    for (;;) {
+      let b = e - 1;
+      while (text.charCodeAt(b) === 92) b--;
+      if ((e - 1 - b) % 2 === 0) break;
+      e = text.indexOf('"', e + 1);
+    }
+    let j = e + 1;
+    let c = text.charCodeAt(j);
+    while (c === 32 || c === 10 || c === 13 || c === 9) c = text.charCodeAt(++j);
+    if (c === 58) n++;
+    i = text.indexOf('"', j);
+  }
+  return n;
 }
 
 type Failure =
