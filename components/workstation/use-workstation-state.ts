@@ -149,6 +149,19 @@ export function startEffects(s: WorkstationState): Effect[] {
   return out;
 }
 
+/**
+ * New summary lines under a focus the engineer already moved: evidence that arrives after `n` goes
+ * above the changes, so the same change (by its place among the changes) stays focused on the same
+ * screen row instead of the focus jumping back to the top.
+ */
+function keepFocus(d: NonNullable<WorkstationState['diff']>, lines: DiffLine[]): Pick<NonNullable<WorkstationState['diff']>, 'lines' | 'focus' | 'scroll'> {
+  if (d.focus < 0) return { lines, focus: -1, scroll: 0 };
+  const nth = d.lines.slice(0, d.focus + 1).filter((l) => l.change).length;
+  let focus = -1;
+  for (let i = 0, seen = 0; i < lines.length && focus < 0; i++) if (lines[i].change && ++seen === nth) focus = i;
+  return { lines, focus, scroll: focus < 0 ? 0 : Math.max(0, focus - (d.focus - d.scroll)) };
+}
+
 const emptyDiff = (id: string): NonNullable<WorkstationState['diff']> => ({ id, detail: null, evidence: null, view: 'summary', lines: [], focus: -1, scroll: 0 });
 
 /** The summary lines of a diff (levels, the cause's evidence, the changes), wrapped to the screen's width. */
@@ -211,7 +224,7 @@ export function reduce(s: WorkstationState, a: Action): Result {
       const diff = { ...s.diff, evidence: a.evidence };
       // Only the summary shows it; a raw or manifest view keeps its lines until Esc.
       if (diff.view !== 'summary') return done({ ...s, diff });
-      return done({ ...s, diff: { ...diff, lines: summaryLines(diff, s), focus: -1, scroll: 0 } });
+      return done({ ...s, diff: { ...diff, ...keepFocus(diff, summaryLines(diff, s)) } });
     }
     case 'viewText':
       if (!s.diff || s.diff.id !== a.id) return done(s);

@@ -75,6 +75,30 @@ describe('evidence first on the Diff screen', () => {
     expect(run(before, { type: 'evidence', id: 'rpl_other', evidence: { kind: 'ready', evidence } }).diff!.lines).toEqual(before.diff!.lines);
   });
 
+  test('evidence that arrives after n keeps the focused change focused, on the same screen row', () => {
+    const two: ReplayDetail = {
+      ...detail,
+      diff_summary: {
+        items: [
+          ...detail.diff_summary!.items,
+          { kind: 'package', purl: `pkg:npm/${adv.pkg}`, change: 'changed', a: '1.0.0', b: '1.0.1', evidence: [] },
+        ],
+      },
+    } as ReplayDetail;
+    const before = run(initialState({ width: 80, height: 24, openId: ID }), { type: 'detail', id: ID, detail: two }, { type: 'key', token: 'n' }, { type: 'key', token: 'n' });
+    const focused = before.diff!.lines[before.diff!.focus];
+    expect(focused.change).toBe(true);
+    const row = before.diff!.focus - before.diff!.scroll;
+    const after = run(before, { type: 'evidence', id: ID, evidence: { kind: 'ready', evidence } });
+    expect(after.diff!.lines.length).toBeGreaterThan(before.diff!.lines.length);
+    expect(after.diff!.focus).toBeGreaterThan(before.diff!.focus);
+    expect(after.diff!.lines[after.diff!.focus]).toEqual(focused);
+    expect(after.diff!.focus - after.diff!.scroll).toBe(row);
+    // Nothing focused yet: the screen opens at the top, on the evidence.
+    const fresh = run(initialState({ width: 80, height: 24, openId: ID }), { type: 'detail', id: ID, detail: two }, { type: 'evidence', id: ID, evidence: { kind: 'ready', evidence } });
+    expect([fresh.diff!.focus, fresh.diff!.scroll]).toEqual([-1, 0]);
+  });
+
   test('a narrower terminal rewraps the evidence; a re-read detail keeps it', () => {
     const s = run(opened(120), { type: 'evidence', id: ID, evidence: { kind: 'ready', evidence: { ...evidence, headline: `${evidence.headline} ${'and more words '.repeat(6).trim()}` } } });
     const wide = s.diff!.lines.filter((l) => l.kind === 'evidence').length;
