@@ -4,10 +4,11 @@
 // changes.ts), ingested locally in batches through the SQLite store's bulk load (each batch one
 // transaction, as ingest; into an empty index the secondary indexes are built once at the end, and a
 // killed load has them built by the next one), the replays read already in the index's encoding; then
-// the team's retag events, merged (both people's events kept, the later wins). Push: local retag events the team store has not seen, merged there the same way.
-// Progress lives beside the index in `<index>.sync.json`, rewritten atomically after every local commit:
-// a SIGKILLed sync re-runs from its last committed batch (ingest and merge are idempotent), so nothing
-// is lost and nothing is doubled.
+// the team's retag events, merged (both people's events kept, the later wins). Push: local retag
+// events the team store has not seen, merged there the same way.
+// Progress lives beside the index in `<index>.sync.json`, rewritten atomically after a walk's first
+// batch, every SAVE_EVERY-th and at its end, never ahead of what is committed: a SIGKILLed sync re-runs
+// from there (ingest and merge are idempotent), so nothing is lost and nothing is doubled.
 import { existsSync, readFileSync } from 'node:fs';
 import { StellaError } from '../core/errors.js';
 import type { TagConflict, TagEventIn } from '../core/ports.js';
