@@ -3,11 +3,11 @@
 import { cellsOf } from '../../src/core/fidelity/index.js';
 import { failingOf, tagKeyOf } from '../../src/core/filter/sort.js';
 import type { IngestOutcome, ReplayIn, ScanIn } from '../../src/core/ports.js';
-import { type Conn, type Packed, type RawDetail, type RawRow, Packer, ROW_COLS, b2i, factsOf, unpacker } from './rows.js';
+import { type Conn, type RawDetail, type RawRow, ROW_COLS, b2i, connOf, factsOf } from './rows.js';
 import { searchTermsOf } from '../../src/core/filter/terms.js';
 import { type Deltas, flush, newDeltas, scopeOf } from './rollup.js';
 import { writeTerms } from './terms.js';
-import { buildDeferredIndexes } from './migrate.js';
+import { buildDeferredIndexes, openDatabase } from './migrate.js';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -51,7 +51,18 @@ export function freshDeltas(replays: readonly PreparedReplay[]): Deltas {
 /** A load of many batches: each batch is ingested as by the store's ingest; finish() ends the load. */
 export interface BulkLoad {
   ingest(batch: PreparedBatch): Promise<Outcomes>;
+  /**
+   * For batches written by other threads, each through its own connection (bulkWriter), one at a
+   * time and none on this connection meanwhile: the load's first step is taken here.
+   */
+  target(): BulkTarget;
   finish(): Promise<void>;
+}
+
+/** A bulk load as another thread joins it: the index, and whether the load found it empty. */
+export interface BulkTarget {
+  dbPath: string;
+  fresh: boolean;
 }
 
 /** The tables whose secondary indexes a bulk load defers (their primary keys stay: ingest looks rows up by id). */
@@ -68,28 +79,33 @@ export function bulkLoad(c: Conn, opts: { deferIndexes: boolean }): BulkLoad {
   buildDeferredIndexes(c.db);
   let first = opts.deferIndexes;
   let deferred = false;
+  // In the first batch's transaction: decided under the write lock (another writer may have
+  // committed since this one opened).
+  const begin = () => {
+    if (!first) return;
+    first = false;
+    if (c.st('SELECT 1 FROM replay_runs LIMIT 1').get() === undefined) deferred = deferIndexes(c);
+  };
+  // Every batch of a fresh load is new pages: the connections do not stop at their commits to copy
+  // them to the database (two fsyncs each); a thread beside them copies what has committed.
+  const committed = () => {
+    if (!deferred) return;
+    c.db.pragma('wal_autocheckpoint = 0');
+    checkpointer ??= checkpointBeside(c.dbPath);
+  };
   const run = (batch: PreparedBatch): Outcomes => {
-    const out = c.db
-      .transaction(() => {
-        if (first) {
-          first = false;
-          // Decided under the write lock: another writer may have committed since this one opened.
-          if (c.st('SELECT 1 FROM replay_runs LIMIT 1').get() === undefined) deferred = deferIndexes(c);
-        }
-        return ingestBatch(c, batch, deferred);
-      })
-      .immediate();
-    // Every batch of a fresh load is new pages: this connection does not stop at its commits to copy
-    // them to the database (two fsyncs each); a thread beside it copies what has committed.
-    if (deferred) {
-      c.db.pragma('wal_autocheckpoint = 0');
-      checkpointer ??= checkpointBeside(c.dbPath);
-    }
+    const out = c.db.transaction(() => (begin(), ingestBatch(c, batch, deferred))).immediate();
+    committed();
     return out;
   };
   let checkpointer: Checkpointer | null = null;
   return {
     ingest: (batch) => new Promise((resolve) => resolve(run(batch))),
+    target: () => {
+      c.db.transaction(begin).immediate();
+      committed();
+      return { dbPath: c.dbPath, fresh: deferred };
+    },
     finish: async () => {
       await checkpointer?.stop();
       return new Promise((resolve) => {
@@ -109,6 +125,16 @@ export function bulkLoad(c: Conn, opts: { deferIndexes: boolean }): BulkLoad {
         resolve();
       });
     },
+  };
+}
+
+/** Another thread's part in a bulk load (BulkLoad.target): its batches written as the load's own ingest writes them. */
+export function bulkWriter(t: BulkTarget): { write(batch: PreparedBatch): Outcomes; close(): void } {
+  const c = connOf(openDatabase(t.dbPath), t.dbPath);
+  if (t.fresh) c.db.pragma('wal_autocheckpoint = 0');
+  return {
+    write: (batch) => c.db.transaction(() => ingestBatch(c, batch, t.fresh)).immediate(),
+    close: () => c.db.close(),
   };
 }
 
@@ -234,42 +260,6 @@ export function prepareReplay(r: ReplayIn): PreparedReplay {
     mode: r.mode ?? 'pinned',
     terms: diff_summary === null || diff_summary === undefined ? [] : searchTermsOf(diff_summary),
   };
-}
-
-/** The stored fields of a PreparedReplay, in the order a packed batch lists them (terms follow). */
-const PACKED_FIELDS = [
-  'replay_id', 'original_scan_id', 'record_sha256', 'status', 'failing', 'bf_match', 'sf_match', 'pf_match', 'auto_reason', 'human_tag',
-  'tag', 'tag_key', 'subtags_json', 'started_at', 'finished_at', 'day', 'duration_ms', 'scanner_version', 'ecosystem', 'policy_set',
-  'base_os', 'project', 'feed_digest', 'regulated', 'executor_kind', 'record_dir', 'manifest_sha256', 'classifier_version', 'error',
-  'diff_summary_json', 'manifest_json', 'executor_json', 'warnings_json', 'mode',
-] as const satisfies ReadonlyArray<keyof PreparedReplay>;
-
-/** Prepared replays packed for another thread: each row's fields, then its number of terms and the terms. */
-export type PackedReplays = Packed & { count: number };
-
-/** Pack replays for another thread (unpackReplays undoes it exactly), or null for a value it does not carry. */
-export function packReplays(rows: readonly PreparedReplay[]): PackedReplays | null {
-  const out = new Packer();
-  for (const r of rows) {
-    for (const f of PACKED_FIELDS) if (!out.put(r[f])) return null;
-    out.put(r.terms.length);
-    for (const t of r.terms) if (typeof t !== 'string' || !out.put(t)) return null;
-  }
-  return { ...out.done(), count: rows.length };
-}
-
-export function unpackReplays(p: PackedReplays): PreparedReplay[] {
-  const next = unpacker(p);
-  const out: PreparedReplay[] = [];
-  for (let i = 0; i < p.count; i++) {
-    const r: Record<string, unknown> = {};
-    for (const f of PACKED_FIELDS) r[f] = next();
-    const terms: string[] = [];
-    for (let n = next() as number; n > 0; n--) terms.push(next() as string);
-    r.terms = terms;
-    out.push(r as PreparedReplay);
-  }
-  return out;
 }
 
 // Statement texts as constants: the statement cache looks them up once per row.

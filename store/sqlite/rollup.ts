@@ -2,7 +2,7 @@
 // scanning replay_runs) and `replay_counts` (list counts per filter facet), and the reads over them.
 import { type BucketCounts, type Counts, type DayRange, type RollupCell, type RollupDim, cellsOf } from '../../src/core/fidelity/index.js';
 import type { RollupScope } from '../../src/core/ports.js';
-import { type Conn, type Packed, Packer, unpacker } from './rows.js';
+import type { Conn } from './rows.js';
 
 /** The rollup scope of a replay mode: production ('pinned') or an experiment ('what-if'). */
 export type Scope = 'pinned' | 'what-if';
@@ -13,8 +13,7 @@ type RollupCells = Map<string, { scope: Scope; day: string; dim: RollupDim; buck
 type CountCells = Map<string, { key: Array<string | number>; n: number }>;
 
 export class RollupDelta {
-  /** `cells`: a delta's own cells (unpackDeltas: as another thread sent them). */
-  constructor(private cells: RollupCells = new Map()) {}
+  private cells: RollupCells = new Map();
   add(cells: ReturnType<typeof cellsOf>, sign: 1 | -1, scope: Scope): void {
     for (const cell of cells) {
       const k = `${scope}\u0000${cell.dim}\u0000${cell.day}\u0000${cell.bucket}`;
@@ -37,28 +36,6 @@ export class RollupDelta {
   values() {
     return this.cells.values();
   }
-  entries() {
-    return this.cells.entries();
-  }
-  /** Add another delta's cells into this one. */
-  merge(other: RollupDelta): void {
-    for (const [k, cell] of other.cells) {
-      const cur = this.cells.get(k);
-      if (!cur) {
-        this.cells.set(k, cell);
-        continue;
-      }
-      const c = cur.c;
-      c.total += cell.c.total;
-      c.n += cell.c.n;
-      c.bf += cell.c.bf;
-      c.sf += cell.c.sf;
-      c.pf += cell.c.pf;
-      c.errors += cell.c.errors;
-      c.dur_sum_ms += cell.c.dur_sum_ms;
-      c.dur_n += cell.c.dur_n;
-    }
-  }
 }
 
 /** The facets `replay_counts` keeps per row; the same names as replay_runs' columns. */
@@ -73,7 +50,7 @@ export interface CountFacets {
 
 /** `replay_counts` deltas gathered during one transaction and written once at its end. */
 export class CountDelta {
-  constructor(private cells: CountCells = new Map()) {}
+  private cells: CountCells = new Map();
   add(f: CountFacets, sign: 1 | -1): void {
     // Column order of replay_counts' insert below.
     const key = [f.failing, f.tag_key, f.scanner_version, f.ecosystem, f.project, f.policy_set];
@@ -85,16 +62,6 @@ export class CountDelta {
   values() {
     return this.cells.values();
   }
-  entries() {
-    return this.cells.entries();
-  }
-  merge(other: CountDelta): void {
-    for (const [k, cell] of other.cells) {
-      const cur = this.cells.get(k);
-      if (cur) cur.n += cell.n;
-      else this.cells.set(k, cell);
-    }
-  }
 }
 
 /** Both deltas one write transaction carries. */
@@ -104,63 +71,6 @@ export interface Deltas {
 }
 
 export const newDeltas = (): Deltas => ({ rollup: new RollupDelta(), counts: new CountDelta() });
-
-/** Deltas packed for another thread (unpackDeltas undoes it): the cell counts, then each cell's key and values. */
-export function packDeltas(d: Deltas): Packed {
-  const out = new Packer();
-  const rollup = [...d.rollup.entries()];
-  const counts = [...d.counts.entries()];
-  out.put(rollup.length);
-  out.put(counts.length);
-  for (const [k, { scope, day, dim, bucket, c }] of rollup) {
-    out.put(k);
-    out.put(scope);
-    out.put(day);
-    out.put(dim);
-    out.put(bucket);
-    out.put(c.total);
-    out.put(c.n);
-    out.put(c.bf);
-    out.put(c.sf);
-    out.put(c.pf);
-    out.put(c.errors);
-    out.put(c.dur_sum_ms);
-    out.put(c.dur_n);
-  }
-  for (const [k, { key, n }] of counts) {
-    out.put(k);
-    out.put(key.length);
-    for (const v of key) out.put(v);
-    out.put(n);
-  }
-  return out.done();
-}
-
-export function unpackDeltas(p: Packed): Deltas {
-  const next = unpacker(p);
-  const num = next as () => number;
-  const str = next as () => string;
-  const rollup: RollupCells = new Map();
-  const counts: CountCells = new Map();
-  const nr = num();
-  const nc = num();
-  for (let i = 0; i < nr; i++) {
-    const k = str();
-    const scope = str() as Scope;
-    const day = str();
-    const dim = str() as RollupDim;
-    const bucket = str();
-    const c = { total: num(), n: num(), bf: num(), sf: num(), pf: num(), errors: num(), dur_sum_ms: num(), dur_n: num() };
-    rollup.set(k, { scope, day, dim, bucket, c });
-  }
-  for (let i = 0; i < nc; i++) {
-    const k = str();
-    const key: Array<string | number> = [];
-    for (let n = num(); n > 0; n--) key.push(next() as string | number);
-    counts.set(k, { key, n: num() });
-  }
-  return { rollup: new RollupDelta(rollup), counts: new CountDelta(counts) };
-}
 
 /** Write one transaction's deltas: upsert the touched cells, drop the ones that reached zero. */
 export function flush(conn: Conn, delta: Deltas): void {
