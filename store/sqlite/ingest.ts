@@ -113,11 +113,16 @@ export function bulkLoad(c: Conn, opts: { deferIndexes: boolean }): BulkLoad {
         // The index builds read the table from the database file (mapped), then their pages are
         // copied once more; the connection checkpoints as usual again afterwards.
         c.db.pragma('wal_checkpoint(TRUNCATE)');
-        // The readers are done: the index builds' sorter may take the other core.
+        // The writers are done: the index builds' sorter may take the other cores. It sorts in runs
+        // the size of the page cache (2 MiB at least), and only several runs are sorted and merged in
+        // parallel: a small cache here made the nine builds a third faster (1.6 s -> 1.0 s at 100k rows).
+        const cache = c.db.pragma('cache_size', { simple: true }) as number;
         c.db.pragma(`threads = ${Math.max(0, availableParallelism() - 1)}`);
+        c.db.pragma('cache_size = -2048');
         try {
           buildDeferredIndexes(c.db);
         } finally {
+          c.db.pragma(`cache_size = ${cache}`);
           c.db.pragma('threads = 0');
           c.db.pragma('wal_autocheckpoint = 1000');
         }
