@@ -9,18 +9,29 @@ export type Scope = 'pinned' | 'what-if';
 export const scopeOf = (mode: string | undefined): Scope => (mode === undefined || mode === 'pinned' ? 'pinned' : 'what-if');
 
 /** Rollup deltas gathered in memory during one transaction and written once at its end. */
-type RollupCells = Map<string, { scope: Scope; day: string; dim: RollupDim; bucket: string; c: Counts }>;
+type DeltaCell = { scope: Scope; day: string; dim: RollupDim; bucket: string; c: Counts };
 type CountCells = Map<string, { key: Array<string | number>; n: number }>;
 
 export class RollupDelta {
-  private cells: RollupCells = new Map();
+  // Keyed scope+day, then dim, then bucket: a row's cells share the first key, and the others are
+  // strings that already exist (no key string is built per cell; that was most of a row's cost).
+  private cells = new Map<string, Map<RollupDim, Map<string, DeltaCell>>>();
   add(cells: ReturnType<typeof cellsOf>, sign: 1 | -1, scope: Scope): void {
+    let byDim: Map<RollupDim, Map<string, DeltaCell>> | undefined;
+    let dayOfDims = '';
     for (const cell of cells) {
-      const k = `${scope}\u0000${cell.dim}\u0000${cell.day}\u0000${cell.bucket}`;
-      let cur = this.cells.get(k);
+      if (byDim === undefined || cell.day !== dayOfDims) {
+        const k = `${scope}\u0000${cell.day}`;
+        byDim = this.cells.get(k);
+        if (!byDim) this.cells.set(k, (byDim = new Map()));
+        dayOfDims = cell.day;
+      }
+      let byBucket = byDim.get(cell.dim);
+      if (!byBucket) byDim.set(cell.dim, (byBucket = new Map()));
+      let cur = byBucket.get(cell.bucket);
       if (!cur) {
         cur = { scope, day: cell.day, dim: cell.dim, bucket: cell.bucket, c: { total: 0, n: 0, bf: 0, sf: 0, pf: 0, errors: 0, dur_sum_ms: 0, dur_n: 0 } };
-        this.cells.set(k, cur);
+        byBucket.set(cell.bucket, cur);
       }
       const c = cur.c;
       c.total += sign * cell.c.total;
@@ -33,8 +44,8 @@ export class RollupDelta {
       c.dur_n += sign * cell.c.dur_n;
     }
   }
-  values() {
-    return this.cells.values();
+  *values(): IterableIterator<DeltaCell> {
+    for (const byDim of this.cells.values()) for (const byBucket of byDim.values()) yield* byBucket.values();
   }
 }
 
