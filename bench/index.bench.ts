@@ -30,6 +30,9 @@ function csvCell(v: unknown): string {
 async function indexBench(work: string, count: number): Promise<void> {
   const root = path.join(work, 'records');
   for (const s of realisticSpecs(count, NOW)) writeRecord(root, makeRecord(s));
+  // The records just written are still dirty pages: without this the kernel writes them back (1.2 GB
+  // at 100k) while the index is timed. The floor's CSV is flushed the same way before it is imported.
+  shellMs('sync');
   const store = openStore(path.join(work, 'index.db'));
   let rows = 0;
   const ms = await timeMs(async () => {
@@ -45,6 +48,7 @@ async function indexBench(work: string, count: number): Promise<void> {
   const csv = path.join(work, 'rows.csv');
   writeFileSync(csv, all.map((r) => r.map(csvCell).join(',')).join('\n') + '\n');
   const floorDb = path.join(work, 'floor.db');
+  shellMs('sync');
   const floorMs = shellMs(
     `sqlite3 ${floorDb} "CREATE TABLE replay_runs (${cols.map((c) => `${c} TEXT`).join(', ')});" && sqlite3 ${floorDb} ".mode csv" ".import ${csv} replay_runs"`,
   );

@@ -75,20 +75,20 @@ export type ReadResult =
   | { kind: 'prepared'; replay: PreparedReplay }
   | { kind: 'skipped'; skipped: Skipped; line: string };
 
-/** Read and validate one record; `prepare`: a replay as SQLite rows it (the bulk load's input). Never throws. */
-export function readRecord(r: Found, prepare: boolean): ReadResult {
-  try {
-    if (r.kind === 'scan') return { kind: 'scan', scan: readScanRecord(r.dir) };
-    const replay = readReplayRecord(r.dir);
-    return prepare ? { kind: 'prepared', replay: prepareReplay(replay) } : { kind: 'replay', replay };
-  } catch (e) {
-    // Any failure reading one record skips that record; the index never aborts for one bad file.
-    const err = isStellaError(e) ? e : new StellaError('RECORD_INVALID', `unreadable record: ${(e as Error)?.message ?? String(e)}`, { file: r.dir });
-    return { kind: 'skipped', skipped: { file: err.file ?? r.dir, path: err.path ?? null, reason: err.message }, line: err.oneLine() };
-  }
+/** Read and validate records; `prepare`: replays as SQLite rows (the bulk load's input). Never throws for one record. */
+export function readRecords(records: readonly Found[], prepare: boolean): ReadResult[] {
+  return records.map((r): ReadResult => {
+    try {
+      if (r.kind === 'scan') return { kind: 'scan', scan: readScanRecord(r.dir) };
+      const replay = readReplayRecord(r.dir);
+      return prepare ? { kind: 'prepared', replay: prepareReplay(replay) } : { kind: 'replay', replay };
+    } catch (e) {
+      // Any failure reading one record skips that record; the index never aborts for one bad file.
+      const err = isStellaError(e) ? e : new StellaError('RECORD_INVALID', `unreadable record: ${(e as Error)?.message ?? String(e)}`, { file: r.dir });
+      return { kind: 'skipped', skipped: { file: err.file ?? r.dir, path: err.path ?? null, reason: err.message }, line: err.oneLine() };
+    }
+  });
 }
-
-export const readRecords = (records: readonly Found[], prepare: boolean): ReadResult[] => records.map((r) => readRecord(r, prepare));
 
 type Outcomes = { scans: IngestOutcome[]; replays: IngestOutcome[] };
 /** What writing one batch did: the outcomes (as the store's ingest answers them) and the records skipped. */

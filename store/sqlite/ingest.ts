@@ -133,102 +133,12 @@ export function bulkLoad(c: Conn, opts: { deferIndexes: boolean }): BulkLoad {
   };
 }
 
-/** Another thread's part in a bulk load (BulkLoad.target): batches written as the load's own ingest writes them. */
-export interface BulkWriter {
-  /** One replay of the next batch, as it is read: into a fresh load it is staged in SQLite at once. */
-  add(r: PreparedReplay): void;
-  /** The batch so far, with these scans, in one transaction (the rollup deltas of its replays with it). */
-  commit(scans: ScanIn[]): Outcomes;
-  close(): void;
-}
-
-/**
- * A bulk writer on its own connection. Into a fresh load each replay goes at once into a table of
- * the connection's temporary (in-memory) database, and the commit copies the staged batch into
- * replay_runs with one INSERT … SELECT: a batch held as thousands of JS rows until its turn to
- * write made every scavenge copy them (a quarter of a writing thread's time). A batch whose
- * copy finds an id already there is written row by row from the stage, as ingest writes it.
- * Into an index that holds replays, rows are kept and written as ingest writes them.
- */
-export function bulkWriter(t: BulkTarget): BulkWriter {
+/** Another thread's part in a bulk load (BulkLoad.target): its batches written as the load's own ingest writes them. */
+export function bulkWriter(t: BulkTarget): { write(batch: PreparedBatch): Outcomes; close(): void } {
   const c = connOf(openDatabase(t.dbPath), t.dbPath);
-  let delta = newDeltas();
-  let kept: PreparedReplay[] = [];
-  if (!t.fresh) {
-    return {
-      add: (r) => {
-        kept.push(r);
-        count(delta, r, 1);
-      },
-      commit: (scans) => {
-        const batch = { scans, replays: kept, inserted: delta };
-        kept = [];
-        delta = newDeltas();
-        return c.db.transaction(() => ingestBatch(c, batch, false)).immediate();
-      },
-      close: () => c.db.close(),
-    };
-  }
-  c.db.pragma('wal_autocheckpoint = 0');
-  c.db.pragma('temp_store = MEMORY');
-  c.db.exec(`CREATE TEMP TABLE stage AS SELECT ${INSERT_COLS} FROM main.replay_runs WHERE 0;
-    CREATE TEMP TABLE stage_terms (n INTEGER NOT NULL, term TEXT NOT NULL);`);
-  const stageRow = c.db.prepare(`INSERT INTO temp.stage (${INSERT_COLS}) VALUES (${INSERT_COLS.split(',').map(() => '?').join(',')})`);
-  const stageTerm = c.db.prepare('INSERT INTO temp.stage_terms (n, term) VALUES (?, ?)');
-  let n = 0;
-  // The staging inserts of a batch in one transaction of the temporary database (no lock on the index).
-  let staging = false;
-  const copy = c.db.prepare(`INSERT INTO main.replay_runs (${INSERT_COLS}) SELECT ${INSERT_COLS} FROM temp.stage ORDER BY rowid`);
-  const copyTerms = c.db.prepare(
-    'INSERT OR IGNORE INTO main.replay_terms (term, replay_id) SELECT t.term, s.replay_id FROM temp.stage_terms t JOIN temp.stage s ON s.rowid = t.n',
-  );
-  const staged = c.db.prepare(`SELECT rowid AS n, ${INSERT_COLS} FROM temp.stage ORDER BY rowid`);
-  const stagedTerms = c.db.prepare('SELECT term FROM temp.stage_terms WHERE n = ? ORDER BY rowid').pluck();
+  if (t.fresh) c.db.pragma('wal_autocheckpoint = 0');
   return {
-    add: (r) => {
-      if (!staging) {
-        c.db.exec('BEGIN');
-        staging = true;
-      }
-      stageRow.run(rowValues(r));
-      n++;
-      for (const term of r.terms) stageTerm.run(n, term);
-      count(delta, r, 1);
-    },
-    commit: (scans) => {
-      if (staging) c.db.exec('COMMIT');
-      staging = false;
-      const batch = delta;
-      delta = newDeltas();
-      const rows = n;
-      n = 0;
-      try {
-        return c.db
-          .transaction((): Outcomes => {
-            const out = { scans: scans.map((s) => ingestScan(c, s)), replays: [] as IngestOutcome[] };
-            if (rows === 0) return (flush(c, batch), out);
-            try {
-              c.db.transaction(() => {
-                copy.run();
-                copyTerms.run();
-              })();
-              out.replays = Array<IngestOutcome>(rows).fill('inserted');
-            } catch (e) {
-              if ((e as { code?: string }).code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw e;
-              // An id the index (or this batch) already has: row by row, each replay as ingest writes it.
-              for (const row of staged.all() as Array<PreparedReplay & { n: number }>) {
-                const { n: at, ...r } = row;
-                out.replays.push(ingestReplay(c, { ...r, terms: stagedTerms.all(at) as string[] }, batch, true, true));
-              }
-            }
-            flush(c, batch);
-            return out;
-          })
-          .immediate();
-      } finally {
-        c.db.exec('DELETE FROM temp.stage; DELETE FROM temp.stage_terms;');
-      }
-    },
+    write: (batch) => c.db.transaction(() => ingestBatch(c, batch, t.fresh)).immediate(),
     close: () => c.db.close(),
   };
 }
@@ -359,19 +269,11 @@ export function prepareReplay(r: ReplayIn): PreparedReplay {
 
 // Statement texts as constants: the statement cache looks them up once per row.
 const OLD_ROW = `SELECT ${ROW_COLS}, record_sha256 FROM replay_runs WHERE replay_id = ?`;
-/** The columns a replay row is written with, in the order rowValues lists them. */
-const INSERT_COLS = `replay_id, original_scan_id, record_sha256, status, failing, bf_match, sf_match, pf_match, auto_reason, human_tag,
-  tag, tag_key, subtags_json, started_at, finished_at, day, duration_ms, scanner_version, ecosystem, policy_set, base_os, project,
-  feed_digest, regulated, executor_kind, record_dir, manifest_sha256, classifier_version, error, diff_summary_json, manifest_json,
-  executor_json, warnings_json, mode`;
-const INSERT_ROW = `INSERT INTO replay_runs (${INSERT_COLS}) VALUES (${INSERT_COLS.split(',').map(() => '?').join(',')})`;
-
-const rowValues = (r: PreparedReplay): unknown[] => [
-  r.replay_id, r.original_scan_id, r.record_sha256, r.status, r.failing, r.bf_match, r.sf_match, r.pf_match, r.auto_reason,
-  r.human_tag, r.tag, r.tag_key, r.subtags_json, r.started_at, r.finished_at, r.day, r.duration_ms, r.scanner_version, r.ecosystem,
-  r.policy_set, r.base_os, r.project, r.feed_digest, r.regulated, r.executor_kind, r.record_dir, r.manifest_sha256,
-  r.classifier_version, r.error, r.diff_summary_json, r.manifest_json, r.executor_json, r.warnings_json, r.mode,
-];
+const INSERT_ROW = `INSERT INTO replay_runs (replay_id, original_scan_id, record_sha256, status, failing, bf_match, sf_match, pf_match,
+    auto_reason, human_tag, tag, tag_key, subtags_json, started_at, finished_at, day, duration_ms, scanner_version, ecosystem, policy_set,
+    base_os, project, feed_digest, regulated, executor_kind, record_dir, manifest_sha256, classifier_version, error, diff_summary_json,
+    manifest_json, executor_json, warnings_json, mode)
+  VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`;
 
 /** `pre`: delta already holds p as a new row (PreparedBatch.inserted); what p really does is corrected here. */
 function ingestReplay(c: Conn, p: PreparedReplay, delta: Deltas, pre: boolean, fresh: boolean): IngestOutcome {
@@ -417,5 +319,10 @@ function insertNew(c: Conn, r: PreparedReplay): boolean {
 }
 
 function insertRow(c: Conn, r: PreparedReplay): void {
-  c.st(INSERT_ROW).run(rowValues(r));
+  c.st(INSERT_ROW).run(
+    r.replay_id, r.original_scan_id, r.record_sha256, r.status, r.failing, r.bf_match, r.sf_match, r.pf_match, r.auto_reason,
+    r.human_tag, r.tag, r.tag_key, r.subtags_json, r.started_at, r.finished_at, r.day, r.duration_ms, r.scanner_version, r.ecosystem,
+    r.policy_set, r.base_os, r.project, r.feed_digest, r.regulated, r.executor_kind, r.record_dir, r.manifest_sha256,
+    r.classifier_version, r.error, r.diff_summary_json, r.manifest_json, r.executor_json, r.warnings_json, r.mode,
+  );
 }
