@@ -257,15 +257,19 @@ function writerPool(size: number, bulk: BulkLoad): WriterPool | null {
       const p = waiting.get(m.id);
       waiting.delete(m.id);
       busy.set(w, busy.get(w)! - 1);
-      if (!m.ok) return fail(new Error(`index writer failed: ${m.message}`));
-      pump();
-      p?.resolve(m.done);
+      if (m.ok) {
+        pump();
+        return p?.resolve(m.done);
+      }
+      const e = new StellaError('IO', `cannot write the index: ${m.message}`, { file: target.dbPath });
+      p?.reject(e);
+      fail(e);
     });
     w.on('error', (e) => fail(e));
     exits.push(
       new Promise((resolve) =>
         w.on('exit', (code) => {
-          if (code !== 0) fail(new Error(`index writer exited with code ${code}`));
+          if (code !== 0) fail(new StellaError('IO', `an index writer thread exited with code ${code}`, { file: target.dbPath }));
           resolve();
         }),
       ),

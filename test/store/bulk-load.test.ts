@@ -6,8 +6,7 @@ import { describe, expect, test } from 'vitest';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { openStore, type SqliteStore } from '../../store/sqlite-store.js';
-import { packDeltas, unpackDeltas } from '../../store/sqlite/rollup.js';
-import { freshDeltas, packReplays, prepareReplay, unpackReplays } from '../../store/sqlite/ingest.js';
+import { bulkWriter, freshDeltas, prepareReplay } from '../../store/sqlite/ingest.js';
 import type { ReplayIn, ScanIn } from '../../src/core/ports.js';
 import { realisticSpecs, replayIn } from '../../bench/gen-records.js';
 import { seed } from '../tui/seed.js';
@@ -118,7 +117,7 @@ describe('bulk load', () => {
     await again.close();
     expect(dump(db)).toEqual(dump(plainDb));
   });
-  test('rows packed across threads with their deltas precomputed: the same as ingest, for new, unchanged, re-written and retagged replays', async () => {
+  test('batches written through other connections in turn, deltas precomputed: the same as ingest, for new, unchanged, re-written and retagged replays', async () => {
     const data = await batches();
     const retagged = data[1].replays[7].replay_id;
     const again = [
@@ -136,26 +135,33 @@ describe('bulk load', () => {
     want.push(await plain.ingest({ scans: [], replays: again }));
     await plain.close();
 
-    const db = path.join(dir, 'packed.db');
+    const db = path.join(dir, 'writers.db');
     const store = openStore(db);
-    // What a reading thread sends and the writer decodes: packed rows, the deltas of them all as new rows.
-    const wire = (replays: ReplayIn[]) => {
+    // What a writing thread does: its own connection, the batch's deltas computed as if all were new rows.
+    const batchOf = (scans: ScanIn[], replays: ReplayIn[]) => {
       const prepared = replays.map(prepareReplay);
-      const packed = packReplays(prepared)!;
-      const back = unpackReplays(structuredClone(packed));
-      expect(back).toStrictEqual(prepared);
-      return { replays: back, inserted: unpackDeltas(structuredClone(packDeltas(freshDeltas(prepared)))) };
+      return { scans, replays: prepared, inserted: freshDeltas(prepared) };
     };
     const got = [];
     const bulk = store.bulkLoad({ deferIndexes: true });
-    for (const b of data) got.push(await bulk.ingest({ scans: b.scans, ...wire(b.replays) }));
+    const target = bulk.target();
+    expect(target.fresh).toBe(true);
+    // Two writers taking turns, as two threads do (the last batch re-writes a replay of the first).
+    const writers = [bulkWriter(target), bulkWriter(target)];
+    for (const [k, b] of data.entries()) got.push(writers[k % 2].write(batchOf(b.scans, b.replays)));
+    for (const w of writers) w.close();
     await bulk.finish();
     await store.retag([retagged], 'policy_drift', tag);
     const next = store.bulkLoad({ deferIndexes: false });
-    got.push(await next.ingest({ scans: [], ...wire(again) }));
+    const into = next.target();
+    expect(into.fresh).toBe(false);
+    const writer = bulkWriter(into);
+    got.push(writer.write(batchOf([], again)));
+    writer.close();
     await next.finish();
     await store.close();
     expect(got).toEqual(want);
+    expect(got.flatMap((o) => o.replays).filter((o) => o === 'updated')).toHaveLength(3);
     expect(got[got.length - 1].replays.filter((o) => o === 'unchanged')).toHaveLength(50);
     expect(dump(db)).toEqual(dump(plainDb));
     const h = new Database(db, { readonly: true });

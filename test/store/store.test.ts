@@ -265,6 +265,35 @@ describe('a killed indexer', () => {
   });
 });
 
+describe('a failing writer thread', () => {
+  it('stops the load: the error is named, nothing hangs, whole batches stay and a re-run completes', async () => {
+    const root = path.join(dir, 'fail');
+    const N = 11_000;
+    for (const s of realisticSpecs(N, NOW, 98)) writeRecord(root, makeRecord(s));
+    const db = path.join(dir, 'fail.db');
+    // A replay of the second batch (records are read in name order) that SQLite refuses to insert.
+    const refused = readdirSync(root).sort()[INDEX_BATCH + 100];
+    openStore(db).close();
+    const h = new Database(db);
+    h.exec(`CREATE TRIGGER refuse BEFORE INSERT ON replay_runs WHEN NEW.replay_id = '${refused}' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`);
+    h.close();
+    const r = await runStella(['index', root, '--db', db]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('refused by the test');
+    const store = openStore(db);
+    expect(await store.integrityCheck()).toBe('ok');
+    expect((await store.countReplays({})).total).toBe(INDEX_BATCH);
+    await expectRollupConsistent(store);
+    await store.close();
+    const h2 = new Database(db);
+    h2.exec('DROP TRIGGER refuse');
+    h2.close();
+    const again = await runStella(['index', root, '--db', db, '--json']);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout).replays).toEqual({ inserted: N - INDEX_BATCH, updated: 0, unchanged: INDEX_BATCH });
+  });
+});
+
 describe('keyset paging', () => {
   let store: SqliteStore;
   let all: ReplayRow[];
