@@ -27,6 +27,25 @@ function csvCell(v: unknown): string {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/**
+ * The sqlite3 floor: the rows of the index at dbPath as CSV (every column it stores), imported into a
+ * bare table. Its own function, so the 100k rows it holds are garbage before the next figure is timed.
+ */
+function importFloor(dbPath: string, work: string): number {
+  // Raw SQL is the store's own business: the bench reads the file through its own connection.
+  const db = new Database(dbPath, { readonly: true });
+  const cols = (db.prepare('SELECT * FROM replay_runs LIMIT 0').columns() as Array<{ name: string }>).map((c) => c.name);
+  const all = db.prepare('SELECT * FROM replay_runs').raw().all() as unknown[][];
+  db.close();
+  const csv = path.join(work, 'rows.csv');
+  writeFileSync(csv, all.map((r) => r.map(csvCell).join(',')).join('\n') + '\n');
+  const floorDb = path.join(work, 'floor.db');
+  shellMs('sync');
+  return shellMs(
+    `sqlite3 ${floorDb} "CREATE TABLE replay_runs (${cols.map((c) => `${c} TEXT`).join(', ')});" && sqlite3 ${floorDb} ".mode csv" ".import ${csv} replay_runs"`,
+  );
+}
+
 async function indexBench(work: string, count: number): Promise<void> {
   const root = path.join(work, 'records');
   for (const s of realisticSpecs(count, NOW)) writeRecord(root, makeRecord(s));
@@ -38,20 +57,8 @@ async function indexBench(work: string, count: number): Promise<void> {
   const ms = await timeMs(async () => {
     rows = (await indexRecords(store, [root])).replays.inserted;
   });
-  // Raw SQL is the store's own business: the bench reads the file through its own connection.
-  const db = new Database(store.dbPath, { readonly: true });
-  // The same rows as CSV, every column the index stores, for the sqlite3 floor.
-  const cols = (db.prepare('SELECT * FROM replay_runs LIMIT 0').columns() as Array<{ name: string }>).map((c) => c.name);
-  const all = db.prepare('SELECT * FROM replay_runs').raw().all() as unknown[][];
-  db.close();
   await store.close();
-  const csv = path.join(work, 'rows.csv');
-  writeFileSync(csv, all.map((r) => r.map(csvCell).join(',')).join('\n') + '\n');
-  const floorDb = path.join(work, 'floor.db');
-  shellMs('sync');
-  const floorMs = shellMs(
-    `sqlite3 ${floorDb} "CREATE TABLE replay_runs (${cols.map((c) => `${c} TEXT`).join(', ')});" && sqlite3 ${floorDb} ".mode csv" ".import ${csv} replay_runs"`,
-  );
+  const floorMs = importFloor(store.dbPath, work);
   report({
     bench: 'index',
     what: `stella index ${count} replay records (read+validate+insert)`,
