@@ -119,8 +119,9 @@ export function readBatch(records: readonly Found[], bulk: boolean): { batch: Pr
 export type IndexTarget = Pick<ReplayStore, 'ingest'> & { bulkLoad?: (opts: { deferIndexes: boolean }) => BulkLoad };
 
 export async function indexRecords(store: IndexTarget, roots: string[], onEvent?: OnEvent): Promise<IndexSummary> {
-  let bulk: BulkLoad | null = null;
-  let writers: WriterPool | null = null;
+  // Assigned by start(), a closure: typed wide, so the narrowing of `= null` does not stick.
+  let bulk = null as BulkLoad | null;
+  let writers = null as WriterPool | null;
   // Started once at most (without the compiled worker there is none to start: write on this thread).
   let tried = false;
   const start = (deferIndexes: boolean) => {
@@ -141,10 +142,9 @@ export async function indexRecords(store: IndexTarget, roots: string[], onEvent?
     handed = end;
   };
   const writeHere = async (slice: Found[]): Promise<BatchDone> => {
-    const load = bulk as BulkLoad | null;
-    if (load) {
+    if (bulk) {
       const { batch, skipped } = readBatch(slice, true);
-      return { ...(await load.ingest(batch)), skipped };
+      return { ...(await bulk.ingest(batch)), skipped };
     }
     const { batch, skipped } = readBatch(slice, false);
     return { ...(await store.ingest(batch)), skipped };
@@ -168,7 +168,7 @@ export async function indexRecords(store: IndexTarget, roots: string[], onEvent?
     if (records.length >= MIN_PARALLEL) start(records.length > INDEX_BATCH);
     // A small index, or a store without a bulk load: on this thread, one batch at a time.
     bulk ??= store.bulkLoad?.({ deferIndexes: records.length > INDEX_BATCH }) ?? null;
-    const depth = writers ? (writers as WriterPool).size * PER_THREAD : 1;
+    const depth = writers ? writers.size * PER_THREAD : 1;
     for (let i = 0; i < records.length; i += INDEX_BATCH) {
       while (ahead.length < depth && handed < records.length) hand(records, Math.min(handed + INDEX_BATCH, records.length));
       const done = await ahead.shift()!;
@@ -181,8 +181,8 @@ export async function indexRecords(store: IndexTarget, roots: string[], onEvent?
       onEvent?.({ kind: 'progress', id: 'index', done: Math.min(i + INDEX_BATCH, records.length), total: records.length });
     }
   } finally {
-    await (writers as WriterPool | null)?.close();
-    await (bulk as BulkLoad | null)?.finish();
+    await writers?.close();
+    await bulk?.finish();
   }
   onEvent?.({ kind: 'finish', id: 'index', status: summary.skipped.length ? 'error' : 'ok' });
   return summary;
