@@ -15,8 +15,9 @@ import { Worker } from 'node:worker_threads';
 type Outcomes = { scans: IngestOutcome[]; replays: IngestOutcome[] };
 /**
  * What one write transaction takes: scans, and replays as prepareReplay makes them. `inserted`, when
- * given, is freshDeltas(replays) (computed beside the reading, off the writer's thread): the rollup
- * and counts as if every replay were a new row; ingest corrects it (in place) for the ones that are not.
+ * given, is freshDeltas(replays) (computed as the batch is read, before its turn at the write lock):
+ * the rollup and counts as if every replay were a new row; ingest corrects it (in place) for the ones
+ * that are not.
  */
 export type PreparedBatch = { scans: ScanIn[]; replays: PreparedReplay[]; inserted?: Deltas };
 
