@@ -1,4 +1,4 @@
-// Run by `npm install` (prepare): makes `npx stella` resolve to this checkout's built CLI. npm links the
+// Run by `npm install` (prepare): puts this checkout's built CLI at node_modules/.bin/stella. npm links the
 // bins of dependencies, not of the root package itself, so we add the link to node_modules/.bin.
 import { chmodSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';

@@ -34,22 +34,34 @@ function tempName(target: string): string {
 
 /** temp file + fsync + rename: readers see the old file or the whole new one. */
 export function writeFileAtomic(target: string, data: string | Uint8Array): void {
-  mkdirSync(path.dirname(target), { recursive: true });
   const tmp = tempName(target);
-  const fd = openSync(tmp, 'w', 0o644);
   try {
-    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
+    mkdirSync(path.dirname(target), { recursive: true });
+    const fd = openSync(tmp, 'w', 0o644);
+    try {
+      const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+      let off = 0;
+      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, target);
   } catch (e) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
+    // An output path that is a directory, or under a file, or not writable: one line naming it, no temp left.
+    if (existsSync(tmp)) rmSync(tmp, { force: true });
+    throw new StellaError('IO', `cannot write the file: ${writeProblem(e)}`, { file: target }, { cause: e });
   }
-  closeSync(fd);
-  renameSync(tmp, target);
   fsyncDir(path.dirname(target));
+}
+
+function writeProblem(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code === 'EISDIR') return 'it is a directory';
+  if (code === 'ENOTDIR' || code === 'EEXIST') return 'a parent of it is not a directory';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'ENOSPC') return 'no space left on the device';
+  return (e as Error)?.message ?? String(e);
 }
 
 function fsyncDir(dir: string): void {

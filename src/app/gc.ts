@@ -53,7 +53,7 @@ export interface GcOptions {
   now: Date;
   /** More roots to search for records (records kept outside STELLA_HOME). */
   recordRoots?: readonly string[];
-  /** The index; its replays' records count as kept. Absent file = no index. */
+  /** The index; its replays' records count as kept. A missing file is refused, never read as empty. */
   indexPath?: string;
 }
 
@@ -116,7 +116,14 @@ export async function planGc(opts: GcOptions): Promise<GcPlan> {
     for (const d of findRecordDirs(abs, new Set())) dirs.add(d);
   }
   let indexed = 0;
-  if (opts.indexPath && (isPostgresUrl(opts.indexPath) || existsSync(opts.indexPath))) {
+  if (opts.indexPath && !isPostgresUrl(opts.indexPath) && !existsSync(opts.indexPath)) {
+    // Without the index, blobs only its records reference (records kept outside STELLA_HOME) would
+    // look unreferenced: removing is only safe on what the index says, so a missing one stops gc.
+    throw new StellaError('NOT_FOUND', 'no index here: gc keeps every blob an indexed record references, so it needs the index; run `stella index DIR` first, or point --db (or STELLA_DB) at it', {
+      file: opts.indexPath,
+    });
+  }
+  if (opts.indexPath) {
     // The index names what it keeps through the port: either backend, no per-replay reads.
     const store = await openAnyStore(opts.indexPath, { readonly: true });
     try {

@@ -58,7 +58,7 @@ const command: Command = {
       recordRoots: ((values.records as string[] | undefined) ?? []).map((r) => path.resolve(ctx.cwd, r)),
       indexPath: storePath(ctx.env, ctx.cwd, values.db as string | undefined),
     });
-    const summary = `${plan.blobs} blobs: ${plan.kept_referenced} referenced by ${plan.records} records (${plan.indexed_replays} indexed replays), ${plan.kept_recent} younger than ${plan.older_than_days} days`;
+    const summary = `${plan.kept_referenced + plan.kept_recent} of ${plan.blobs} blobs: ${plan.kept_referenced} referenced by ${plan.records} records (${plan.indexed_replays} indexed replays), ${plan.kept_recent} younger than ${plan.older_than_days} days`;
     if (values['dry-run']) {
       if (values.json) ctx.stdout.write(JSON.stringify({ dry_run: true, ...plan }) + '\n');
       else {

@@ -11,8 +11,8 @@ import path from 'node:path';
 
 const command: Command = {
   name: 'index',
-  summary: 'ingest scan and replay records into the SQLite index',
-  usage: 'index DIR… [--db FILE] [--json]',
+  summary: 'ingest scan and replay records into the index (SQLite or PostgreSQL)',
+  usage: 'index DIR… [--db FILE|URL] [--json]',
   options: { db: { type: 'string' }, json: { type: 'boolean' } },
   optionHelp: { db: 'index file or postgres:// URL (default $STELLA_DB, else $STELLA_HOME/index.db, else ./.stella/index.db)', json: 'print the summary as JSON' },
   async run({ values, positionals }, ctx) {

@@ -1,7 +1,7 @@
 // SPEC §5 gate rules at and around each threshold, on a real SQLite index (rollup included), plus the
 // CLI's exit codes and JUnit report.
 import { describe, expect, it } from 'vitest';
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openStore } from '../../store/sqlite-store.js';
 import { MIN_BUCKET_REPLAYS, type GateResult } from '../../src/core/gate/index.js';
@@ -211,6 +211,23 @@ describe('stella gate (CLI)', () => {
     expect(xml.match(/<failure /g)).toHaveLength(1);
     expect(xml).toContain('<failure type="warn" message="BF 30d 95.0% over 100 replays">');
     expect(xml).toMatch(/^<\?xml version="1.0"/);
+  });
+  it('--junit naming a directory, or a path under a file: one line naming it, exit 2, no temp file left', async () => {
+    const db = await build([{ n: 10, fail: 0 }]);
+    const asDir = path.join(dir, 'junit-dir');
+    mkdirSync(asDir);
+    const underFile = path.join(dir, 'junit-file', 'gate.xml');
+    writeFileSync(path.dirname(underFile), 'a file, not a directory\n');
+    for (const [junit, why] of [
+      [asDir, 'it is a directory'],
+      [underFile, 'a parent of it is not a directory'],
+    ]) {
+      const r = await run(db, ['--junit', junit]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`stella gate: ${junit}: cannot write the file: ${why}\n`);
+    }
+    expect(listFiles(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    expect(readdirSync(asDir)).toEqual([]);
   });
   it('usage errors exit 2 with one line', async () => {
     const db = (await build([{ n: 10, fail: 0 }]));

@@ -113,6 +113,20 @@ describe('stella gc', () => {
     expect((await plan(['--records', path.join(work, 'elsewhere')])).remove).toEqual([]);
   }, 60_000);
 
+  it('a missing index is refused, never read as an empty one: one line naming it, exit 2, nothing removed', async () => {
+    const before = blobs.list();
+    const typo = path.join(work, 'typo.db');
+    for (const r of [
+      await runStella(['gc', '--older-than', '1d', '--now', NOW, '--db', typo], { env, cwd: work }),
+      await runStella(['gc', '--older-than', '1d', '--now', NOW], { env: { ...env, STELLA_DB: typo }, cwd: work }),
+    ]) {
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(`stella gc: ${typo}: no index here: gc keeps every blob an indexed record references, so it needs the index; run \`stella index DIR\` first, or point --db (or STELLA_DB) at it\n`);
+    }
+    expect(blobs.list()).toEqual(before);
+  });
+
   it('bad --older-than: one line, exit 2', async () => {
     const r = await runStella(['gc', '--older-than', '30'], { env, cwd: work });
     expect(r.code).toBe(2);
