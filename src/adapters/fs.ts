@@ -58,7 +58,7 @@ export function writeFileAtomic(target: string, data: string | Uint8Array): void
 function writeProblem(e: unknown): string {
   const code = (e as NodeJS.ErrnoException)?.code;
   if (code === 'EISDIR') return 'it is a directory';
-  if (code === 'ENOTDIR' || code === 'EEXIST') return 'a parent of it is not a directory';
+  if (code === 'ENOTDIR' || code === 'EEXIST') return 'it or a parent of it is a file, not a directory';
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
   if (code === 'ENOSPC') return 'no space left on the device';
   return (e as Error)?.message ?? String(e);
@@ -86,9 +86,14 @@ export async function writeDirAtomic<T>(target: string, fill: (tmpDir: string) =
     const st = statSync(target);
     if (!st.isDirectory()) throw new StellaError('IO', 'output path exists and is not a directory', { file: target });
   }
-  mkdirSync(path.dirname(path.resolve(target)), { recursive: true });
   const tmp = tempName(path.resolve(target));
-  mkdirSync(tmp, { recursive: true });
+  try {
+    mkdirSync(path.dirname(path.resolve(target)), { recursive: true });
+    mkdirSync(tmp, { recursive: true });
+  } catch (e) {
+    // The out dir is a file, or under one, or not writable: one line naming it.
+    throw new StellaError('IO', `cannot create the output directory: ${writeProblem(e)}`, { file: path.dirname(path.resolve(target)) }, { cause: e });
+  }
   try {
     const result = await fill(tmp);
     if (existsSync(target)) rmSync(target, { recursive: true, force: true });

@@ -220,7 +220,7 @@ describe('stella gate (CLI)', () => {
     writeFileSync(path.dirname(underFile), 'a file, not a directory\n');
     for (const [junit, why] of [
       [asDir, 'it is a directory'],
-      [underFile, 'a parent of it is not a directory'],
+      [underFile, 'it or a parent of it is a file, not a directory'],
     ]) {
       const r = await run(db, ['--junit', junit]);
       expect(r.code).toBe(2);

@@ -2,7 +2,7 @@
 // entry sha256); a replay whose pinned feed blob was altered names the manifest field that pinned it
 // and how to restore it.
 import { describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildFeedBundle } from '../../src/app/feed.js';
 import { BlobStore } from '../../src/adapters/blob-store.js';
@@ -41,5 +41,16 @@ describe('tampered bundles and blobs', () => {
     expect(error).toMatch(/^\$\.feeds\.vuln_feed_bundle_digest: vulnerability feed bundle sha256:[0-9a-f]{64} \(pinned by \$\.feeds\.vuln_feed_bundle_digest\) is damaged in the blob store: /);
     expect(error).toContain('digest mismatch');
     expect(error).toMatch(/restore it with `stella blob put FILE` or `stella feed snapshot`/);
+  });
+
+  it('replay --out-dir naming a file: one line naming it, exit 2, no record and no temp dir left', { timeout: 60_000 }, async () => {
+    const { file } = writeManifest(home, path.join(home, 'scans/o'), { imageId: 'sha256:' + '4'.repeat(64) });
+    const out = path.join(home, 'out-file');
+    writeFileSync(out, 'not a directory\n');
+    const r = await runStella(['replay', '--from', file, '--out-dir', out, '--executor', 'local'], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`stella replay: ${out}: cannot create the output directory: it or a parent of it is a file, not a directory\n`);
+    expect(readFileSync(out, 'utf8')).toBe('not a directory\n');
+    expect(readdirSync(home).filter((n) => n.includes('.tmp-'))).toEqual([]);
   });
 });
