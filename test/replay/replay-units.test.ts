@@ -47,6 +47,13 @@ describe('--what-if', () => {
     expect(() => parseWhatIf(['feed=latest'])).toThrow(/not a digest/);
     expect(() => parseWhatIf([`feed=${D1}`, `feed=${D2}`])).toThrow(/twice/);
   });
+
+  it('tz= must be a zone the time-zone database knows (a misspelt one would run in UTC unnoticed)', () => {
+    expect(parseWhatIf(['tz=America/Los_Angeles'])).toEqual({ tz: 'America/Los_Angeles' });
+    expect(parseWhatIf(['tz=UTC'])).toEqual({ tz: 'UTC' });
+    expect(() => parseWhatIf(['tz=Not/AZone'])).toThrow('--what-if tz=Not/AZone: expected tz= an IANA time zone such as America/New_York');
+    expect(() => parseWhatIf(['tz=Europe/Pariss'])).toThrow(/expected tz= an IANA time zone/);
+  });
 });
 
 describe('BF comparison', () => {

@@ -11,8 +11,18 @@ export type WhatIf = Partial<Record<WhatIfKey, Digest>> & Partial<Record<EnvWhat
 
 const MODE_PREFIX = 'what-if:';
 
+/** A zone the time-zone database knows (a misspelt zone would run the scanner silently in UTC). */
+function knownTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const ENV_WHAT_IF: Record<EnvWhatIfKey, { re: RegExp; expect: string; ok?: (v: string) => boolean }> = {
-  tz: { re: /^[A-Za-z][A-Za-z0-9_+\-]*(\/[A-Za-z0-9_+\-]+)*$/, expect: 'an IANA time zone such as America/New_York' },
+  tz: { re: /^[A-Za-z][A-Za-z0-9_+\-]*(\/[A-Za-z0-9_+\-]+)*$/, expect: 'an IANA time zone such as America/New_York', ok: knownTimeZone },
   locale: { re: /^[A-Za-z][A-Za-z0-9_.@\-]*$/, expect: 'a locale such as C.UTF-8 or de_DE.UTF-8' },
   cpus: { re: /^[1-9][0-9]{0,3}$/, expect: 'a CPU count from 1 to 9999' },
   clock: { re: RFC3339, expect: 'an RFC 3339 instant such as 2025-12-12T10:15:30Z', ok: (v) => !Number.isNaN(Date.parse(v)) },
