@@ -11,7 +11,7 @@ import { openDatabase } from './sqlite/migrate.js';
 import { type Conn, connOf } from './sqlite/rows.js';
 import { type BulkLoad, bulkLoad, ingest } from './sqlite/ingest.js';
 import { countReplays, getReplay, getScan, idsMatching, pageReplays } from './sqlite/page.js';
-import { retag, tagEvents, undoLastRetag } from './sqlite/retag.js';
+import { humanTagEvent, retag, tagEvents, undoLastRetag } from './sqlite/retag.js';
 import { rollup, rollupCells } from './sqlite/rollup.js';
 import { mergeTagEvents } from './sqlite/merge.js';
 import { recordDirs, referencedDigests, sampleCandidates, sampleGroups } from './sqlite/sample.js';
@@ -95,6 +95,10 @@ class Store implements SqliteStore {
 
   tagEvents(replayId?: string) {
     return later(() => tagEvents(this.c, replayId));
+  }
+
+  humanTagEvent(replayId: string) {
+    return later(() => humanTagEvent(this.c, replayId));
   }
 
   mergeTagEvents(events: readonly TagEventIn[]) {

@@ -136,6 +136,20 @@ export interface TagEvent {
   at: string;
   note: string | null;
   undone: boolean;
+  /** Who undid the event and when (`stella retag --undo`, `u`); null while it stands. */
+  undone_by: string | null;
+  undone_at: string | null;
+}
+
+/**
+ * What one retag did. A cause tag explains a mismatch, so only the selected replays that did not pass
+ * (failed or error) take it: `changed` of them got the tag (the others already had it), and
+ * `skipped_passing` selected replays passed and were left untouched (no audit row, nothing to undo).
+ */
+export interface RetagResult {
+  batch_id: string;
+  changed: number;
+  skipped_passing: number;
 }
 
 /** A retag event as another store recorded it (`stella sync`): merged by its (batch_id, replay_id). */
@@ -242,11 +256,21 @@ export interface ReplayStore {
   getReplay(id: string): Promise<ReplayDetail | null>;
   getScan(scanId: string): Promise<ScanSummary | null>;
   idsMatching(filter: ReplayFilter): Promise<string[]>;
-  /** One transaction; one tag_events row per replay whose tag changed. */
-  retag(ids: string[], tag: MismatchReason, opts: { who: string; at: string; note?: string }): Promise<{ batch_id: string; changed: number }>;
+  /**
+   * One transaction; one tag_events row per replay whose tag changed. Passing replays among `ids` are
+   * left untouched and counted (`skipped_passing`); an id not in the index changes nothing and throws.
+   */
+  retag(ids: string[], tag: MismatchReason, opts: { who: string; at: string; note?: string }): Promise<RetagResult>;
   /** Undo the newest batch not yet undone; restores the previous human tags exactly. */
   undoLastRetag(opts: { who: string; at: string }): Promise<{ batch_id: string; restored: number } | null>;
+  /** The audit trail (of one replay, or all), oldest event first (`event_id` order). */
   tagEvents(replayId?: string): Promise<TagEvent[]>;
+  /**
+   * The standing event that set the replay's current human tag (who, when, note): its newest event not
+   * undone whose new tag is the human tag, by `at` (ties by batch id, as a merge decides). Null when the
+   * replay has no human tag, no audit row explains it, or the replay is not in the index.
+   */
+  humanTagEvent(replayId: string): Promise<TagEvent | null>;
   /**
    * Merge events recorded elsewhere, in one transaction: an event already here (same batch and replay)
    * is skipped; every other is kept; a replay's human tag becomes that of its latest event by `at`

@@ -26,6 +26,7 @@ import type {
   ReplayIn,
   ReplayRow,
   ReplayStore,
+  RetagResult,
   RollupScope,
   ScanIn,
   ScanSummary,
@@ -34,7 +35,7 @@ import type {
   TagMerge,
 } from '../../src/core/ports.js';
 import { conflictOf } from '../sqlite/merge.js';
-import { humanTagDelta, retagBatchId } from '../sqlite/retag.js';
+import { TAG_EVENT_COLS, humanTagDelta, retagBatchId, standingEventOf } from '../sqlite/retag.js';
 import { type Deltas, newDeltas, scopeOf } from '../sqlite/rollup.js';
 import { DETAIL_COLS, ROW_COLS } from '../sqlite/rows.js';
 import { PG_SQL, filterSql as sharedFilterSql } from '../filter-sql.js';
@@ -356,7 +357,7 @@ class Store implements PgStore {
     return r ? { scan_id: r.scan_id, record_dir: r.record_dir, manifest: r.manifest_json } : null;
   }
 
-  async retag(ids: string[], tag: MismatchReason, opts: { who: string; at: string; note?: string }): Promise<{ batch_id: string; changed: number }> {
+  async retag(ids: string[], tag: MismatchReason, opts: { who: string; at: string; note?: string }): Promise<RetagResult> {
     if (!MISMATCH_REASONS.includes(tag)) {
       throw new StellaError('USAGE', `unknown cause tag '${String(tag)}': expected one of ${MISMATCH_REASONS.join('|')}`);
     }
@@ -368,9 +369,15 @@ class Store implements PgStore {
       const batch_id = retagBatchId(seq, unique, tag, opts);
       const delta = newDeltas();
       let changed = 0;
+      let skipped_passing = 0;
       for (const id of unique) {
         const row = (await c.query<PgRow>(`SELECT ${ROW_COLS} FROM replay_runs WHERE replay_id = $1 FOR UPDATE`, [id])).rows[0];
         if (!row) throw new StellaError('NOT_FOUND', `no replay '${id}' in the index`, { file: this.dbPath });
+        // A cause tag explains a mismatch: passing replays are left untouched (as in store/sqlite/retag.ts).
+        if (row.status === 'passed') {
+          skipped_passing++;
+          continue;
+        }
         if (row.human_tag === tag) continue;
         const { eff, tag_key } = setHumanTag(row, tag, delta);
         await c.query('UPDATE replay_runs SET human_tag = $1, tag = $2, tag_key = $3 WHERE replay_id = $4', [tag, eff, tag_key, id]);
@@ -380,7 +387,7 @@ class Store implements PgStore {
         changed++;
       }
       await flush(c, delta);
-      return { batch_id, changed };
+      return { batch_id, changed, skipped_passing };
     });
   }
 
@@ -593,12 +600,16 @@ class Store implements PgStore {
   }
 
   async tagEvents(replayId?: string): Promise<TagEvent[]> {
-    const cols = 'event_id, batch_id, replay_id, old_tag, new_tag, who, at, note, undone';
     const rows = (
       replayId === undefined
-        ? await this.pool.query<TagEvent>(`SELECT ${cols} FROM tag_events ORDER BY event_id`)
-        : await this.pool.query<TagEvent>(`SELECT ${cols} FROM tag_events WHERE replay_id = $1 ORDER BY event_id`, [replayId])
+        ? await this.pool.query<TagEvent>(`SELECT ${TAG_EVENT_COLS} FROM tag_events ORDER BY event_id`)
+        : await this.pool.query<TagEvent>(`SELECT ${TAG_EVENT_COLS} FROM tag_events WHERE replay_id = $1 ORDER BY event_id`, [replayId])
     ).rows;
     return rows;
+  }
+
+  async humanTagEvent(replayId: string): Promise<TagEvent | null> {
+    const r = (await this.pool.query<{ human_tag: MismatchReason | null }>('SELECT human_tag FROM replay_runs WHERE replay_id = $1', [replayId])).rows[0];
+    return standingEventOf(await this.tagEvents(replayId), r?.human_tag ?? null);
   }
 }

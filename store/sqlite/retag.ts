@@ -1,15 +1,17 @@
 // Human cause tags: a retag is one transaction with one audit row per replay whose tag changed; an
 // undo restores the previous human tags exactly. Both move the cause rollup and the list counts.
+// A cause tag explains a mismatch: a retag applies to the selected replays that did not pass (failed or
+// error) and leaves passing ones untouched, counting them (`skipped_passing`) so callers can say so.
 import { createHash } from 'node:crypto';
 import { StellaError } from '../../src/core/errors.js';
 import { cellsOf } from '../../src/core/fidelity/index.js';
 import { tagKeyOf } from '../../src/core/filter/sort.js';
 import { MISMATCH_REASONS, type MismatchReason } from '../../src/core/formats.js';
-import type { TagEvent } from '../../src/core/ports.js';
+import type { RetagResult, TagEvent } from '../../src/core/ports.js';
 import { type Conn, type RawRow, ROW_COLS, factsOf } from './rows.js';
 import { type Deltas, flush, newDeltas, scopeOf } from './rollup.js';
 
-export function retag(c: Conn, ids: string[], tag: MismatchReason, opts: { who: string; at: string; note?: string }): { batch_id: string; changed: number } {
+export function retag(c: Conn, ids: string[], tag: MismatchReason, opts: { who: string; at: string; note?: string }): RetagResult {
   if (!MISMATCH_REASONS.includes(tag)) {
     throw new StellaError('USAGE', `unknown cause tag '${String(tag)}': expected one of ${MISMATCH_REASONS.join('|')}`);
   }
@@ -20,9 +22,14 @@ export function retag(c: Conn, ids: string[], tag: MismatchReason, opts: { who: 
       const batch_id = retagBatchId(seq, unique, tag, opts);
       const delta = newDeltas();
       let changed = 0;
+      let skipped_passing = 0;
       for (const id of unique) {
         const row = c.st(`SELECT ${ROW_COLS} FROM replay_runs WHERE replay_id = ?`).get(id) as RawRow | undefined;
         if (!row) throw new StellaError('NOT_FOUND', `no replay '${id}' in the index`, { file: c.dbPath });
+        if (row.status === 'passed') {
+          skipped_passing++;
+          continue;
+        }
         if (row.human_tag === tag) continue;
         setHumanTag(c, row, tag, delta);
         c.st(
@@ -31,7 +38,7 @@ export function retag(c: Conn, ids: string[], tag: MismatchReason, opts: { who: 
         changed++;
       }
       flush(c, delta);
-      return { batch_id, changed };
+      return { batch_id, changed, skipped_passing };
     })
     .immediate();
 }
@@ -85,18 +92,30 @@ export function undoLastRetag(c: Conn, opts: { who: string; at: string }): { bat
 export function tagEvents(c: Conn, replayId?: string): TagEvent[] {
   const rows = (
     replayId === undefined
-      ? c.st('SELECT * FROM tag_events ORDER BY event_id').all()
-      : c.st('SELECT * FROM tag_events WHERE replay_id = ? ORDER BY event_id').all(replayId)
+      ? c.st(`SELECT ${TAG_EVENT_COLS} FROM tag_events ORDER BY event_id`).all()
+      : c.st(`SELECT ${TAG_EVENT_COLS} FROM tag_events WHERE replay_id = ? ORDER BY event_id`).all(replayId)
   ) as Array<Omit<TagEvent, 'undone'> & { undone: number }>;
-  return rows.map((r) => ({
-    event_id: r.event_id,
-    batch_id: r.batch_id,
-    replay_id: r.replay_id,
-    old_tag: r.old_tag,
-    new_tag: r.new_tag,
-    who: r.who,
-    at: r.at,
-    note: r.note,
-    undone: r.undone === 1,
-  }));
+  return rows.map((r) => ({ ...r, undone: r.undone === 1 }));
+}
+
+export function humanTagEvent(c: Conn, replayId: string): TagEvent | null {
+  const human = c.st('SELECT human_tag FROM replay_runs WHERE replay_id = ?').pluck().get(replayId) as MismatchReason | null | undefined;
+  return standingEventOf(tagEvents(c, replayId), human ?? null);
+}
+
+/** The port's TagEvent columns, in its order (both backends). */
+export const TAG_EVENT_COLS = 'event_id, batch_id, replay_id, old_tag, new_tag, who, at, note, undone, undone_by, undone_at';
+
+/**
+ * Both backends: the event that set a replay's current human tag — the newest standing (not undone) one
+ * whose new tag is that tag, by `at`, ties by batch id (the order mergeTagEvents decides by).
+ */
+export function standingEventOf(events: readonly TagEvent[], human: MismatchReason | null): TagEvent | null {
+  if (human === null) return null;
+  let best: TagEvent | null = null;
+  for (const e of events) {
+    if (e.undone || e.new_tag !== human) continue;
+    if (!best || e.at > best.at || (e.at === best.at && e.batch_id > best.batch_id)) best = e;
+  }
+  return best;
 }

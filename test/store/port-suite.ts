@@ -340,6 +340,32 @@ export function storeSuite(backend: string, open: OpenStore): void {
       await expectConsistent(store);
     });
 
+    it('passing replays are left untouched and counted; humanTagEvent names the standing event', async () => {
+      const s0 = await snapshot();
+      const rows = await allRows(store);
+      const passing = rows.filter((r) => r.status === 'passed').slice(0, 3).map((r) => r.replay_id);
+      const failing = rows.filter((r) => r.status !== 'passed').slice(0, 2).map((r) => r.replay_id);
+      expect([passing.length, failing.length]).toEqual([3, 2]);
+      const a = await store.retag([...passing, ...failing], 'runtime_drift', { who: 'ana', at: '2026-02-01T09:00:00Z', note: 'tz' });
+      expect({ changed: a.changed, skipped_passing: a.skipped_passing }).toEqual({ changed: 2, skipped_passing: 3 });
+      for (const id of passing) expect(await store.tagEvents(id)).toEqual([]);
+      expect(await store.humanTagEvent(passing[0])).toBeNull();
+      expect(await store.humanTagEvent(failing[0])).toMatchObject({ batch_id: a.batch_id, who: 'ana', at: '2026-02-01T09:00:00Z', note: 'tz', new_tag: 'runtime_drift', undone: false });
+      const b = await store.retag([failing[0]], 'external_io', { who: 'ben', at: '2026-02-01T10:00:00Z' });
+      expect(await store.humanTagEvent(failing[0])).toMatchObject({ batch_id: b.batch_id, who: 'ben', note: null, new_tag: 'external_io' });
+      expect(await store.retag(passing, 'feed_drift', { who: 'ana', at: '2026-02-01T11:00:00Z' })).toMatchObject({ changed: 0, skipped_passing: 3 });
+      await expectConsistent(store);
+      expect(await store.undoLastRetag({ who: 'cy', at: '2026-02-01T12:00:00Z' })).toEqual({ batch_id: b.batch_id, restored: 1 });
+      expect(await store.humanTagEvent(failing[0])).toMatchObject({ batch_id: a.batch_id, who: 'ana' });
+      const undone = (await store.tagEvents(failing[0])).find((e) => e.batch_id === b.batch_id);
+      expect(undone).toMatchObject({ undone: true, undone_by: 'cy', undone_at: '2026-02-01T12:00:00Z' });
+      expect(await store.undoLastRetag({ who: 'cy', at: '2026-02-01T12:01:00Z' })).toEqual({ batch_id: a.batch_id, restored: 2 });
+      expect(await store.humanTagEvent(failing[0])).toBeNull();
+      expect(await store.humanTagEvent('replay_nope')).toBeNull();
+      expect(await snapshot()).toEqual(s0);
+      await expectConsistent(store);
+    });
+
     it('a batch naming an unknown replay changes nothing (all or nothing)', async () => {
       const before = await snapshot();
       const events = (await store.tagEvents()).length;
