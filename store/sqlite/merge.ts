@@ -1,7 +1,10 @@
 // Merging retag events recorded in another store (`stella sync`): both people's events are kept, the
-// latest by `at` (ties by batch id) decides the human tag; rollup and counts move as for a retag.
+// latest by `at` (ties by batch id) decides the human tag; rollup and counts move as for a retag. An
+// undo merged from another store marks its event undone here too, and the replay's latest event still
+// standing decides again (the undo's own store restored the tag before it, which is that same event
+// unless the two stores' trails differ: then the rule every merge follows is what both converge on).
 import type { MismatchReason } from '../../src/core/formats.js';
-import type { TagConflict, TagEventIn, TagMerge } from '../../src/core/ports.js';
+import type { TagConflict, TagEventIn, TagMerge, TagUndoIn } from '../../src/core/ports.js';
 import { type Conn, type RawRow, ROW_COLS } from './rows.js';
 import { flush, newDeltas } from './rollup.js';
 import { setHumanTag } from './retag.js';
@@ -51,4 +54,29 @@ export function conflictOf(e: TagEventIn, latest: Latest, eWins: boolean): TagCo
   const mine = { tag: e.new_tag, who: e.who, at: e.at };
   const theirs = { tag: latest.new_tag, who: latest.who, at: latest.at };
   return { replay_id: e.replay_id, winner: eWins ? mine : theirs, loser: eWins ? theirs : mine };
+}
+
+/** The new tag of a replay's latest event still standing (by `at`, ties by batch id). */
+const LATEST_STANDING = 'SELECT new_tag FROM tag_events WHERE replay_id = ? AND undone = 0 ORDER BY at DESC, batch_id DESC LIMIT 1';
+
+export function mergeTagUndos(c: Conn, undos: readonly TagUndoIn[]): { undone: number } {
+  return c.db
+    .transaction(() => {
+      const delta = newDeltas();
+      let undone = 0;
+      for (const u of undos) {
+        const hit = c
+          .st('UPDATE tag_events SET undone = 1, undone_by = ?, undone_at = ? WHERE batch_id = ? AND replay_id = ? AND undone = 0')
+          .run(u.who, u.at, u.batch_id, u.replay_id);
+        if (hit.changes === 0) continue;
+        undone++;
+        const row = c.st(`SELECT ${ROW_COLS} FROM replay_runs WHERE replay_id = ?`).get(u.replay_id) as RawRow | undefined;
+        if (!row) continue;
+        const human = (c.st(LATEST_STANDING).pluck().get(u.replay_id) as MismatchReason | null | undefined) ?? null;
+        if (row.human_tag !== human) setHumanTag(c, row, human, delta);
+      }
+      flush(c, delta);
+      return { undone };
+    })
+    .immediate();
 }

@@ -98,5 +98,7 @@ export function tagEvents(c: Conn, replayId?: string): TagEvent[] {
     at: r.at,
     note: r.note,
     undone: r.undone === 1,
+    undone_by: r.undone_by,
+    undone_at: r.undone_at,
   }));
 }
