@@ -455,7 +455,10 @@ class Store implements PgStore {
     // The first undo of an event counts (as SQLite's statement by statement); the events still standing
     // are found in one statement, so a sync re-sending undos this store already holds costs one query.
     const first = new Map<string, TagUndoIn>();
-    for (const u of undos) if (!first.has(JSON.stringify([u.batch_id, u.replay_id]))) first.set(JSON.stringify([u.batch_id, u.replay_id]), u);
+    for (const u of undos) {
+      const k = JSON.stringify([u.batch_id, u.replay_id]);
+      if (!first.has(k)) first.set(k, u);
+    }
     const list = [...first.values()];
     return tx(this.pool, this.url, async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1)', [TAG_LOCK_KEY]);
@@ -469,7 +472,21 @@ class Store implements PgStore {
       ).rows;
       const delta = newDeltas();
       for (const h of hits) {
-        await c.query('UPDATE tag_events SET undone = true, undone_by = $1, undone_at = $2 WHERE event_id = $3', [h.who, h.at, h.event_id]);
+        // Read as the undo leaves it: an earlier undo of this batch may have moved its restore point.
+        const ev = (
+          await c.query<{ new_tag: MismatchReason | null; old_human: MismatchReason | null }>(
+            'UPDATE tag_events SET undone = true, undone_by = $1, undone_at = $2 WHERE event_id = $3 RETURNING new_tag, old_human',
+            [h.who, h.at, h.event_id],
+          )
+        ).rows[0];
+        // The next event standing took its restore point from this one (store/sqlite/merge.ts NEXT_STANDING).
+        const next = (
+          await c.query<{ event_id: number; old_human: MismatchReason | null }>(
+            'SELECT event_id, old_human FROM tag_events WHERE replay_id = $1 AND event_id > $2 AND NOT undone ORDER BY event_id LIMIT 1',
+            [h.replay_id, h.event_id],
+          )
+        ).rows[0];
+        if (next && next.old_human === ev.new_tag) await c.query('UPDATE tag_events SET old_human = $1 WHERE event_id = $2', [ev.old_human, next.event_id]);
         const row = (await c.query<PgRow>(`SELECT ${ROW_COLS} FROM replay_runs WHERE replay_id = $1 FOR UPDATE`, [h.replay_id])).rows[0];
         if (!row) continue;
         const human =

@@ -230,6 +230,21 @@ describe('stella sync', () => {
     expect(s2.pushed).toMatchObject({ tag_events: 0, undone: 1 });
     expect(await ok(['retag', '--undo', '--db', url])).toBe('nothing to undo\n');
 
+    // Bob's event pulled, Carol's retag here on top, Bob's undone on the team store: Carol's undo then
+    // lands where the team store's does (no human tag), not on Bob's undone tag.
+    await ok(['retag', '--ids', y[0], '--tag', 'external_io', '--who', 'bob', '--db', url]);
+    await sync();
+    await ok(['retag', '--ids', y[0], '--tag', 'runtime_drift', '--who', 'carol', '--db', ws]);
+    await ok(['retag', '--undo', '--db', url]);
+    const s4 = await sync();
+    expect([s4.pulled.undone, s4.pushed.tag_events]).toEqual([1, 1]);
+    expect(await tagOf(ws, y[0])).toBe('runtime_drift');
+    await same(url, ws);
+    await ok(['retag', '--undo', '--db', ws]);
+    expect((await sync()).pushed.undone).toBe(1);
+    expect(await tagOf(ws, y[0])).toBe(y[1]);
+    await same(url, ws);
+
     // Settled: nothing more moves, and a fresh index agrees.
     const s3 = await sync();
     expect([s3.pulled.tag_events, s3.pulled.undone, s3.pushed.tag_events, s3.pushed.undone]).toEqual([0, 0, 0, 0]);
