@@ -211,6 +211,9 @@ describe('stella sync', () => {
     const s1 = await sync();
     expect(await tagOf(ws, x[0])).toBe(x[1]);
     await same(url, ws);
+    const ticketTag = async (db: string) => (JSON.parse(await ok(['ticket', x[0], '--db', db, '--json'])) as { tag: string }).tag;
+    expect(await ticketTag(ws)).toBe(x[1]);
+    expect(await ticketTag(url)).toBe(x[1]);
     expect(s1.pulled).toMatchObject({ tag_events: 0, undone: 1 });
     expect(s1.pushed).toMatchObject({ tag_events: 0, undone: 0 });
     // The local trail says who undid it, and the local undo stack does not offer that batch again.
