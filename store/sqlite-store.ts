@@ -6,14 +6,14 @@
 import type { DayRange, RollupDim } from '../src/core/fidelity/index.js';
 import type { MismatchReason } from '../src/core/formats.js';
 import type { SampleBounds } from '../src/core/sample/index.js';
-import type { PageRequest, ReplayFilter, ReplayIn, ReplayStore, RollupScope, ScanIn, TagEventIn } from '../src/core/ports.js';
+import type { PageRequest, ReplayFilter, ReplayIn, ReplayStore, RollupScope, ScanIn, TagEventIn, TagUndoIn } from '../src/core/ports.js';
 import { openDatabase } from './sqlite/migrate.js';
 import { type Conn, connOf } from './sqlite/rows.js';
 import { type BulkLoad, bulkLoad, ingest } from './sqlite/ingest.js';
 import { countReplays, getReplay, getScan, idsMatching, pageReplays } from './sqlite/page.js';
 import { humanTagEvent, retag, tagEvents, undoLastRetag } from './sqlite/retag.js';
 import { rollup, rollupCells } from './sqlite/rollup.js';
-import { mergeTagEvents } from './sqlite/merge.js';
+import { mergeTagEvents, mergeTagUndos } from './sqlite/merge.js';
 import { recordDirs, referencedDigests, sampleCandidates, sampleGroups } from './sqlite/sample.js';
 
 export type { IngestOutcome, ReplayIn, ReplayStore, ScanIn } from '../src/core/ports.js';
@@ -103,6 +103,10 @@ class Store implements SqliteStore {
 
   mergeTagEvents(events: readonly TagEventIn[]) {
     return later(() => mergeTagEvents(this.c, events));
+  }
+
+  mergeTagUndos(undos: readonly TagUndoIn[]) {
+    return later(() => mergeTagUndos(this.c, undos));
   }
 
   sampleCandidates(createdFrom: string, alsoIds?: readonly string[]) {

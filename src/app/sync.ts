@@ -4,8 +4,10 @@
 // changes.ts), ingested locally in batches through the SQLite store's bulk load (each batch one
 // transaction, as ingest; into an empty index the secondary indexes are built once at the end, and a
 // killed load has them built by the next one), the replays read already in the index's encoding; then
-// the team's retag events, merged (both people's events kept, the later wins). Push: local retag
-// events the team store has not seen, merged there the same way.
+// the team's undos (an undo rewrites an old event's row, so they come by the rows' window, not by event
+// id) and retag events, merged (both people's events kept, the later wins). Push: local retag events
+// the team store has not seen (not those just pulled from it), merged there the same way, and the local
+// undos (the team store skips those it holds already). A conflict both merges meet is reported once.
 // Progress lives beside the index in `<index>.sync.json`, rewritten atomically after a walk's first
 // batch, every SAVE_EVERY-th and at its end, never ahead of what is committed: a SIGKILLed sync re-runs
 // from there (ingest and merge are idempotent), so nothing is lost and nothing is doubled.
@@ -16,7 +18,7 @@ import { writeFileAtomic } from '../adapters/fs.js';
 import { openStore } from '../../store/sqlite-store.js';
 import { openPgStore } from '../../store/postgres/pg-store.js';
 import { redactUrl } from '../../store/postgres/connect.js';
-import { type Mark, horizon, preparedReplaysSince, scansSince, tagEventsSince } from '../../store/postgres/changes.js';
+import { type Mark, horizon, preparedReplaysSince, scansSince, tagEventsSince, tagUndosIn } from '../../store/postgres/changes.js';
 
 export const SYNC_BATCH = 5000;
 const SAVE_EVERY = 4;
@@ -46,8 +48,8 @@ interface RemoteState {
 
 export interface SyncSummary {
   from: string;
-  pulled: { scans: number; replays: number; inserted: number; updated: number; unchanged: number; tag_events: number };
-  pushed: { tag_events: number; duplicates: number; unknown: number };
+  pulled: { scans: number; replays: number; inserted: number; updated: number; unchanged: number; tag_events: number; undone: number };
+  pushed: { tag_events: number; duplicates: number; unknown: number; undone: number };
   conflicts: TagConflict[];
 }
 
@@ -74,8 +76,8 @@ export async function syncFrom(url: string, indexPath: string, opts: { onBatch?:
   const save = () => writeFileAtomic(stateFile, JSON.stringify({ ...all, [key]: st }, null, 2) + '\n');
   const summary: SyncSummary = {
     from: key,
-    pulled: { scans: 0, replays: 0, inserted: 0, updated: 0, unchanged: 0, tag_events: 0 },
-    pushed: { tag_events: 0, duplicates: 0, unknown: 0 },
+    pulled: { scans: 0, replays: 0, inserted: 0, updated: 0, unchanged: 0, tag_events: 0, undone: 0 },
+    pushed: { tag_events: 0, duplicates: 0, unknown: 0, undone: 0 },
     conflicts: [],
   };
   const remote = await openPgStore(url);
@@ -130,27 +132,42 @@ export async function syncFrom(url: string, indexPath: string, opts: { onBatch?:
       await replayBatches.return(undefined).catch(() => {});
       await bulk.finish();
     }
+    // The window's undos, inside it (a re-run merges them again: nothing moves). An undo of an event
+    // not pulled yet finds nothing here; its event is not pulled either (undone ones stay out).
+    const undos = await tagUndosIn(remote.pool, w);
+    if (undos.length) summary.pulled.undone += (await local.mergeTagUndos(undos)).undone;
     st.xid = st.pending.to;
     st.pending = null;
     save();
     // The team's retags, then ours.
+    const pulled = new Set<string>();
     for (;;) {
       const events = await tagEventsSince(remote.pool, st.remote_event, SYNC_BATCH);
       if (events.length === 0) break;
       const m = await local.mergeTagEvents(events.map(strip));
       summary.pulled.tag_events += m.merged;
       summary.conflicts.push(...m.conflicts);
+      for (const e of events) pulled.add(eventKey(e));
       st.remote_event = events[events.length - 1].event_id;
       save();
     }
-    const mine = (await local.tagEvents()).filter((e) => e.event_id > st.local_event);
-    const push = mine.filter((e) => !e.undone && e.new_tag !== null);
+    const all = await local.tagEvents();
+    const mine = all.filter((e) => e.event_id > st.local_event);
+    // Events just pulled are the team store's own: sent back they would only count as duplicates.
+    const push = mine.filter((e) => !e.undone && e.new_tag !== null && !pulled.has(eventKey(e)));
     if (push.length) {
       const m = await remote.mergeTagEvents(
         push.map((e) => ({ batch_id: e.batch_id, replay_id: e.replay_id, new_tag: e.new_tag!, who: e.who, at: e.at, note: e.note })),
       );
-      summary.pushed = { tag_events: m.merged, duplicates: m.duplicates, unknown: m.unknown.length };
+      summary.pushed = { ...summary.pushed, tag_events: m.merged, duplicates: m.duplicates, unknown: m.unknown.length };
       summary.conflicts.push(...m.conflicts);
+    }
+    // Every local undo: the team store marks those it holds still standing (one query when none).
+    const undone = all.filter((e) => e.undone);
+    if (undone.length) {
+      summary.pushed.undone = (
+        await remote.mergeTagUndos(undone.map((e) => ({ batch_id: e.batch_id, replay_id: e.replay_id, who: e.undone_by ?? e.who, at: e.undone_at ?? e.at })))
+      ).undone;
     }
     if (mine.length) {
       st.local_event = mine[mine.length - 1].event_id;
@@ -160,8 +177,17 @@ export async function syncFrom(url: string, indexPath: string, opts: { onBatch?:
     await local.close();
     await remote.close();
   }
+  // Both merges meet a conflict between a pulled event and a pushed one: it is told once.
+  const seen = new Set<string>();
+  summary.conflicts = summary.conflicts.filter((c) => {
+    const k = JSON.stringify(c);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
   summary.conflicts.sort((a, b) => (a.replay_id < b.replay_id ? -1 : a.replay_id > b.replay_id ? 1 : a.loser.at < b.loser.at ? -1 : 1));
   return summary;
 }
 
+const eventKey = (e: { batch_id: string; replay_id: string }) => JSON.stringify([e.batch_id, e.replay_id]);
 const strip = ({ batch_id, replay_id, new_tag, who, at, note }: TagEventIn): TagEventIn => ({ batch_id, replay_id, new_tag, who, at, note });

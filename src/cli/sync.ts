@@ -26,7 +26,7 @@ const command: Command = {
     const p = s.pulled;
     const lines = [
       `synced with ${s.from}: pulled ${p.scans} scans, ${p.replays} replays (${p.inserted} new, ${p.updated} updated, ${p.unchanged} unchanged), ` +
-        `${p.tag_events} retags; pushed ${s.pushed.tag_events} retags`,
+        `${p.tag_events} retags, ${p.undone} undos; pushed ${s.pushed.tag_events} retags, ${s.pushed.undone} undos`,
     ];
     for (const c of s.conflicts) {
       lines.push(`  ${c.replay_id}: ${c.loser.who}'s ${c.loser.tag ?? 'untagged'} (${c.loser.at}) lost to ${c.winner.who}'s ${c.winner.tag ?? 'untagged'} (${c.winner.at}); both kept in the audit trail`);

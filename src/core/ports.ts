@@ -162,6 +162,14 @@ export interface TagEventIn {
   note: string | null;
 }
 
+/** An undo another store recorded (`stella sync`): the event (batch_id, replay_id) undone by `who` at `at`. */
+export interface TagUndoIn {
+  batch_id: string;
+  replay_id: string;
+  who: string;
+  at: string;
+}
+
 export interface TagConflict {
   replay_id: string;
   winner: { tag: MismatchReason | null; who: string; at: string };
@@ -277,6 +285,13 @@ export interface ReplayStore {
    * (ties by batch id), so two people retagging one replay keep both events and the later wins.
    */
   mergeTagEvents(events: readonly TagEventIn[]): Promise<TagMerge>;
+  /**
+   * Merge undos recorded elsewhere, in one transaction: each named event still standing here is marked
+   * undone (by the undo's who and at) and its replay's human tag becomes that of its latest event still
+   * standing (by `at`, ties by batch id; none: no human tag), the rule merged events follow. Events
+   * already undone or not held here are skipped. Returns how many were undone.
+   */
+  mergeTagUndos(undos: readonly TagUndoIn[]): Promise<{ undone: number }>;
   /** Ingest records in one transaction; the rollup and the list counts move with them. */
   ingest(batch: { scans: ScanIn[]; replays: ReplayIn[] }): Promise<{ scans: IngestOutcome[]; replays: IngestOutcome[] }>;
   /** Rollup sums per (dim, bucket) over a day range (null = all time), optionally only some dimensions. */

@@ -5,7 +5,7 @@
 // a window already pulled (an ingest or retag rewrites the row: its new version falls in a later window).
 // No schema change is needed and writers pay nothing; each window is one keyset walk by primary key.
 import type pg from 'pg';
-import type { ScanIn, TagEventIn } from '../../src/core/ports.js';
+import type { ScanIn, TagEventIn, TagUndoIn } from '../../src/core/ports.js';
 import { failingOf, tagKeyOf } from '../../src/core/filter/sort.js';
 import { searchTermsOf } from '../../src/core/filter/terms.js';
 import type { PreparedReplay } from '../sqlite/ingest.js';
@@ -168,7 +168,11 @@ export function preparedReplaysSince(pool: pg.Pool, w: Window, after: Mark | nul
   );
 }
 
-/** Retag events after `afterEventId`, oldest first (undone ones stay out: an undo is not a tag). */
+/**
+ * Retag events after `afterEventId`, oldest first. Undone ones stay out (an undo is not a tag): an
+ * event undone before it was pulled changes nothing anywhere; one undone after is found by its undo
+ * (tagUndosIn), which rewrites the event's row into a later window.
+ */
 export async function tagEventsSince(pool: pg.Pool, afterEventId: number, limit: number): Promise<Array<TagEventIn & { event_id: number }>> {
   return (
     await pool.query<TagEventIn & { event_id: number }>(
@@ -177,4 +181,30 @@ export async function tagEventsSince(pool: pg.Pool, afterEventId: number, limit:
       [afterEventId, limit],
     )
   ).rows;
+}
+
+/**
+ * The window's undos: events whose row an undo rewrote inside [from, to), oldest event first. The
+ * event ids say nothing here (an undo rewrites an old event), the row's version does, as for replays.
+ */
+export async function tagUndosIn(pool: pg.Pool, w: Window): Promise<TagUndoIn[]> {
+  const c = await pool.connect();
+  let done = false;
+  try {
+    await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const now = await now64(c);
+    const rows = (
+      await c.query<TagUndoIn>(
+        `SELECT batch_id, replay_id, undone_by AS who, undone_at AS at FROM tag_events
+         WHERE undone AND age(xmin) > $1::int8 AND age(xmin) <= $2::int8 ORDER BY event_id`,
+        [now - w.to, now - w.from],
+      )
+    ).rows;
+    await c.query('COMMIT');
+    done = true;
+    return rows;
+  } finally {
+    if (!done) await c.query('ROLLBACK').catch(() => {});
+    c.release();
+  }
 }

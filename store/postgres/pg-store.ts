@@ -33,6 +33,7 @@ import type {
   TagEvent,
   TagEventIn,
   TagMerge,
+  TagUndoIn,
 } from '../../src/core/ports.js';
 import { conflictOf } from '../sqlite/merge.js';
 import { TAG_EVENT_COLS, humanTagDelta, retagBatchId, standingEventOf } from '../sqlite/retag.js';
@@ -453,6 +454,62 @@ class Store implements PgStore {
       }
       await flush(c, delta);
       return out;
+    });
+  }
+
+  async mergeTagUndos(undos: readonly TagUndoIn[]): Promise<{ undone: number }> {
+    this.writable();
+    // The first undo of an event counts (as SQLite's statement by statement); the events still standing
+    // are found in one statement, so a sync re-sending undos this store already holds costs one query.
+    const first = new Map<string, TagUndoIn>();
+    for (const u of undos) {
+      const k = JSON.stringify([u.batch_id, u.replay_id]);
+      if (!first.has(k)) first.set(k, u);
+    }
+    const list = [...first.values()];
+    return tx(this.pool, this.url, async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1)', [TAG_LOCK_KEY]);
+      const hits = (
+        await c.query<{ event_id: number; replay_id: string; who: string; at: string }>(
+          `SELECT t.event_id, t.replay_id, u.who, u.at FROM tag_events t
+             JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(b, r, who, at) ON t.batch_id = u.b COLLATE "C" AND t.replay_id = u.r COLLATE "C"
+           WHERE NOT t.undone ORDER BY t.event_id`,
+          [list.map((u) => u.batch_id), list.map((u) => u.replay_id), list.map((u) => u.who), list.map((u) => u.at)],
+        )
+      ).rows;
+      const delta = newDeltas();
+      for (const h of hits) {
+        // Read as the undo leaves it: an earlier undo of this batch may have moved its restore point.
+        const ev = (
+          await c.query<{ new_tag: MismatchReason | null; old_human: MismatchReason | null }>(
+            'UPDATE tag_events SET undone = true, undone_by = $1, undone_at = $2 WHERE event_id = $3 RETURNING new_tag, old_human',
+            [h.who, h.at, h.event_id],
+          )
+        ).rows[0];
+        // The next event standing took its restore point from this one (store/sqlite/merge.ts NEXT_STANDING).
+        const next = (
+          await c.query<{ event_id: number; old_human: MismatchReason | null }>(
+            'SELECT event_id, old_human FROM tag_events WHERE replay_id = $1 AND event_id > $2 AND NOT undone ORDER BY event_id LIMIT 1',
+            [h.replay_id, h.event_id],
+          )
+        ).rows[0];
+        if (next && next.old_human === ev.new_tag) await c.query('UPDATE tag_events SET old_human = $1 WHERE event_id = $2', [ev.old_human, next.event_id]);
+        const row = (await c.query<PgRow>(`SELECT ${ROW_COLS} FROM replay_runs WHERE replay_id = $1 FOR UPDATE`, [h.replay_id])).rows[0];
+        if (!row) continue;
+        const human =
+          (
+            await c.query<{ new_tag: MismatchReason | null }>(
+              'SELECT new_tag FROM tag_events WHERE replay_id = $1 AND NOT undone ORDER BY at DESC, batch_id DESC LIMIT 1',
+              [h.replay_id],
+            )
+          ).rows[0]?.new_tag ?? null;
+        if (row.human_tag !== human) {
+          const { eff, tag_key } = setHumanTag(row, human, delta);
+          await c.query('UPDATE replay_runs SET human_tag = $1, tag = $2, tag_key = $3 WHERE replay_id = $4', [human, eff, tag_key, h.replay_id]);
+        }
+      }
+      await flush(c, delta);
+      return { undone: hits.length };
     });
   }
 

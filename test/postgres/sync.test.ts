@@ -171,6 +171,127 @@ describe('stella sync', () => {
     }
   });
 
+  it('an undo reaches the other store at the next sync, both ways; neither undo stack offers it again', async () => {
+    const url = await pg.freshDatabase();
+    await seed(url, realisticSpecs(300, NOW, 36));
+    const ws = path.join(dir, 'undo.db');
+    const sync = async () => {
+      const r = await runStella(['sync', '--from', url, '--db', ws, '--json']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      return JSON.parse(r.stdout) as { pulled: { tag_events: number; undone: number }; pushed: { tag_events: number; undone: number } };
+    };
+    const ok = async (args: string[]) => {
+      const r = await runStella(args);
+      expect(r.stderr, args.join(' ')).toBe('');
+      expect(r.code, args.join(' ')).toBe(0);
+      return r.stdout;
+    };
+    const tagOf = async (db: string, id: string) => {
+      const s = db === url ? await openPgStore(url, { readonly: true }) : openStore(db, { readonly: true });
+      try {
+        return (await s.getReplay(id))!.tag;
+      } finally {
+        await s.close();
+      }
+    };
+    await sync();
+    const l = openStore(ws, { readonly: true });
+    const [x, y] = (await l.pageReplays({ filter: { failingOnly: true }, sort: 'oldest', limit: 1000 })).rows
+      .filter((r) => r.tag !== 'external_io' && r.tag !== 'runtime_drift')
+      .map((r) => [r.replay_id, r.tag] as const);
+    await l.close();
+
+    // Undone on the team store: the local index follows.
+    await ok(['retag', '--ids', x[0], '--tag', 'external_io', '--who', 'bob', '--db', url]);
+    expect((await sync()).pulled.tag_events).toBe(1);
+    expect(await tagOf(ws, x[0])).toBe('external_io');
+    expect(await ok(['retag', '--undo', '--db', url])).toMatch(/^undid retag rt_[0-9a-f]{16}: 1 replays restored\n$/);
+    expect(await tagOf(url, x[0])).toBe(x[1]);
+    const s1 = await sync();
+    expect(await tagOf(ws, x[0])).toBe(x[1]);
+    await same(url, ws);
+    const ticketTag = async (db: string) => (JSON.parse(await ok(['ticket', x[0], '--db', db, '--json'])) as { tag: string }).tag;
+    expect(await ticketTag(ws)).toBe(x[1]);
+    expect(await ticketTag(url)).toBe(x[1]);
+    expect(s1.pulled).toMatchObject({ tag_events: 0, undone: 1 });
+    expect(s1.pushed).toMatchObject({ tag_events: 0, undone: 0 });
+    // The local trail says who undid it, and the local undo stack does not offer that batch again.
+    const ev = openStore(ws, { readonly: true });
+    expect((await ev.tagEvents(x[0])).map((e) => [e.who, e.undone])).toEqual([['bob', true]]);
+    await ev.close();
+    expect(await ok(['retag', '--undo', '--db', ws])).toBe('nothing to undo\n');
+
+    // Undone on the local index: the team store follows.
+    await ok(['retag', '--ids', y[0], '--tag', 'runtime_drift', '--who', 'carol', '--db', ws]);
+    expect((await sync()).pushed.tag_events).toBe(1);
+    expect(await tagOf(url, y[0])).toBe('runtime_drift');
+    expect(await ok(['retag', '--undo', '--db', ws])).toMatch(/^undid retag rt_[0-9a-f]{16}: 1 replays restored\n$/);
+    const s2 = await sync();
+    expect(await tagOf(url, y[0])).toBe(y[1]);
+    await same(url, ws);
+    expect(s2.pushed).toMatchObject({ tag_events: 0, undone: 1 });
+    expect(await ok(['retag', '--undo', '--db', url])).toBe('nothing to undo\n');
+
+    // Bob's event pulled, Carol's retag here on top, Bob's undone on the team store: Carol's undo then
+    // lands where the team store's does (no human tag), not on Bob's undone tag.
+    await ok(['retag', '--ids', y[0], '--tag', 'external_io', '--who', 'bob', '--db', url]);
+    await sync();
+    await ok(['retag', '--ids', y[0], '--tag', 'runtime_drift', '--who', 'carol', '--db', ws]);
+    await ok(['retag', '--undo', '--db', url]);
+    const s4 = await sync();
+    expect([s4.pulled.undone, s4.pushed.tag_events]).toEqual([1, 1]);
+    expect(await tagOf(ws, y[0])).toBe('runtime_drift');
+    await same(url, ws);
+    await ok(['retag', '--undo', '--db', ws]);
+    expect((await sync()).pushed.undone).toBe(1);
+    expect(await tagOf(ws, y[0])).toBe(y[1]);
+    await same(url, ws);
+
+    // Settled: nothing more moves, and a fresh index agrees.
+    const s3 = await sync();
+    expect([s3.pulled.tag_events, s3.pulled.undone, s3.pushed.tag_events, s3.pushed.undone]).toEqual([0, 0, 0, 0]);
+    await same(url, ws);
+    const fresh = path.join(dir, 'undo-fresh.db');
+    await ok(['sync', '--from', url, '--db', fresh]);
+    await same(url, fresh);
+  });
+
+  it('a conflict met by both the pull and the push is told once, and the counts add up', async () => {
+    const url = await pg.freshDatabase();
+    await seed(url, realisticSpecs(300, NOW, 37));
+    const [a, b] = [path.join(dir, 'carol.db'), path.join(dir, 'dave.db')];
+    for (const db of [a, b]) expect((await runStella(['sync', '--from', url, '--db', db])).code).toBe(0);
+    const la = openStore(a, { readonly: true });
+    const id = (await la.pageReplays({ filter: { failingOnly: true }, sort: 'oldest', limit: 1000 })).rows.find(
+      (r) => r.tag !== 'external_io' && r.tag !== 'runtime_drift',
+    )!.replay_id;
+    await la.close();
+    expect((await runStella(['retag', '--ids', id, '--tag', 'external_io', '--who', 'carol', '--db', a])).code).toBe(0);
+    expect((await runStella(['retag', '--ids', id, '--tag', 'runtime_drift', '--who', 'dave', '--db', b])).code).toBe(0);
+    expect(JSON.parse((await runStella(['sync', '--from', url, '--db', a, '--json'])).stdout).pushed.tag_events).toBe(1);
+    const r = await runStella(['sync', '--from', url, '--db', b, '--json']);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.conflicts).toHaveLength(1);
+    expect(s.pulled.tag_events).toBe(1);
+    expect(s.pushed).toEqual({ tag_events: 1, duplicates: 0, unknown: 0, undone: 0 });
+    expect(s.conflicts[0]).toMatchObject({ replay_id: id, winner: { who: 'dave', tag: 'runtime_drift' }, loser: { who: 'carol', tag: 'external_io' } });
+    const remote = await openPgStore(url, { readonly: true });
+    try {
+      expect((await remote.tagEvents(id)).map((e) => e.who)).toEqual(['carol', 'dave']);
+    } finally {
+      await remote.close();
+    }
+    await same(url, b);
+    // The text form names it once too.
+    expect((await runStella(['retag', '--ids', id, '--tag', 'feed_drift', '--who', 'carol', '--db', a])).code).toBe(0);
+    expect((await runStella(['retag', '--ids', id, '--tag', 'scanner_drift', '--who', 'dave', '--db', b])).code).toBe(0);
+    expect((await runStella(['sync', '--from', url, '--db', a])).code).toBe(0);
+    const t = await runStella(['sync', '--from', url, '--db', b]);
+    expect(t.stdout.split('\n').filter((line) => line.includes("carol's feed_drift"))).toHaveLength(1);
+  });
+
   it('bad use: one line, exit 2', async () => {
     for (const args of [['sync'], ['sync', '--from', '/tmp/x.db'], ['sync', '--from', 'postgres://a@/b', '--db', 'postgres://a@/c']]) {
       const r = await runStella(args, { env: { STELLA_DB: '' } });

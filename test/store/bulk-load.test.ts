@@ -119,10 +119,12 @@ describe('bulk load', () => {
   });
   test('batches written through other connections in turn, deltas precomputed: the same as ingest, for new, unchanged, re-written and retagged replays', async () => {
     const data = await batches();
-    const retagged = data[1].replays[7].replay_id;
+    // A failing replay: a cause tag is only taken by a replay that did not pass.
+    const failing = data[1].replays.find((r) => r.status !== 'passed')!;
+    const retagged = failing.replay_id;
     const again = [
       ...data[0].replays.slice(0, 50),
-      { ...data[1].replays[7], record_sha256: `sha256:${'a'.repeat(64)}` },
+      { ...failing, record_sha256: `sha256:${'a'.repeat(64)}` },
       { ...data[2].replays[3], record_sha256: `sha256:${'b'.repeat(64)}`, status: 'error' as const, bf_match: null },
     ];
     const tag = { who: 'test', at: '2026-01-31T12:00:00Z' };

@@ -366,6 +366,33 @@ export function storeSuite(backend: string, open: OpenStore): void {
       await expectConsistent(store);
     });
 
+    it('merged undos: undone here too, the latest event standing decides, a local undo after them restores what was before', async () => {
+      const before = await snapshot();
+      const tagOf = async (id: string) => (await store.getReplay(id))!.tag;
+      const [x, y] = (await store.idsMatching({ failingOnly: true })).slice(450, 452);
+      // Bob's event comes from another store; Carol retags x here after it.
+      const bob = { batch_id: 'rt_00000000000000b0', new_tag: 'external_io' as const, who: 'bob', at: '2026-02-01T09:00:00Z', note: null };
+      expect((await store.mergeTagEvents([{ ...bob, replay_id: x }, { ...bob, replay_id: y }])).merged).toBe(2);
+      await store.retag([x], 'runtime_drift', { who: 'carol', at: '2026-02-01T10:00:00Z' });
+      // Bob's undo arrives, twice over, with one for an event this store does not hold.
+      const undo = { batch_id: bob.batch_id, who: 'bob', at: '2026-02-01T11:00:00Z' };
+      const undos = [{ ...undo, replay_id: x }, { ...undo, replay_id: y }, { ...undo, replay_id: y, at: '2026-02-01T11:30:00Z' }, { ...undo, batch_id: 'rt_nope', replay_id: x }];
+      expect(await store.mergeTagUndos(undos)).toEqual({ undone: 2 });
+      expect(await tagOf(x)).toBe('runtime_drift');
+      expect(await tagOf(y)).toBe(before.find((r) => r[0] === y)![3]);
+      expect(await store.mergeTagUndos(undos)).toEqual({ undone: 0 });
+      expect((await store.tagEvents(y)).map((e) => [e.who, e.new_tag, e.undone, e.undone_by, e.undone_at])).toEqual([
+        ['bob', 'external_io', true, 'bob', '2026-02-01T11:00:00Z'],
+      ]);
+      expect((await store.tagEvents(x)).map((e) => [e.who, e.undone, e.undone_by])).toEqual([['bob', true, 'bob'], ['carol', false, null]]);
+      await expectConsistent(store);
+      // Carol's undo: x goes back to no human tag, not to Bob's undone one.
+      expect((await store.undoLastRetag({ who: 'carol', at: '2026-02-01T12:00:00Z' }))?.restored).toBe(1);
+      expect(await snapshot()).toEqual(before);
+      expect(await store.undoLastRetag({ who: 'carol', at: '2026-02-01T12:01:00Z' })).toBeNull();
+      await expectConsistent(store);
+    });
+
     it('a batch naming an unknown replay changes nothing (all or nothing)', async () => {
       const before = await snapshot();
       const events = (await store.tagEvents()).length;
