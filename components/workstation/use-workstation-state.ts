@@ -33,6 +33,18 @@ export interface RerunState {
   line: string;
 }
 
+export interface DiffState {
+  id: string;
+  detail: ReplayDetail | null;
+  evidence: EvidenceState | null;
+  view: DiffView;
+  lines: DiffLine[];
+  focus: number;
+  scroll: number;
+  /** Where `:open` was typed (and the diff then open), to return to when the id is not in the index. */
+  from?: { screen: Screen; stack: Screen[]; diff: DiffState | null };
+}
+
 export interface WorkstationState {
   screen: Screen;
   /** Screens to return to with Esc / q. */
@@ -60,7 +72,7 @@ export interface WorkstationState {
   modal: Modal;
   // -- diff --
   /** `evidence`: what the Diff screen opens on (read from the two records after the detail arrives). */
-  diff: { id: string; detail: ReplayDetail | null; evidence: EvidenceState | null; view: DiffView; lines: DiffLine[]; focus: number; scroll: number } | null;
+  diff: DiffState | null;
   dashboard: DashboardData | null;
   /** The walkable dashboard row under the cursor (dashboardItems order); -1: none yet, Enter opens all replays. */
   dashCursor: number;
@@ -215,7 +227,15 @@ export function reduce(s: WorkstationState, a: Action): Result {
       return done({ ...s, marks: new Set(a.ids), message: `${a.ids.length} marked` });
     case 'detail': {
       if (!s.diff || s.diff.id !== a.id) return done(s);
-      const diff = { ...s.diff, detail: a.detail, view: 'summary' as const, focus: -1, scroll: 0 };
+      if (!a.detail && s.diff.detail === null) {
+        // An id the index does not hold: no diff to wait for; back where it was asked for, saying why.
+        const message = `replay ${a.id} is not in the index`;
+        if (s.screen !== 'diff') return done({ ...s, diff: null, message });
+        const from = s.diff.from ?? { screen: s.stack[s.stack.length - 1] ?? 'dashboard', stack: s.stack.slice(0, -1), diff: null };
+        return done({ ...s, screen: from.screen, stack: from.stack, diff: from.diff, message });
+      }
+      // Found: the way back is the stack's again (and the screen it left is not kept alive).
+      const diff: DiffState = { ...s.diff, detail: a.detail, view: 'summary', focus: -1, scroll: 0, from: undefined };
       const message = a.detail ? null : `replay ${a.id} is not in the index`;
       return done({ ...s, message, diff: { ...diff, lines: summaryLines(diff, s) } });
     }
@@ -591,7 +611,7 @@ function runPalette(s: WorkstationState, cmd: string): Result {
       return done({ ...s, screen: 'replays', stack: ['dashboard'] });
     case 'open':
       if (!arg) return done({ ...s, message: 'usage: :open REPLAY_ID' });
-      return done({ ...s, screen: 'diff', stack: ['dashboard', 'replays'], diff: emptyDiff(arg) }, { kind: 'openDiff', id: arg });
+      return done({ ...s, screen: 'diff', stack: ['dashboard', 'replays'], diff: { ...emptyDiff(arg), from: { screen: s.screen, stack: s.stack, diff: s.diff } } }, { kind: 'openDiff', id: arg });
     case 'sort':
       if (!(SORTS as readonly string[]).includes(arg ?? '')) return done({ ...s, message: `sort is one of ${SORTS.join(', ')}` });
       return done({ ...s, sort: arg as ReplaySort, cursor: 0, top: 0 }, { kind: 'reload' });
