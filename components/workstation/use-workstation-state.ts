@@ -22,7 +22,8 @@ export type Modal =
   | { kind: 'palette'; text: string }
   | { kind: 'tagPick'; ids: string[] | null; index: number }
   | { kind: 'note'; ids: string[] | null; tag: MismatchReason; text: string }
-  | { kind: 'confirm'; ids: string[] | null; tag: MismatchReason; note: string; count: number }
+  /** `count` replays were chosen; `retag` are those that did not pass (a passing replay has no cause), `passing` the rest. */
+  | { kind: 'confirm'; ids: string[] | null; tag: MismatchReason; note: string; count: number; retag: string[]; passing: number }
   /** The detail pane (`i`): full text, wrapped, of what the table cuts. */
   | { kind: 'detail'; title: string; lines: string[] };
 
@@ -68,6 +69,8 @@ export interface WorkstationState {
   cause: MismatchReason | null;
   sort: ReplaySort;
   marks: ReadonlySet<string>;
+  /** The marks known to have passed (from their rows, or the store for `a`): retag leaves them alone. */
+  passedMarks: ReadonlySet<string>;
   rangeAnchor: string | null;
   modal: Modal;
   // -- diff --
@@ -92,7 +95,8 @@ export type Effect =
   | { kind: 'markAll' }
   | { kind: 'openDiff'; id: string }
   | { kind: 'loadView'; id: string; view: 'raw' | 'manifest' }
-  | { kind: 'retag'; ids: string[] | null; tag: MismatchReason; note: string }
+  /** `passing`: chosen replays left out because they passed (the message says so). */
+  | { kind: 'retag'; ids: string[] | null; tag: MismatchReason; note: string; passing?: number }
   | { kind: 'undo' }
   | { kind: 'rerun'; ids: string[] }
   | { kind: 'dashboard' }
@@ -105,7 +109,8 @@ export type Action =
   | { type: 'counts'; total: number; failing: number }
   | { type: 'page'; where: 'replace' | 'after' | 'before' | 'end'; page: Page }
   | { type: 'refreshed'; rows: ReplayRow[]; hasMoreAfter: boolean }
-  | { type: 'marks'; ids: string[] }
+  /** `passed`: those of `ids` that passed. */
+  | { type: 'marks'; ids: string[]; passed?: string[] }
   | { type: 'detail'; id: string; detail: ReplayDetail | null }
   | { type: 'evidence'; id: string; evidence: EvidenceState }
   | { type: 'viewText'; id: string; view: 'raw' | 'manifest'; lines: DiffLine[] }
@@ -140,6 +145,7 @@ export function initialState(opts: { width: number; height: number; screen?: Scr
     cause: null,
     sort: 'failing_first',
     marks: new Set(),
+    passedMarks: new Set(),
     rangeAnchor: null,
     modal: { kind: 'none' },
     diff: null,
@@ -198,6 +204,17 @@ export function currentFilter(s: Pick<WorkstationState, 'filterText' | 'failingO
 
 export const isFailing = (r: Pick<ReplayRow, 'status'>): boolean => r.status !== 'passed';
 
+/** Those of `ids` known to have passed: marked as such, a row on screen, or the open diff. */
+function passedAmong(s: WorkstationState, ids: readonly string[]): Set<string> {
+  const want = new Set(ids);
+  const out = new Set<string>();
+  for (const id of s.passedMarks) if (want.has(id)) out.add(id);
+  for (const r of s.rows) if (want.has(r.replay_id) && !isFailing(r)) out.add(r.replay_id);
+  const d = s.diff?.detail;
+  if (d && want.has(d.replay_id) && !isFailing(d)) out.add(d.replay_id);
+  return out;
+}
+
 // ---- reducer -----------------------------------------------------------------------------------------
 
 export function reduce(s: WorkstationState, a: Action): Result {
@@ -224,7 +241,7 @@ export function reduce(s: WorkstationState, a: Action): Result {
       return done(scrollIntoView({ ...s, rows: a.rows, hasMoreAfter: a.hasMoreAfter, cursor }));
     }
     case 'marks':
-      return done({ ...s, marks: new Set(a.ids), message: `${a.ids.length} marked` });
+      return done({ ...s, marks: new Set(a.ids), passedMarks: new Set(a.passed ?? []), message: `${a.ids.length} marked` });
     case 'detail': {
       if (!s.diff || s.diff.id !== a.id) return done(s);
       if (!a.detail && s.diff.detail === null) {
@@ -373,9 +390,15 @@ function onListAction(s: WorkstationState, action: KeyAction): Result {
       const row = s.rows[s.cursor];
       if (!row) return done(s);
       const marks = new Set(s.marks);
-      if (marks.has(row.replay_id)) marks.delete(row.replay_id);
-      else marks.add(row.replay_id);
-      return move({ ...s, marks }, 1);
+      const passedMarks = new Set(s.passedMarks);
+      if (marks.has(row.replay_id)) {
+        marks.delete(row.replay_id);
+        passedMarks.delete(row.replay_id);
+      } else {
+        marks.add(row.replay_id);
+        if (!isFailing(row)) passedMarks.add(row.replay_id);
+      }
+      return move({ ...s, marks, passedMarks }, 1);
     }
     case 'range': {
       const row = s.rows[s.cursor];
@@ -385,13 +408,17 @@ function onListAction(s: WorkstationState, action: KeyAction): Result {
       const lo = from < 0 ? 0 : Math.min(from, s.cursor);
       const hi = from < 0 ? s.cursor : Math.max(from, s.cursor);
       const marks = new Set(s.marks);
-      for (let i = lo; i <= hi; i++) marks.add(s.rows[i].replay_id);
-      return done({ ...s, marks, rangeAnchor: null, message: `${hi - lo + 1} rows marked` });
+      const passedMarks = new Set(s.passedMarks);
+      for (let i = lo; i <= hi; i++) {
+        marks.add(s.rows[i].replay_id);
+        if (!isFailing(s.rows[i])) passedMarks.add(s.rows[i].replay_id);
+      }
+      return done({ ...s, marks, passedMarks, rangeAnchor: null, message: `${hi - lo + 1} rows marked` });
     }
     case 'markAll':
       return done(s, { kind: 'markAll' });
     case 'clearMarks':
-      return done({ ...s, marks: new Set(), rangeAnchor: null });
+      return done({ ...s, marks: new Set(), passedMarks: new Set(), rangeAnchor: null });
     case 'tag':
       return startTag(s);
     case 'undo':
@@ -582,15 +609,24 @@ function onModalKey(s: WorkstationState, token: string): Result {
     case 'note': {
       if (token === 'escape') return done({ ...close, message: 'retag cancelled' });
       if (token === 'enter') {
-        const count = m.ids ? m.ids.length : s.marks.size;
-        return done({ ...s, modal: { kind: 'confirm', ids: m.ids, tag: m.tag, note: m.text.trim(), count } });
+        const ids = m.ids ?? [...s.marks].sort();
+        const passed = passedAmong(s, ids);
+        const retag = ids.filter((id) => !passed.has(id));
+        if (ids.length > 0 && retag.length === 0) {
+          // Nothing to ask: every chosen replay passed, and a passing replay has no cause to correct.
+          const what = ids.length === 1 ? `replay ${ids[0]} passed` : `all ${ids.length} chosen replays passed`;
+          return done({ ...close, message: `${what}: nothing to retag (a passing replay has no cause)` });
+        }
+        return done({ ...s, modal: { kind: 'confirm', ids: m.ids, tag: m.tag, note: m.text.trim(), count: ids.length, retag, passing: ids.length - retag.length } });
       }
       const text = editText(m.text, token);
       return done(text === null ? s : { ...s, modal: { ...m, text } });
     }
     case 'confirm':
       // Defaults to No: only an explicit `y` retags.
-      if (token === 'y' || token === 'Y') return done({ ...close, marks: new Set() }, { kind: 'retag', ids: m.ids, tag: m.tag, note: m.note });
+      if (token === 'y' || token === 'Y') {
+        return done({ ...close, marks: new Set(), passedMarks: new Set() }, { kind: 'retag', ids: m.retag, tag: m.tag, note: m.note, ...(m.passing ? { passing: m.passing } : {}) });
+      }
       return done({ ...close, message: 'retag cancelled' });
     default: {
       const _exhaustive: never = m;

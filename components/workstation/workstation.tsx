@@ -81,7 +81,13 @@ function messageText(s: WorkstationState): { prompt: string | null; lines: strin
       prompt = `note for ${m.tag} (optional, Enter continues, Esc cancels): ${m.text}_`;
       break;
     case 'confirm':
-      prompt = `Retag ${m.count} replay${m.count === 1 ? '' : 's'} as ${m.tag}? [y/N]`;
+      if (m.passing === 0) prompt = `Retag ${m.count} replay${m.count === 1 ? '' : 's'} as ${m.tag}? [y/N]`;
+      else {
+        // Big counts and a long cause: the shorter wording, so the question and [y/N] stay whole.
+        const n = m.retag.length;
+        const long = `Retag ${n} failing replay${n === 1 ? '' : 's'} as ${m.tag}? (${m.passing} passing left untagged) [y/N]`;
+        prompt = long.length <= s.width - 1 ? long : `Retag ${n} failing as ${m.tag}? (${m.passing} passing left) [y/N]`;
+      }
       break;
     default:
       break;
