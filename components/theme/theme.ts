@@ -66,7 +66,8 @@ export function fit(s: string, w: number): string {
 
 /**
  * Word-wrap to lines of at most `w` cells, breaking after a space (dropped), `|` or `,` (kept); at most
- * `max` lines, the last cut with `~` when the text runs past it. A word longer than a line is cut.
+ * `max` lines, the last cut with `~` when the text runs past it. A word that would leave a line more
+ * than a third empty is cut at the edge instead.
  */
 export function wrap(s: string, w: number, max = 2): string[] {
   if (w <= 0) return [''];
@@ -79,7 +80,9 @@ export function wrap(s: string, w: number, max = 2): string[] {
       if (head[i] === ' ') at = i;
       else if (head[i - 1] === '|' || head[i - 1] === ',') at = i;
     }
-    if (at <= 0) at = w;
+    // A break that would leave the line a third empty (a long path next) cuts the word instead: the
+    // line keeps as much as a cut line did.
+    if (at < Math.ceil((2 * w) / 3)) at = w;
     lines.push(rest.slice(0, at).trimEnd());
     rest = rest.slice(at).replace(/^ +/, '');
   }

@@ -20,10 +20,12 @@ const SUMMARY = 're-run finished: 0 passed, 3 failed, 0 error - rpl_abee941289d1
 describe('wrap', () => {
   test('breaks after spaces, | and ,; at most max lines, the last cut with ~; short text is one line', () => {
     expect(wrap('a b', 10)).toEqual(['a b']);
-    expect(wrap('one two three four', 9)).toEqual(['one two', 'three fo~']);
-    expect(wrap('one two three four', 9, 3)).toEqual(['one two', 'three', 'four']);
+    expect(wrap('alpha beta gamma delta epsilon', 11)).toEqual(['alpha beta', 'gamma delt~']);
+    expect(wrap('alpha beta gamma delta epsilon', 11, 3)).toEqual(['alpha beta', 'gamma delta', 'epsilon']);
     expect(wrap('x: feed_drift|policy_drift|scanner_drift', 20)).toEqual(['x: feed_drift|', 'policy_drift|scanne~']);
     expect(wrap('abcdefghij', 4, 3)).toEqual(['abcd', 'efgh', 'ij']);
+    // A long token (a path) after an early space: cut at the edge, so the line holds what a cut line held.
+    expect(wrap('error - /tmp/st-1/replays/rp-1/replay.json: $.mode', 20)).toEqual(['error - /tmp/st-1/re', 'plays/rp-1/replay.j~']);
     for (const l of wrap(SUMMARY, 79)) expect(l.length).toBeLessThanOrEqual(79);
   });
 });
