@@ -78,7 +78,10 @@ function messageText(s: WorkstationState): { prompt: string | null; lines: strin
       prompt = `:${m.text}_`;
       break;
     case 'note':
-      prompt = `note for ${m.tag} (optional, Enter continues, Esc cancels): ${m.text}_`;
+      {
+        const hint = [' (optional, Enter continues, Esc cancels)', ' (optional)', ''].find((h) => `note for ${m.tag}${h}: ${m.text}_`.length <= s.width - 1) ?? '';
+        prompt = `note for ${m.tag}${hint}: ${m.text}_`;
+      }
       break;
     case 'confirm':
       if (m.passing === 0) prompt = `Retag ${m.count} replay${m.count === 1 ? '' : 's'} as ${m.tag}? [y/N]`;

@@ -63,6 +63,14 @@ describe('80×24', () => {
     expect(messageLines(run(s, ...keys('backspace')))).toEqual([expect.stringMatching(/^\/cause:_ /)]);
   });
 
+  test('a long note keeps its cursor on the line: the hint shortens first', () => {
+    const base: WorkstationState = { ...initialState({ width: 80, height: 24 }), screen: 'replays', stack: ['dashboard'] };
+    const at = (text: string): string[] => messageLines({ ...base, modal: { kind: 'note', ids: ['rp-1'], tag: 'nondeterminism', text } });
+    expect(at('tz')).toEqual(['note for nondeterminism (optional, Enter continues, Esc cancels): tz_']);
+    expect(at('flaky clock in CI, see INC-2231')).toEqual(['note for nondeterminism (optional): flaky clock in CI, see INC-2231_']);
+    expect(at('flaky clock in CI, see INC-2231 and INC-2240 too')).toEqual(['note for nondeterminism: flaky clock in CI, see INC-2231 and INC-2240 too_']);
+  });
+
   test('every screen\'s footer keeps ? help and its way out, without a cut word, at 80 and at 60 columns', () => {
     for (const screen of ['dashboard', 'replays', 'diff', 'help'] as Screen[]) {
       for (const width of [80, 60]) {
