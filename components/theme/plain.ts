@@ -3,6 +3,8 @@
 // of the same width, so Ink's layout holds; with no colour (NO_COLOR or --no-color) the colour
 // parameters of every SGR sequence are dropped while bold, inverse and resets stay. Views already
 // choose ASCII glyphs and pass no colours from the theme; this catches data and library output.
+import chalk from 'chalk';
+import { createSupportsColor } from 'supports-color';
 
 const ASCII: Record<string, string> = {
   '→': '>', '←': '<', '↑': '^', '↓': 'v', '…': '.', '●': '*', '•': '*', '·': '.', '×': 'x',
@@ -49,4 +51,17 @@ export function plainOutput(opts: { color: boolean; ascii: boolean }): ((s: stri
     if (opts.ascii) out = asciiOnly(out);
     return out;
   };
+}
+
+/**
+ * With no colour, chalk's level (Ink draws bold and inverse through chalk) is what the terminal
+ * supports, as for NO_COLOR, which chalk ignores. chalk reads process.argv too: the workstation's own
+ * `--no-color` would set its level to 0 and drop bold and inverse with the colours (SPEC §6 keeps
+ * them). supports-color (chalk's own detection) without sniffing argv gives the terminal's level;
+ * colours then go in plainOutput.
+ */
+export function keepAttributes(opts: { color: boolean }, stream: NodeJS.WriteStream): void {
+  if (opts.color) return;
+  const support = createSupportsColor(stream, { sniffFlags: false });
+  chalk.level = support ? support.level : 0;
 }

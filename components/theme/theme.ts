@@ -63,3 +63,29 @@ export function fit(s: string, w: number): string {
   if (s.length > w) return w === 1 ? s.slice(0, 1) : s.slice(0, w - 1) + '~';
   return s.padEnd(w);
 }
+
+/**
+ * Word-wrap to lines of at most `w` cells, breaking after a space (dropped), `|` or `,` (kept); at most
+ * `max` lines, the last cut with `~` when the text runs past it. A word that would leave a line more
+ * than a third empty is cut at the edge instead.
+ */
+export function wrap(s: string, w: number, max = 2): string[] {
+  if (w <= 0) return [''];
+  const lines: string[] = [];
+  let rest = s;
+  while (rest.length > w && lines.length < max - 1) {
+    const head = rest.slice(0, w + 1);
+    let at = -1;
+    for (let i = head.length - 1; i > 0 && at < 0; i--) {
+      if (head[i] === ' ') at = i;
+      else if (head[i - 1] === '|' || head[i - 1] === ',') at = i;
+    }
+    // A break that would leave the line a third empty (a long path next) cuts the word instead: the
+    // line keeps as much as a cut line did.
+    if (at < Math.ceil((2 * w) / 3)) at = w;
+    lines.push(rest.slice(0, at).trimEnd());
+    rest = rest.slice(at).replace(/^ +/, '');
+  }
+  lines.push(rest.length > w ? fit(rest, w) : rest);
+  return lines;
+}

@@ -22,7 +22,8 @@ export type Modal =
   | { kind: 'palette'; text: string }
   | { kind: 'tagPick'; ids: string[] | null; index: number }
   | { kind: 'note'; ids: string[] | null; tag: MismatchReason; text: string }
-  | { kind: 'confirm'; ids: string[] | null; tag: MismatchReason; note: string; count: number }
+  /** `count` replays were chosen; `retag` are those that did not pass (a passing replay has no cause), `passing` the rest. */
+  | { kind: 'confirm'; ids: string[] | null; tag: MismatchReason; note: string; count: number; retag: string[]; passing: number }
   /** The detail pane (`i`): full text, wrapped, of what the table cuts. */
   | { kind: 'detail'; title: string; lines: string[] };
 
@@ -31,6 +32,18 @@ export interface RerunState {
   done: number;
   total: number;
   line: string;
+}
+
+export interface DiffState {
+  id: string;
+  detail: ReplayDetail | null;
+  evidence: EvidenceState | null;
+  view: DiffView;
+  lines: DiffLine[];
+  focus: number;
+  scroll: number;
+  /** Where `:open` was typed (and the diff then open), to return to when the id is not in the index. */
+  from?: { screen: Screen; stack: Screen[]; diff: DiffState | null };
 }
 
 export interface WorkstationState {
@@ -56,11 +69,13 @@ export interface WorkstationState {
   cause: MismatchReason | null;
   sort: ReplaySort;
   marks: ReadonlySet<string>;
+  /** The marks known to have passed (from their rows, or the store for `a`): retag leaves them alone. */
+  passedMarks: ReadonlySet<string>;
   rangeAnchor: string | null;
   modal: Modal;
   // -- diff --
   /** `evidence`: what the Diff screen opens on (read from the two records after the detail arrives). */
-  diff: { id: string; detail: ReplayDetail | null; evidence: EvidenceState | null; view: DiffView; lines: DiffLine[]; focus: number; scroll: number } | null;
+  diff: DiffState | null;
   dashboard: DashboardData | null;
   /** The walkable dashboard row under the cursor (dashboardItems order); -1: none yet, Enter opens all replays. */
   dashCursor: number;
@@ -80,7 +95,8 @@ export type Effect =
   | { kind: 'markAll' }
   | { kind: 'openDiff'; id: string }
   | { kind: 'loadView'; id: string; view: 'raw' | 'manifest' }
-  | { kind: 'retag'; ids: string[] | null; tag: MismatchReason; note: string }
+  /** `passing`: chosen replays left out because they passed (the message says so). */
+  | { kind: 'retag'; ids: string[] | null; tag: MismatchReason; note: string; passing?: number }
   | { kind: 'undo' }
   | { kind: 'rerun'; ids: string[] }
   | { kind: 'dashboard' }
@@ -93,7 +109,8 @@ export type Action =
   | { type: 'counts'; total: number; failing: number }
   | { type: 'page'; where: 'replace' | 'after' | 'before' | 'end'; page: Page }
   | { type: 'refreshed'; rows: ReplayRow[]; hasMoreAfter: boolean }
-  | { type: 'marks'; ids: string[] }
+  /** `passed`: those of `ids` that passed. */
+  | { type: 'marks'; ids: string[]; passed?: string[] }
   | { type: 'detail'; id: string; detail: ReplayDetail | null }
   | { type: 'evidence'; id: string; evidence: EvidenceState }
   | { type: 'viewText'; id: string; view: 'raw' | 'manifest'; lines: DiffLine[] }
@@ -128,6 +145,7 @@ export function initialState(opts: { width: number; height: number; screen?: Scr
     cause: null,
     sort: 'failing_first',
     marks: new Set(),
+    passedMarks: new Set(),
     rangeAnchor: null,
     modal: { kind: 'none' },
     diff: null,
@@ -186,6 +204,17 @@ export function currentFilter(s: Pick<WorkstationState, 'filterText' | 'failingO
 
 export const isFailing = (r: Pick<ReplayRow, 'status'>): boolean => r.status !== 'passed';
 
+/** Those of `ids` known to have passed: marked as such, a row on screen, or the open diff. */
+function passedAmong(s: WorkstationState, ids: readonly string[]): Set<string> {
+  const want = new Set(ids);
+  const out = new Set<string>();
+  for (const id of s.passedMarks) if (want.has(id)) out.add(id);
+  for (const r of s.rows) if (want.has(r.replay_id) && !isFailing(r)) out.add(r.replay_id);
+  const d = s.diff?.detail;
+  if (d && want.has(d.replay_id) && !isFailing(d)) out.add(d.replay_id);
+  return out;
+}
+
 // ---- reducer -----------------------------------------------------------------------------------------
 
 export function reduce(s: WorkstationState, a: Action): Result {
@@ -212,10 +241,18 @@ export function reduce(s: WorkstationState, a: Action): Result {
       return done(scrollIntoView({ ...s, rows: a.rows, hasMoreAfter: a.hasMoreAfter, cursor }));
     }
     case 'marks':
-      return done({ ...s, marks: new Set(a.ids), message: `${a.ids.length} marked` });
+      return done({ ...s, marks: new Set(a.ids), passedMarks: new Set(a.passed ?? []), message: `${a.ids.length} marked` });
     case 'detail': {
       if (!s.diff || s.diff.id !== a.id) return done(s);
-      const diff = { ...s.diff, detail: a.detail, view: 'summary' as const, focus: -1, scroll: 0 };
+      if (!a.detail && s.diff.detail === null) {
+        // An id the index does not hold: no diff to wait for; back where it was asked for, saying why.
+        const message = `replay ${a.id} is not in the index`;
+        if (s.screen !== 'diff') return done({ ...s, diff: null, message });
+        const from = s.diff.from ?? { screen: s.stack[s.stack.length - 1] ?? 'dashboard', stack: s.stack.slice(0, -1), diff: null };
+        return done({ ...s, screen: from.screen, stack: from.stack, diff: from.diff, message });
+      }
+      // Found: the way back is the stack's again (and the screen it left is not kept alive).
+      const diff: DiffState = { ...s.diff, detail: a.detail, view: 'summary', focus: -1, scroll: 0, from: undefined };
       const message = a.detail ? null : `replay ${a.id} is not in the index`;
       return done({ ...s, message, diff: { ...diff, lines: summaryLines(diff, s) } });
     }
@@ -353,9 +390,15 @@ function onListAction(s: WorkstationState, action: KeyAction): Result {
       const row = s.rows[s.cursor];
       if (!row) return done(s);
       const marks = new Set(s.marks);
-      if (marks.has(row.replay_id)) marks.delete(row.replay_id);
-      else marks.add(row.replay_id);
-      return move({ ...s, marks }, 1);
+      const passedMarks = new Set(s.passedMarks);
+      if (marks.has(row.replay_id)) {
+        marks.delete(row.replay_id);
+        passedMarks.delete(row.replay_id);
+      } else {
+        marks.add(row.replay_id);
+        if (!isFailing(row)) passedMarks.add(row.replay_id);
+      }
+      return move({ ...s, marks, passedMarks }, 1);
     }
     case 'range': {
       const row = s.rows[s.cursor];
@@ -365,13 +408,17 @@ function onListAction(s: WorkstationState, action: KeyAction): Result {
       const lo = from < 0 ? 0 : Math.min(from, s.cursor);
       const hi = from < 0 ? s.cursor : Math.max(from, s.cursor);
       const marks = new Set(s.marks);
-      for (let i = lo; i <= hi; i++) marks.add(s.rows[i].replay_id);
-      return done({ ...s, marks, rangeAnchor: null, message: `${hi - lo + 1} rows marked` });
+      const passedMarks = new Set(s.passedMarks);
+      for (let i = lo; i <= hi; i++) {
+        marks.add(s.rows[i].replay_id);
+        if (!isFailing(s.rows[i])) passedMarks.add(s.rows[i].replay_id);
+      }
+      return done({ ...s, marks, passedMarks, rangeAnchor: null, message: `${hi - lo + 1} rows marked` });
     }
     case 'markAll':
       return done(s, { kind: 'markAll' });
     case 'clearMarks':
-      return done({ ...s, marks: new Set(), rangeAnchor: null });
+      return done({ ...s, marks: new Set(), passedMarks: new Set(), rangeAnchor: null });
     case 'tag':
       return startTag(s);
     case 'undo':
@@ -562,15 +609,24 @@ function onModalKey(s: WorkstationState, token: string): Result {
     case 'note': {
       if (token === 'escape') return done({ ...close, message: 'retag cancelled' });
       if (token === 'enter') {
-        const count = m.ids ? m.ids.length : s.marks.size;
-        return done({ ...s, modal: { kind: 'confirm', ids: m.ids, tag: m.tag, note: m.text.trim(), count } });
+        const ids = m.ids ?? [...s.marks].sort();
+        const passed = passedAmong(s, ids);
+        const retag = ids.filter((id) => !passed.has(id));
+        if (ids.length > 0 && retag.length === 0) {
+          // Nothing to ask: every chosen replay passed, and a passing replay has no cause to correct.
+          const what = ids.length === 1 ? `replay ${ids[0]} passed` : `all ${ids.length} chosen replays passed`;
+          return done({ ...close, message: `${what}: nothing to retag (a passing replay has no cause)` });
+        }
+        return done({ ...s, modal: { kind: 'confirm', ids: m.ids, tag: m.tag, note: m.text.trim(), count: ids.length, retag, passing: ids.length - retag.length } });
       }
       const text = editText(m.text, token);
       return done(text === null ? s : { ...s, modal: { ...m, text } });
     }
     case 'confirm':
       // Defaults to No: only an explicit `y` retags.
-      if (token === 'y' || token === 'Y') return done({ ...close, marks: new Set() }, { kind: 'retag', ids: m.ids, tag: m.tag, note: m.note });
+      if (token === 'y' || token === 'Y') {
+        return done({ ...close, marks: new Set(), passedMarks: new Set() }, { kind: 'retag', ids: m.retag, tag: m.tag, note: m.note, ...(m.passing ? { passing: m.passing } : {}) });
+      }
       return done({ ...close, message: 'retag cancelled' });
     default: {
       const _exhaustive: never = m;
@@ -591,7 +647,7 @@ function runPalette(s: WorkstationState, cmd: string): Result {
       return done({ ...s, screen: 'replays', stack: ['dashboard'] });
     case 'open':
       if (!arg) return done({ ...s, message: 'usage: :open REPLAY_ID' });
-      return done({ ...s, screen: 'diff', stack: ['dashboard', 'replays'], diff: emptyDiff(arg) }, { kind: 'openDiff', id: arg });
+      return done({ ...s, screen: 'diff', stack: ['dashboard', 'replays'], diff: { ...emptyDiff(arg), from: { screen: s.screen, stack: s.stack, diff: s.diff } } }, { kind: 'openDiff', id: arg });
     case 'sort':
       if (!(SORTS as readonly string[]).includes(arg ?? '')) return done({ ...s, message: `sort is one of ${SORTS.join(', ')}` });
       return done({ ...s, sort: arg as ReplaySort, cursor: 0, top: 0 }, { kind: 'reload' });

@@ -254,7 +254,13 @@ export class WorkstationController {
         this.settle(this.refresh());
         return;
       case 'markAll':
-        this.settle(store.idsMatching(filter).then((ids) => this.dispatch({ type: 'marks', ids })));
+        // The failing ones too, so the retag confirm can say how many passed (and are left alone).
+        this.settle(
+          Promise.all([store.idsMatching(filter), filter.failingOnly ? null : store.idsMatching({ ...filter, failingOnly: true })]).then(([ids, failingIds]) => {
+            const failing = failingIds ? new Set(failingIds) : null;
+            this.dispatch({ type: 'marks', ids, passed: failing ? ids.filter((id) => !failing.has(id)) : [] });
+          }),
+        );
         return;
       case 'openDiff':
         this.settle(
@@ -270,10 +276,11 @@ export class WorkstationController {
       case 'retag': {
         const ids = e.ids ?? [...s.marks].sort();
         const { tag, note } = e;
+        const left = e.passing ? `, ${e.passing} passing left untagged` : '';
         this.settle(
           store
             .retag(ids, tag, { who: this.deps.who, at: this.deps.now().toISOString(), ...(note ? { note } : {}) })
-            .then((r) => this.afterWrite(`retagged ${r.changed} of ${ids.length} as ${tag} (u undoes)`)),
+            .then((r) => this.afterWrite(`retagged ${r.changed} of ${ids.length} as ${tag}${left} (u undoes)`)),
         );
         return;
       }

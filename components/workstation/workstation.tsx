@@ -9,7 +9,7 @@ import { DiffViewScreen } from '../diff-view/diff-view.js';
 import { Help } from '../help/help.js';
 import { TagPicker } from '../tag-picker/tag-picker.js';
 import { bindingsFor, type Screen } from '../keys/key-table.js';
-import { fit, type Theme } from '../theme/theme.js';
+import { fit, wrap, type Theme } from '../theme/theme.js';
 import type { MismatchReason } from '../../src/core/formats.js';
 import { diffRows, listRows, type WorkstationState } from './use-workstation-state.js';
 import { useWorkstation, ENGINE_HINT, type WorkstationController } from './use-workstation.js';
@@ -27,14 +27,22 @@ const SHORT: Record<string, string> = {
   prevChange: 'prev', rawDiff: 'raw', manifestDiff: 'manifest', back: 'back',
 };
 
-/** The key hints of a screen, from the key table, cut to the width. */
+/** Hints given up first when the line is too narrow (help lists them all); `? help`, `q quit` and `Esc back` never are. */
+const DROP_FIRST: readonly string[] = ['down', 'causeFilter', 'sort', 'undo', 'palette', 'prevChange', 'manifestDiff', 'rerun', 'mark', 'failing', 'tag', 'filter', 'open', 'nextChange', 'rawDiff'];
+
+/** The key hints of a screen, from the key table, fitted to the width by dropping the least needed first. */
 export function hintLine(screen: Screen, width: number): string {
   const table = bindingsFor(screen);
-  const parts = HINTS[screen].map((a) => {
+  let parts = HINTS[screen].flatMap((a) => {
     const b = table.find((x) => x.action === a);
-    return b ? `${b.label} ${SHORT[a] ?? a}` : '';
-  }).filter(Boolean);
-  return fit(parts.join('  '), width - 1);
+    return b ? [{ a, text: `${b.label} ${SHORT[a] ?? a}` }] : [];
+  });
+  const line = (): string => parts.map((p) => p.text).join('  ');
+  for (const a of DROP_FIRST) {
+    if (line().length <= width - 1) break;
+    parts = parts.filter((p) => p.a !== a);
+  }
+  return fit(line(), width - 1);
 }
 
 const TITLES: Record<Screen, string> = { dashboard: 'Dashboard', replays: 'Replays', diff: 'Diff', help: 'Help' };
@@ -54,27 +62,55 @@ function filterSummary(s: WorkstationState): string {
   return parts.join(' ');
 }
 
-/** The prompt/message line: open prompts first, then the one-shot message, then re-run progress. */
-export function messageLines(s: WorkstationState): string[] {
+/** The prompt, then the one-shot message (a bad filter's error stays under its prompt), then re-run progress. */
+function messageText(s: WorkstationState): { prompt: string | null; lines: string[] } {
   const m = s.modal;
+  let prompt: string | null = null;
   switch (m.kind) {
-    case 'filter':
-      return [`/${m.text}_   (Enter apply, Esc cancel; cause:X scanner:X eco:X project:X policy:X)`];
+    case 'filter': {
+      // The hint shortens, then goes, as the text grows: never cut mid-word.
+      const text = `/${m.text}_`;
+      const hint = ['   (Enter apply, Esc cancel; cause:X scanner:X eco:X project:X policy:X)', '   (Enter apply, Esc cancel; cause:X eco:X …)', '   (Enter apply, Esc cancel)'].find((h) => text.length + h.length <= s.width - 1) ?? '';
+      prompt = text + hint;
+      break;
+    }
     case 'palette':
-      return [`:${m.text}_`];
+      prompt = `:${m.text}_`;
+      break;
     case 'note':
-      return [`note for ${m.tag} (optional, Enter continues, Esc cancels): ${m.text}_`];
+      {
+        const hint = [' (optional, Enter continues, Esc cancels)', ' (optional)', ''].find((h) => `note for ${m.tag}${h}: ${m.text}_`.length <= s.width - 1) ?? '';
+        prompt = `note for ${m.tag}${hint}: ${m.text}_`;
+      }
+      break;
     case 'confirm':
-      return [`Retag ${m.count} replay${m.count === 1 ? '' : 's'} as ${m.tag}? [y/N]`];
+      if (m.passing === 0) prompt = `Retag ${m.count} replay${m.count === 1 ? '' : 's'} as ${m.tag}? [y/N]`;
+      else {
+        // Big counts and a long cause: the shorter wording, so the question and [y/N] stay whole.
+        const n = m.retag.length;
+        const long = `Retag ${n} failing replay${n === 1 ? '' : 's'} as ${m.tag}? (${m.passing} passing left untagged) [y/N]`;
+        prompt = long.length <= s.width - 1 ? long : `Retag ${n} failing as ${m.tag}? (${m.passing} passing left) [y/N]`;
+      }
+      break;
     default:
       break;
   }
-  if (s.message) {
-    if (s.message.startsWith('re-run unavailable')) return [s.message, ENGINE_HINT];
-    return [s.message];
-  }
-  if (s.rerun) return [s.rerun.line];
-  return [''];
+  if (s.message) return { prompt, lines: s.message.startsWith('re-run unavailable') ? [s.message, ENGINE_HINT] : [s.message] };
+  if (prompt !== null) return { prompt, lines: [] };
+  if (s.rerun) return { prompt, lines: [s.rerun.line] };
+  return { prompt, lines: [''] };
+}
+
+/**
+ * The prompt/message lines as drawn, each at most width − 1 cells: the prompt on one line, a message
+ * wrapped onto at most two (a filter error, the palette's command list, a re-run summary).
+ */
+export function messageLines(s: WorkstationState): string[] {
+  const w = s.width - 1;
+  const { prompt, lines } = messageText(s);
+  const out = prompt === null ? [] : [fit(prompt, w).trimEnd()];
+  for (const l of lines) out.push(...wrap(l, w, 2));
+  return out;
 }
 
 export function WorkstationView({ state: s, theme, onPick }: { state: WorkstationState; theme: Theme; onPick?: (tag: MismatchReason) => void }): React.JSX.Element {
@@ -112,7 +148,7 @@ export function WorkstationView({ state: s, theme, onPick }: { state: Workstatio
       <Text bold inverse={!theme.color}>{fit(`Stella Replay - ${TITLES[s.screen]}   ${s.screen === 'replays' ? filterSummary(s) : ''}`, w - 1)}</Text>
       {body}
       {msg.map((l, i) => (
-        <Text key={`m${i}`} bold={s.modal.kind !== 'none'}>{fit(l, w - 1)}</Text>
+        <Text key={`m${i}`} bold={s.modal.kind !== 'none' && (i === 0 || !s.message)}>{fit(l, w - 1)}</Text>
       ))}
       <Text color={gate ? gateColor(gate, theme) : undefined}>{fit(statusLine(s), w - 1)}</Text>
       <Text color={theme.dim}>{hintLine(s.screen, w)}</Text>

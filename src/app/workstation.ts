@@ -22,7 +22,7 @@ import { traceStartup } from './startup-trace.js';
 import { WorkstationController, type EngineStatus, type RerunFn, type WorkstationDeps } from '../../components/workstation/use-workstation.js';
 import { Workstation } from '../../components/workstation/workstation.js';
 import { themeFromEnv, type Theme } from '../../components/theme/theme.js';
-import { plainOutput } from '../../components/theme/plain.js';
+import { keepAttributes, plainOutput } from '../../components/theme/plain.js';
 
 /** The keyset position of a row: the store's sort table (src/core/filter/sort.ts) applied to the row. */
 export const storeCursorOf = cursorOf;
@@ -336,6 +336,7 @@ export function openWorkstation(o: WorkstationOptions & { width: number; height:
 /** Run the workstation on the terminal until the user quits. */
 export async function runWorkstation(o: WorkstationOptions): Promise<void> {
   const theme = o.theme ?? themeFromEnv(o.env);
+  keepAttributes(theme, o.stdout ?? process.stdout);
   const stdout = filteredStream(o.stdout ?? process.stdout, plainOutput(theme));
   const opened = openWorkstation({ ...o, width: stdout.columns || 80, height: stdout.rows || 24 });
   const { controller } = opened;

@@ -220,7 +220,8 @@ describe('marks and retag', () => {
     expect(no.state.modal.kind).toBe('none');
     expect(no.state.marks.size).toBe(3);
     const yes = run(confirm.state, key('y'));
-    expect(yes.effects).toEqual([{ kind: 'retag', ids: [row(0).replay_id, row(1).replay_id, row(2).replay_id], tag: 'runtime_drift', note: 'tz' }]);
+    // Rows 1 and 2 passed: a passing replay has no cause, so only row 0 is retagged.
+    expect(yes.effects).toEqual([{ kind: 'retag', ids: [row(0).replay_id], tag: 'runtime_drift', note: 'tz', passing: 2 }]);
     expect(yes.state.marks.size).toBe(0);
   });
 
