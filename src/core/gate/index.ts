@@ -7,10 +7,9 @@
 //   warn  `bf_30d_min_0.98`      BF over 30 days < 0.98 (green needs ≥ 0.98)
 //   warn  `buckets_min_0.95`     a bucket's BF over 30 days < 0.95 (green needs none)
 //
-// Buckets (scanner, ecosystem, policy_set, base_os) with fewer than MIN_BUCKET_REPLAYS completed
-// replays in the period are ignored: one failure among five replays is noise, not a trend. For the
-// week-over-week rule both weeks need that many. A regulated project is gated at any count (SPEC §5
-// names no minimum for it): one mismatch of its only replay is a fail, not "[ok]".
+// Buckets (scanner, ecosystem, policy_set, base_os) and regulated projects with fewer than
+// MIN_BUCKET_REPLAYS completed replays in the period are ignored: one failure among five replays is
+// noise, not a trend. For the week-over-week rule both weeks need that many.
 // Thresholds compare integers (100·matches vs 98·n) so 0.98 exactly is never lost to floating point.
 import type { BucketCounts, DayRange } from '../fidelity/index.js';
 import { GATE_DIMENSIONS, figures, percentText, totalOf, windowRange } from '../fidelity/index.js';
@@ -98,7 +97,7 @@ export function evaluateGate(input: GateInput): GateResult {
 
   const regulatedLow: string[] = [];
   for (const b of sorted(input.window30.filter((r) => r.dim === 'project_regulated'))) {
-    if (b.n > 0 && 100 * b.bf < 95 * b.n) regulatedLow.push(`regulated project ${b.bucket}: BF ${pct(b.bf / b.n)} over ${b.n} replay${b.n === 1 ? '' : 's'} < 95.0%`);
+    if (b.n >= min && 100 * b.bf < 95 * b.n) regulatedLow.push(`regulated project ${b.bucket}: BF ${pct(b.bf / b.n)} over ${b.n} replays < 95.0%`);
   }
   rules.push({ id: 'regulated_min_0.95', severity: 'fail', ok: regulatedLow.length === 0, description: 'every regulated project BF over 30 days ≥ 0.95', details: regulatedLow });
 
