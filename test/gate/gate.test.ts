@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openStore } from '../../store/sqlite-store.js';
-import { MIN_BUCKET_REPLAYS, type GateResult } from '../../src/core/gate/index.js';
+import { MIN_BUCKET_REPLAYS, type GateResult, ungatedText } from '../../src/core/gate/index.js';
 import { gateFromStore } from '../../src/app/dashboard.js';
 import { replayIn, type GenSpec } from '../../bench/gen-records.js';
 import { tempDir, listFiles } from '../helpers/tmp.js';
@@ -167,6 +167,12 @@ describe('fail: BF < 0.90 or a regulated project < 0.95', () => {
     expect(r.state).toBe('fail');
     expect(r.fired).toEqual(['regulated_min_0.95']);
     expect(r.reasons[0]).toContain('regulated project ledger');
+  });
+  it(`a regulated project under ${MIN_BUCKET_REPLAYS} replays is not gated, and the gate says so beside its [ok]`, async () => {
+    const r = await gate([{ n: 1900, fail: 0 }, { n: 1, fail: 1, project: 'ledger', regulated: true }]);
+    expect(r.state).toBe('green');
+    expect(r.ungated).toContainEqual({ dimension: 'regulated project', bucket: 'ledger', n: 1 });
+    expect(ungatedText(r.ungated.find((b) => b.dimension === 'regulated project')!, r.min_bucket_replays)).toBe(`regulated project ledger 1 replay (< ${MIN_BUCKET_REPLAYS}, not gated)`);
   });
   it('the same figures on a non-regulated project do not fail', async () => {
     expect((await gate([{ n: 1900, fail: 0 }, { n: 100, fail: 6, project: 'search', regulated: false }])).state).toBe('green');

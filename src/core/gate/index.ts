@@ -46,7 +46,7 @@ export interface GateResult {
 }
 
 export interface UngatedBucket {
-  dimension: (typeof GATE_DIMENSIONS)[number];
+  dimension: (typeof GATE_DIMENSIONS)[number] | 'regulated project';
   bucket: string;
   n: number;
 }
@@ -56,11 +56,16 @@ export function ungatedText(b: UngatedBucket, min: number): string {
   return `${b.dimension} ${b.bucket} ${b.n} replay${b.n === 1 ? '' : 's'} (< ${min}, not gated)`;
 }
 
-/** The buckets of `rows` (30-day sums) with 0 < n < min, in dimension then bucket order. */
+/**
+ * The buckets of `rows` (30-day sums) with 0 < n < min, in dimension then bucket order, then the
+ * regulated projects under the minimum (so a regulated project's `[ok]` never hides that it was not gated).
+ */
 export function ungatedBuckets(rows: readonly BucketCounts[], min: number): UngatedBucket[] {
-  return GATE_DIMENSIONS.flatMap((dimension) =>
-    sorted(rows.filter((r) => r.dim === dimension && r.n > 0 && r.n < min)).map((r) => ({ dimension, bucket: r.bucket, n: r.n })),
-  );
+  const under = (dim: string) => sorted(rows.filter((r) => r.dim === dim && r.n > 0 && r.n < min));
+  return [
+    ...GATE_DIMENSIONS.flatMap((dimension) => under(dimension).map((r) => ({ dimension, bucket: r.bucket, n: r.n }))),
+    ...under('project_regulated').map((r) => ({ dimension: 'regulated project' as const, bucket: r.bucket, n: r.n })),
+  ];
 }
 
 export interface GateInput {
