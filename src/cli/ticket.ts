@@ -3,9 +3,8 @@
 import type { Command } from './command.js';
 import { EXIT } from './command.js';
 import { StellaError } from '../core/errors.js';
-import { recordsEvidence, reproductionCommand, ticketMarkdown, type ReproRunner, type TicketRecords } from '../core/metrics/ticket.js';
-import { isStellaError } from '../core/errors.js';
-import type { ReplayDetail, ReplayStore } from '../core/ports.js';
+import { reproductionCommand, ticketMarkdown, type ReproRunner } from '../core/metrics/ticket.js';
+import { ticketRecords } from '../app/ticket.js';
 import { isPostgresUrl, redactUrl, stellaHome, storePath, withStore } from '../app/store-path.js';
 import { urlHasPassword, urlWithoutPassword } from '../../store/postgres/url.js';
 import { existsSync, realpathSync } from 'node:fs';
@@ -45,28 +44,6 @@ export function reproRunner(env: NodeJS.ProcessEnv, cwd: string, dbPath: string)
   }
   const abs = path.resolve(cwd, dbPath);
   return { executable, home, ...(abs === path.join(home, 'index.db') ? {} : { db: abs }) };
-}
-
-/**
- * The replay's mode and the classifier's evidence, from its record and the original scan's on disk;
- * undefined when the replay record is not readable here (another machine's, or deleted).
- */
-export async function ticketRecords(store: Pick<ReplayStore, 'getScan'>, d: ReplayDetail): Promise<TicketRecords | undefined> {
-  if (!d.record_dir) return undefined;
-  const { loadRecord } = await import('../app/record.js');
-  const readable = <T>(f: () => T): T | undefined => {
-    try {
-      return f();
-    } catch (e) {
-      if (isStellaError(e)) return undefined;
-      throw e;
-    }
-  };
-  const replay = readable(() => loadRecord(d.record_dir!));
-  if (!replay) return undefined;
-  const scan = await store.getScan(d.original_scan_id);
-  const original = scan?.record_dir ? readable(() => loadRecord(scan.record_dir!)) : undefined;
-  return { mode: replay.replay?.mode ?? null, evidence: original ? recordsEvidence(original, replay, d.auto_reason) : null };
 }
 
 const command: Command = {

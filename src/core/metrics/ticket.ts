@@ -189,7 +189,7 @@ function evidenceSections(d: unknown, cause: string, fromRecords: Evidence[] | n
     : 'No finding, rule or verdict change was recorded as evidence.';
   const noEnv =
     fromRecords === null
-      ? 'The two records were not readable here, so their pins and environment were not compared (`stella diff ORIGINAL_DIR REPLAY_DIR` compares them).'
+      ? 'The two records were not read here (not on this machine), so their pins and environment were not compared (`stella diff ORIGINAL_DIR REPLAY_DIR` compares them).'
       : 'The replay ran in the environment the original recorded (no executor or manifest field differs).';
   return [
     '## What changed and why',
