@@ -71,6 +71,12 @@ export async function reproduce(o: ReproOptions): Promise<ReproResult> {
       if (e.kind === 'log') o.onLog?.(e.message);
     },
   });
+  // The re-run could not run (a blob gone from the home, an engine error): that is no verdict on the
+  // replay. Say why in one line (SPEC §7), unless the recorded replay errored too.
+  if (r.record.status === 'error' && recorded.status !== 'error') {
+    const why = (r.record.error ?? 'no reason recorded').replace(/\s*\n\s*/g, '; ');
+    throw new StellaError('IO', `could not re-run ${o.replayId}: ${why}`, r.dir ? { file: path.join(r.dir, 'replay.json') } : {});
+  }
   return { recorded, rerun: r.record, dir: r.dir, ...judge(recorded, r.record) };
 }
 

@@ -8,7 +8,7 @@ import { isPostgresUrl, redactUrl, resolveNow, stellaHome, storePath, parseWindo
 import { parseBy } from '../app/sample.js';
 import { checkDate, runNightly, type NightlyResult } from '../app/nightly.js';
 import { parseDuration } from '../app/worker.js';
-import { stellaExecutable } from './ticket.js';
+import { reproRunner } from './ticket.js';
 
 const int = (v: unknown, name: string, dflt: number): number => {
   if (v === undefined) return dflt;
@@ -92,7 +92,7 @@ const command: Command = {
       wait: values.wait === true,
       ...(values['wait-timeout'] !== undefined ? { waitTimeoutMs: parseDuration(values['wait-timeout'], '--wait-timeout', 0) } : {}),
       ticketsDir: typeof values.tickets === 'string' ? path.resolve(ctx.cwd, values.tickets) : path.join(home, 'tickets'),
-      ticketRun: { executable: stellaExecutable(), home, db: redactUrl(db) },
+      ticketRun: reproRunner(ctx.env, ctx.cwd, db),
       log: (line) => ctx.stderr.write(`stella nightly: ${line}\n`),
     });
     ctx.stdout.write(values.json ? JSON.stringify(result, null, 2) + '\n' : summary(result));

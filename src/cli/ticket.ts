@@ -3,8 +3,10 @@
 import type { Command } from './command.js';
 import { EXIT } from './command.js';
 import { StellaError } from '../core/errors.js';
-import { reproductionCommand, ticketMarkdown } from '../core/metrics/ticket.js';
+import { reproductionCommand, ticketMarkdown, type ReproRunner } from '../core/metrics/ticket.js';
+import { ticketRecords } from '../app/ticket.js';
 import { isPostgresUrl, redactUrl, stellaHome, storePath, withStore } from '../app/store-path.js';
+import { urlHasPassword, urlWithoutPassword } from '../../store/postgres/url.js';
 import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +19,33 @@ export function stellaExecutable(): string[] {
   return [process.execPath, fileURLToPath(new URL('../../bin/stella.js', import.meta.url))];
 }
 
+/**
+ * The STELLA_HOME a reproduction uses (its blobs, its `repro/`), one rule for `ticket`, nightly's
+ * tickets and `repro`: $STELLA_HOME when set (always, for a postgres:// store: a URL is no directory),
+ * else the index file's directory.
+ */
+export function storeHome(env: NodeJS.ProcessEnv, cwd: string, dbPath: string): string {
+  if (env.STELLA_HOME || isPostgresUrl(dbPath)) return stellaHome(env, cwd);
+  return path.dirname(path.resolve(cwd, dbPath));
+}
+
+/**
+ * How a ticket's `stella repro` line runs pasted into a clean shell: this stella by absolute path, the
+ * home named, and `--db` unless the index is `<home>/index.db`. A team store is named by its URL
+ * without any password (a ticket is pasted into a tracker; `***` would be sent as the password): the
+ * reader supplies it through PGPASSWORD or ~/.pgpass, and the ticket says so when the store needed one.
+ */
+export function reproRunner(env: NodeJS.ProcessEnv, cwd: string, dbPath: string): ReproRunner {
+  const home = storeHome(env, cwd, dbPath);
+  const executable = stellaExecutable();
+  if (isPostgresUrl(dbPath)) {
+    const needsPassword = urlHasPassword(dbPath) || Boolean(env.PGPASSWORD) || Boolean(env.PGPASSFILE);
+    return { executable, home, db: urlWithoutPassword(dbPath), ...(needsPassword ? { password: 'PGPASSWORD or ~/.pgpass' as const } : {}) };
+  }
+  const abs = path.resolve(cwd, dbPath);
+  return { executable, home, ...(abs === path.join(home, 'index.db') ? {} : { db: abs }) };
+}
+
 const command: Command = {
   name: 'ticket',
   summary: 'write a markdown ticket for a failed replay',
@@ -26,19 +55,17 @@ const command: Command = {
   async run({ values, positionals }, ctx) {
     if (positionals.length !== 1) throw new StellaError('USAGE', 'ticket needs exactly one REPLAY_ID (see stella ticket --help)');
     const dbPath = storePath(ctx.env, ctx.cwd, values.db as string | undefined);
-    const d = await withStore(dbPath, { readonly: true }, (store) => store.getReplay(positionals[0]));
+    const { d, records } = await withStore(dbPath, { readonly: true }, async (store) => {
+      const detail = await store.getReplay(positionals[0]);
+      return { d: detail, records: detail ? await ticketRecords(store, detail) : undefined };
+    });
     if (!d) {
       throw new StellaError('NOT_FOUND', `no replay '${positionals[0]}' in the index (run \`stella index DIR\` first)`, {
         file: isPostgresUrl(dbPath) ? redactUrl(dbPath) : dbPath,
       });
     }
-    // A team store is named by its URL (without the password: a ticket is pasted into a tracker; the
-    // reader supplies it through PGPASSWORD or ~/.pgpass); a local index by its file beside the home.
-    const abs = isPostgresUrl(dbPath) ? null : path.resolve(ctx.cwd, dbPath);
-    const run = abs
-      ? { executable: stellaExecutable(), home: path.dirname(abs), ...(path.basename(abs) === 'index.db' ? {} : { db: abs }) }
-      : { executable: stellaExecutable(), home: stellaHome(ctx.env, ctx.cwd), db: redactUrl(dbPath) };
-    const markdown = ticketMarkdown(d, run);
+    const run = reproRunner(ctx.env, ctx.cwd, dbPath);
+    const markdown = ticketMarkdown(d, run, records);
     if (values.json) {
       const out = {
         replay_id: d.replay_id,
