@@ -20,6 +20,7 @@ import { JobQueue, jobKey, type BatchJob, type JobState } from '../../store/post
 import { gateFromStore } from './dashboard.js';
 import { indexRecords } from './indexer.js';
 import { sampleFromStore, type SampleRequest } from './sample.js';
+import { ticketRecords } from './ticket.js';
 
 const MODE = 'pinned';
 
@@ -161,7 +162,7 @@ async function writeTickets(
   jobs: readonly BatchJob[],
   batch: string,
   o: NightlyOptions,
-  store: Pick<ReplayStore, 'getReplay'>,
+  store: Pick<ReplayStore, 'getReplay' | 'getScan'>,
   queue: JobQueue,
 ): Promise<NightlyResult['tickets']> {
   const failing: Array<{ job: BatchJob; replayId: string; failure: string; detail: ReplayDetail }> = [];
@@ -184,7 +185,7 @@ async function writeTickets(
       continue;
     }
     const file = path.join(o.ticketsDir, `${f.replayId}.md`);
-    writeFileAtomic(file, ticketMarkdown(f.detail, o.ticketRun));
+    writeFileAtomic(file, ticketMarkdown(f.detail, o.ticketRun, await ticketRecords(store, f.detail)));
     written.push({ replay_id: f.replayId, failure: f.failure, file });
     notes.push({ key: f.job.key, failure: f.failure, file });
   }

@@ -55,9 +55,13 @@ const command: Command = {
   async run({ values, positionals }, ctx) {
     if (positionals.length !== 1) throw new StellaError('USAGE', 'ticket needs exactly one REPLAY_ID (see stella ticket --help)');
     const dbPath = storePath(ctx.env, ctx.cwd, values.db as string | undefined);
-    const { d, records } = await withStore(dbPath, { readonly: true }, async (store) => {
+    const { d, records, taggedBy } = await withStore(dbPath, { readonly: true }, async (store) => {
       const detail = await store.getReplay(positionals[0]);
-      return { d: detail, records: detail ? await ticketRecords(store, detail) : undefined };
+      return {
+        d: detail,
+        records: detail ? await ticketRecords(store, detail) : undefined,
+        taggedBy: detail?.human_tag ? await store.humanTagEvent(detail.replay_id) : null,
+      };
     });
     if (!d) {
       throw new StellaError('NOT_FOUND', `no replay '${positionals[0]}' in the index (run \`stella index DIR\` first)`, {
@@ -65,7 +69,9 @@ const command: Command = {
       });
     }
     const run = reproRunner(ctx.env, ctx.cwd, dbPath);
-    const markdown = ticketMarkdown(d, run, records);
+    const markdown = ticketMarkdown(d, run, records, taggedBy);
+    // A passing replay has no cause, whatever tag an older version let a retag put on it.
+    const tagged = d.status !== 'passed' && taggedBy ? { who: taggedBy.who, at: taggedBy.at, batch_id: taggedBy.batch_id, note: taggedBy.note } : null;
     if (values.json) {
       const out = {
         replay_id: d.replay_id,
@@ -73,7 +79,8 @@ const command: Command = {
         status: d.status,
         mismatch_reason: d.auto_reason,
         human_tag: d.human_tag,
-        tag: d.tag,
+        tag: d.status === 'passed' ? null : d.tag,
+        tagged_by: tagged,
         subtags: d.subtags,
         manifest: { path: d.record_dir ? `${d.record_dir}/manifest.json` : null, sha256: d.manifest_sha256 },
         diff_summary: d.diff_summary,

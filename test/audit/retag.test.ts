@@ -85,6 +85,11 @@ describe.each(['sqlite', 'postgres'] as const)('retag on %s', (backend) => {
       note: 'lockfile policy changed', undone: false, undone_by: null, undone_at: null,
     });
     expect(events.find((e) => e.replay_id === idOf(npmNotPassing.find((s) => s.outcome === 'error')!))?.old_tag).toBeNull();
+    // The ticket says who tagged it, when, in which retag, and why.
+    const t = JSON.parse((await stella(['ticket', idOf(f), '--json'])).stdout);
+    expect(t.tagged_by).toEqual({ who: 'ana', at: events[0].at, batch_id: j.batch_id, note: 'lockfile policy changed' });
+    expect(t.markdown).toContain(`- **Tagged by:** ana at ${events[0].at} (retag \`${j.batch_id}\`) — note: "lockfile policy changed"\n`);
+    expect(pass.tagged_by).toBeNull();
     // The store names the event behind a replay's human tag (the ticket's "tagged by").
     const store = await openAnyStore(db, { readonly: true });
     try {

@@ -4,7 +4,7 @@ import { ruleEvidence, type ClassifyInput, type Evidence } from '../classify/ind
 import { compareRecords } from '../diff/compare.js';
 import type { ScanRecord } from '../diff/types.js';
 import { MISMATCH_REASONS, type MismatchReason } from '../formats.js';
-import type { ReplayDetail } from '../ports.js';
+import type { ReplayDetail, TagEvent } from '../ports.js';
 /** What a ticket reads of an indexed replay. */
 export type TicketInput = Pick<
   ReplayDetail,
@@ -74,14 +74,19 @@ function whatIfParts(mode: string | null | undefined): string[] | null {
 }
 const WHAT_IF = 'what-if:';
 
-export function ticketMarkdown(t: TicketInput, run?: ReproRunner, records?: TicketRecords): string {
+/** Who set a replay's current human tag (the standing audit event), for the ticket's "Tagged by" line. */
+export type TaggedBy = Pick<TagEvent, 'who' | 'at' | 'batch_id' | 'note'>;
+
+export function ticketMarkdown(t: TicketInput, run?: ReproRunner, records?: TicketRecords, taggedBy?: TaggedBy | null): string {
   const overrides = whatIfParts(records?.mode);
   const feedOverride = overrides?.find((p) => p.startsWith('feed='))?.slice('feed='.length);
-  const effective = t.human_tag ?? t.auto_reason;
+  // A cause explains a mismatch: a passing replay has none, whatever tag an older version let a retag put on it.
+  const human = t.status === 'passed' ? null : t.human_tag;
+  const effective = t.status === 'passed' ? null : (human ?? t.auto_reason);
   const reason =
     effective === null
       ? 'none'
-      : t.human_tag && t.human_tag !== t.auto_reason
+      : human && human !== t.auto_reason
         ? `\`${t.human_tag}\` (human override; classifier said \`${t.auto_reason ?? 'none'}\`)`
         : `\`${effective}\``;
   const lines = [
@@ -91,6 +96,7 @@ export function ticketMarkdown(t: TicketInput, run?: ReproRunner, records?: Tick
     `- **Finished:** ${t.finished_at}`,
     `- **Status:** ${t.status} — BF ${yn(t.bf_match)}, SF ${yn(t.sf_match)}, PF ${yn(t.pf_match)}`,
     `- **Mismatch reason:** ${reason}`,
+    ...(human && taggedBy ? [`- **Tagged by:** ${taggedBy.who} at ${taggedBy.at} (retag \`${taggedBy.batch_id}\`)${taggedBy.note !== null ? ` — note: ${JSON.stringify(taggedBy.note)}` : ''}`] : []),
     `- **Subtags:** ${t.subtags.length ? t.subtags.map((s) => `\`${s}\``).join(', ') : 'none'}`,
     ...(overrides
       ? [`- **Mode:** \`${records!.mode}\` — a what-if experiment: the original's pins with ${overrides.length ? overrides.map((p) => `\`${p}\``).join(', ') : 'no override'}, so the difference is the override's, not drift`]
