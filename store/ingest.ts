@@ -6,9 +6,8 @@ import path from 'node:path';
 import { StellaError, jsonPath } from '../src/core/errors.js';
 import { DIGEST_RE, MISMATCH_REASONS, ARTIFACT_NAMES, type ScanManifest } from '../src/core/formats.js';
 import { parseJsonBytes } from '../src/core/json/parse.js';
-import { checkRecordPath } from '../src/core/record-path.js';
 import { validateManifest } from '../src/core/manifest/validate.js';
-import { readRecordBytes } from '../src/adapters/fs.js';
+import { checkRecordFile, readRecordBytes } from '../src/adapters/fs.js';
 import type { ReplayIn, ScanIn } from './sqlite-store.js';
 import { isObject as isObj, RFC3339 } from '../src/core/guards.js';
 
@@ -171,9 +170,9 @@ export function readScanRecord(dir: string): ScanIn {
     if (typeof bytes !== 'number' || !Number.isInteger(bytes) || bytes < 0) {
       throw new StellaError('RECORD_INVALID', 'must be a non-negative integer', { file: outputsFile, path: jsonPath([name, 'bytes']) });
     }
-    // Artifact paths: relative and inside the record, by the one rule every reader applies.
+    // Artifact paths: relative, inside the record and not links, by the one rule every reader applies.
     const rel = str(e, 'path', outputsFile, [name]);
-    checkRecordPath(rel, { file: outputsFile, path: jsonPath([name, 'path']) });
+    checkRecordFile(dir, rel, { file: outputsFile, path: jsonPath([name, 'path']) });
     artifacts.push({
       name,
       path: rel,
