@@ -6,9 +6,8 @@ import path from 'node:path';
 import { StellaError, jsonPath } from '../src/core/errors.js';
 import { DIGEST_RE, MISMATCH_REASONS, ARTIFACT_NAMES, type ScanManifest } from '../src/core/formats.js';
 import { parseJsonBytes } from '../src/core/json/parse.js';
-import { checkRecordPath } from '../src/core/record-path.js';
 import { validateManifest } from '../src/core/manifest/validate.js';
-import { readRecordBytes } from '../src/adapters/fs.js';
+import { checkRecordFile, readRecordBytes } from '../src/adapters/fs.js';
 import type { ReplayIn, ScanIn } from './sqlite-store.js';
 import { isObject as isObj, RFC3339 } from '../src/core/guards.js';
 
@@ -75,6 +74,76 @@ function manifestFacts(m: ScanManifest) {
   };
 }
 
+// Nested values readers print or re-create (ticket, repro, the workstation): each known field, when
+// present, has its type; one pass over a fixed table, no per-record allocation.
+/** A bad value as the message shows it: JSON, cut short (a record can hold anything). */
+const shown = (x: unknown): string => {
+  const t = JSON.stringify(x) ?? String(x);
+  return t.length > 40 ? `${t.slice(0, 40)}…` : t;
+};
+const isStr = (x: unknown): boolean => typeof x === 'string';
+const isStrOrNull = (x: unknown): boolean => x === null || typeof x === 'string';
+const isPosInt = (x: unknown): boolean => typeof x === 'number' && Number.isInteger(x) && x > 0;
+const isStrArray = (x: unknown): boolean => Array.isArray(x) && x.every(isStr);
+const EXECUTOR_FIELDS: ReadonlyArray<readonly [string, (x: unknown) => boolean, string]> = [
+  ['image_digest', isStrOrNull, 'a string or null'],
+  ['network', isStr, 'a string'],
+  ['read_only', (x) => typeof x === 'boolean', 'true or false'],
+  ['user', isStr, 'a string'],
+  ['tz', isStr, 'a string'],
+  ['locale', isStr, 'a string'],
+  ['clock_mode', isStr, 'a string'],
+  ['clock_value', isStr, 'a string'],
+  ['cpus', isPosInt, 'a positive integer'],
+  ['arch', isStr, 'a string'],
+  ['os', isStr, 'a string'],
+  ['kernel', isStr, 'a string'],
+  ['engine_version', isStrOrNull, 'a string or null'],
+  ['assurance', (x) => x === 'high' || x === 'low', 'high or low'],
+  ['scanner_flags', isStrArray, 'an array of strings'],
+  ['fault_seed', isStr, 'a string'],
+];
+
+function checkExecutor(executor: Obj, file: string): void {
+  for (const [key, ok, want] of EXECUTOR_FIELDS) {
+    if (key in executor && !ok(executor[key])) {
+      throw new StellaError('RECORD_INVALID', `must be ${want}, got ${shown(executor[key])}`, { file, path: jsonPath(['executor', key]) });
+    }
+  }
+}
+
+/** diff_summary: an object; its counts (when there) non-negative integers, its levels booleans. */
+function checkDiffSummary(d: unknown, file: string): void {
+  if (!isObj(d)) throw new StellaError('RECORD_INVALID', `must be an object or null, got ${shown(d)}`, { file, path: '$.diff_summary' });
+  for (const [key, ok, want] of [
+    ['counts', (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 0, 'a non-negative integer'],
+    ['levels', (x: unknown) => typeof x === 'boolean', 'true or false'],
+  ] as const) {
+    if (!(key in d)) continue;
+    const o = d[key];
+    if (!isObj(o)) throw new StellaError('RECORD_INVALID', 'must be an object', { file, path: jsonPath(['diff_summary', key]) });
+    for (const k in o) {
+      if (!ok(o[k])) throw new StellaError('RECORD_INVALID', `must be ${want}, got ${shown(o[k])}`, { file, path: jsonPath(['diff_summary', key, k]) });
+    }
+  }
+}
+
+/** artifacts: artifact name → {canonical_sha256}, as the replay computed them. */
+function checkReplayArtifacts(a: unknown, file: string): void {
+  if (!isObj(a)) throw new StellaError('RECORD_INVALID', 'must be an object of artifact name → {canonical_sha256}', { file, path: '$.artifacts' });
+  for (const name in a) {
+    if (!ARTIFACT_NAMES.includes(name as never)) {
+      throw new StellaError('RECORD_INVALID', `unknown artifact ${shown(name)}: expected one of ${ARTIFACT_NAMES.join('|')}`, { file, path: jsonPath(['artifacts', name]) });
+    }
+    const e = a[name];
+    if (!isObj(e)) throw new StellaError('RECORD_INVALID', 'must be an object', { file, path: jsonPath(['artifacts', name]) });
+    const d = e.canonical_sha256;
+    if (typeof d !== 'string' || !DIGEST_RE.test(d)) {
+      throw new StellaError('DIGEST_INVALID', `must be sha256: followed by 64 lowercase hex digits, got ${shown(d ?? null)}`, { file, path: jsonPath(['artifacts', name, 'canonical_sha256']) });
+    }
+  }
+}
+
 export function readReplayRecord(dir: string): ReplayIn {
   const replayFile = path.join(dir, 'replay.json');
   const manifestFile = path.join(dir, 'manifest.json');
@@ -107,6 +176,10 @@ export function readReplayRecord(dir: string): ReplayIn {
   const executor = field(v, 'executor', f, []);
   if (!isObj(executor)) throw new StellaError('RECORD_INVALID', 'must be an object', { file: f, path: '$.executor' });
   const executor_kind = str(executor, 'kind', f, ['executor']);
+  checkExecutor(executor, f);
+  const diff_summary = 'diff_summary' in v ? (v.diff_summary ?? null) : null;
+  if (diff_summary !== null) checkDiffSummary(diff_summary, f);
+  if ('artifacts' in v) checkReplayArtifacts(v.artifacts, f);
   let manifest_sha256: string | null = null;
   if ('manifest_sha256' in v) {
     const d = v.manifest_sha256;
@@ -143,7 +216,7 @@ export function readReplayRecord(dir: string): ReplayIn {
     manifest_sha256,
     classifier_version: typeof v.classifier_version === 'string' ? v.classifier_version : null,
     error: typeof v.error === 'string' ? v.error : null,
-    diff_summary: 'diff_summary' in v ? (v.diff_summary ?? null) : null,
+    diff_summary,
     manifest: m,
     executor,
     warnings,
@@ -171,9 +244,9 @@ export function readScanRecord(dir: string): ScanIn {
     if (typeof bytes !== 'number' || !Number.isInteger(bytes) || bytes < 0) {
       throw new StellaError('RECORD_INVALID', 'must be a non-negative integer', { file: outputsFile, path: jsonPath([name, 'bytes']) });
     }
-    // Artifact paths: relative and inside the record, by the one rule every reader applies.
+    // Artifact paths: relative, inside the record and not links, by the one rule every reader applies.
     const rel = str(e, 'path', outputsFile, [name]);
-    checkRecordPath(rel, { file: outputsFile, path: jsonPath([name, 'path']) });
+    checkRecordFile(dir, rel, { file: outputsFile, path: jsonPath([name, 'path']) });
     artifacts.push({
       name,
       path: rel,

@@ -198,6 +198,12 @@ export function readRegular(file: string, opts: OpenRegularOptions = {}): Buffer
  */
 export function readRecordFile(recordDir: string, rel: string, opts: { maxBytes?: number; file?: string; path?: string } = {}): Buffer {
   const segs = checkRecordPath(rel, { file: opts.file ?? path.join(recordDir, 'replay.json'), path: opts.path });
+  if (!directoriesOnTheWay(recordDir, segs, rel)) throw new StellaError('NOT_FOUND', 'no such file', { file: path.join(recordDir, ...segs) });
+  return readRegular(path.join(recordDir, ...segs), { singleLink: true, code: 'RECORD_INVALID', maxBytes: opts.maxBytes ?? MAX_JSON_BYTES });
+}
+
+/** Every directory between the record root and the file is a directory, not a link (false: one is missing). */
+function directoriesOnTheWay(recordDir: string, segs: string[], rel: string): boolean {
   let cur = recordDir;
   for (const seg of segs.slice(0, -1)) {
     cur = path.join(cur, seg);
@@ -205,11 +211,31 @@ export function readRecordFile(recordDir: string, rel: string, opts: { maxBytes?
     try {
       st = lstatSync(cur);
     } catch {
-      throw new StellaError('NOT_FOUND', 'no such file', { file: path.join(recordDir, ...segs) });
+      return false;
     }
     if (!st.isDirectory()) throw new StellaError('RECORD_INVALID', `artifact path '${rel}' passes through ${fileKind(st)}; refusing to follow it`, { file: cur });
   }
-  return readRegular(path.join(recordDir, ...segs), { singleLink: true, code: 'RECORD_INVALID', maxBytes: opts.maxBytes ?? MAX_JSON_BYTES });
+  return true;
+}
+
+/**
+ * What readRecordFile would refuse about a path a record names, without reading the file (the index
+ * records artifact paths, it does not read the artifacts): the path rule, a link on the way, a file
+ * that is a link, not regular or has more than one hard link. A file that is not there is not refused.
+ */
+export function checkRecordFile(recordDir: string, rel: unknown, place: { file: string; path: string }): void {
+  const segs = checkRecordPath(rel, place);
+  if (!directoriesOnTheWay(recordDir, segs, segs.join('/'))) return;
+  const file = path.join(recordDir, ...segs);
+  let st: Stats;
+  try {
+    st = lstatSync(file);
+  } catch {
+    return;
+  }
+  if (st.isSymbolicLink()) throw new StellaError('RECORD_INVALID', 'is a symbolic link; refusing to follow it', { file });
+  if (!st.isFile()) throw new StellaError('RECORD_INVALID', `is ${fileKind(st)}, not a regular file; refusing to read it`, { file });
+  if (st.nlink !== 1) throw new StellaError('RECORD_INVALID', `has ${st.nlink} hard links; refusing a file that may alias another`, { file });
 }
 
 /** A record's own file (manifest.json, outputs.json, replay.json): regular, not a link, one hard link. */

@@ -3,7 +3,7 @@
 // changes is how the scanner process runs: TZ/LANG/LC_ALL and the CPU limit through the executor job,
 // and, through a small launcher that runs before the scanner in the same process, extra environment
 // variables, the umask, the CPU count the scanner sees and the order directory listings come back in.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, cpSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync, cpSync } from 'node:fs';
 import { makeTempDir } from '../adapters/temp.js';
 import path from 'node:path';
 import { canonicalizeArtifact, normalizeArtifact, rawDigest } from '../core/canonical/normalize.js';
@@ -34,9 +34,10 @@ import {
   type VariationName,
 } from '../core/chaos/index.js';
 import type { BlobStore } from '../adapters/blob-store.js';
-import { readJsonFile, writeDirAtomic } from '../adapters/fs.js';
+import { writeDirAtomic } from '../adapters/fs.js';
 import { IMAGE_PATHS } from '../adapters/docker/image-archive.js';
-import { readVerifiedManifest } from './manifest-file.js';
+import { isPresent, readRecordManifest } from './manifest-file.js';
+import { readOutputs } from './record.js';
 import { executeScanner } from './replay.js';
 import { compareDirs, type CompareOptions } from './compare.js';
 
@@ -152,14 +153,11 @@ export function hashArtifacts(artifacts: Record<ArtifactName, Buffer>, where: st
 
 function originalHashes(manifestPath: string): Partial<Record<ArtifactName, Digest>> | null {
   const file = path.join(path.dirname(manifestPath), 'outputs.json');
-  if (!existsSync(file)) return null;
-  const o = readJsonFile(file) as Partial<Outputs>;
+  if (!isPresent(file)) return null;
+  // By the rule every record reader shares: no link, I-JSON, digests and paths checked.
+  const o = readOutputs(file);
   const out: Partial<Record<ArtifactName, Digest>> = {};
-  for (const n of ARTIFACT_NAMES) {
-    const h = o[n]?.canonical_sha256;
-    if (typeof h !== 'string') throw new StellaError('RECORD_INVALID', `outputs.json has no canonical_sha256 for ${n}`, { file, path: `$.${n}.canonical_sha256` });
-    out[n] = h;
-  }
+  for (const n of ARTIFACT_NAMES) out[n] = o[n].canonical_sha256;
   return out;
 }
 
@@ -177,8 +175,7 @@ function digestsOf(o: RunOutputs): Partial<Record<ArtifactName, string>> {
 }
 
 export async function chaos(opts: ChaosOptions): Promise<ChaosResult> {
-  const manifest: ScanManifest = readVerifiedManifest(opts.manifestPath, { env: opts.env });
-  const manifestBytes = readFileSync(opts.manifestPath);
+  const { manifest, bytes: manifestBytes } = readRecordManifest(opts.manifestPath, { env: opts.env });
   const original = originalHashes(opts.manifestPath);
   const plan = planChaos(manifest, opts.variations);
   const work = makeTempDir('stella-chaos-');

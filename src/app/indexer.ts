@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { isStellaError, StellaError } from '../core/errors.js';
+import { compareCodeUnits } from '../core/canonical/jcs.js';
 import type { IngestOutcome, OnEvent, ReplayIn, ReplayStore, ScanIn } from '../core/ports.js';
 import { readReplayRecord, readScanRecord, recordKind } from '../../store/ingest.js';
 import { type BulkLoad, type BulkTarget, type PreparedBatch, type PreparedReplay, freshDeltas, prepareReplay } from '../../store/sqlite/ingest.js';
@@ -36,7 +37,7 @@ type Found = { dir: string; kind: 'scan' | 'replay' };
  * Record dirs under each root, in code-unit order (a record dir's own subdirs are not searched).
  * `onFound` sees the list each time it grows, so reading can start before the walk ends.
  */
-export function findRecords(roots: string[], onFound?: (found: readonly Found[]) => void): Found[] {
+export function findRecords(roots: string[], onFound?: (found: readonly Found[]) => void, onLink?: (link: string) => void): Found[] {
   const out: Found[] = [];
   const walk = (dir: string) => {
     const kind = recordKind(dir);
@@ -53,6 +54,8 @@ export function findRecords(roots: string[], onFound?: (found: readonly Found[])
       return;
     }
     const names = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+    // A link to a directory is not followed; the caller is told, so nothing is left out unsaid.
+    if (onLink) for (const e of entries) if (e.isSymbolicLink() && !e.name.startsWith('.') && isDirectory(path.join(dir, e.name))) onLink(path.join(dir, e.name));
     for (const name of names.sort()) walk(path.join(dir, name));
   };
   for (const root of roots) {
@@ -66,6 +69,14 @@ export function findRecords(roots: string[], onFound?: (found: readonly Found[])
     walk(root);
   }
   return out;
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** One record, read: a scan, a replay (as the store port takes it, or as SQLite rows it), or why it was skipped. */
@@ -158,11 +169,21 @@ export async function indexRecords(store: IndexTarget, roots: string[], onEvent?
   try {
     // The walk hands each full batch to the writing threads as it is found (more than one batch:
     // an empty index defers its indexes).
-    const records = findRecords(roots, (found) => {
-      if (found.length - handed < INDEX_BATCH) return;
-      start(true);
-      if (writers && ahead.length < writers.size * PER_THREAD) hand(found, found.length);
-    });
+    const links: string[] = [];
+    const records = findRecords(
+      roots,
+      (found) => {
+        if (found.length - handed < INDEX_BATCH) return;
+        start(true);
+        if (writers && ahead.length < writers.size * PER_THREAD) hand(found, found.length);
+      },
+      (link) => links.push(link),
+    );
+    for (const file of links.sort(compareCodeUnits)) {
+      const err = new StellaError('RECORD_INVALID', 'is a symbolic link to a directory; not followed (index the directory it points to)', { file });
+      summary.skipped.push({ file, path: null, reason: err.message });
+      onEvent?.({ kind: 'log', id: 'index', message: err.oneLine() });
+    }
     summary.records = records.length;
     onEvent?.({ kind: 'start', id: 'index', total: records.length, label: 'indexing records' });
     if (records.length >= MIN_PARALLEL) start(records.length > INDEX_BATCH);

@@ -10,6 +10,7 @@ import { manifestFromValue } from '../core/manifest/index.js';
 import { parseJsonBytes } from '../core/json/parse.js';
 import type { RecordArtifact, ScanRecord } from '../core/diff/index.js';
 import { readRecordBytes, readRecordFile } from '../adapters/fs.js';
+import { checkRecordPath } from '../core/record-path.js';
 import { writeDirAtomic } from '../adapters/fs.js';
 import { effectiveManifest, whatIfOfMode } from '../core/record/index.js';
 import type { RecordFs } from '../core/ports.js';
@@ -46,6 +47,8 @@ export function readOutputs(file: string): Outputs {
     if (e.schema !== ARTIFACT_SCHEMAS[name]) {
       throw new StellaError('SCHEMA_INVALID', `unknown schema ${JSON.stringify(e.schema)} for ${name} (expected ${ARTIFACT_SCHEMAS[name]})`, { file, path: jsonPath([name, 'schema']) });
     }
+    // The path it names: relative and inside the record, by the rule every record reader shares.
+    checkRecordPath(e.path, { file, path: jsonPath([name, 'path']) });
     for (const k of ['canonical_sha256', 'raw_sha256'] as const) {
       if (typeof e[k] !== 'string' || !DIGEST_RE.test(e[k] as string)) {
         throw new StellaError('DIGEST_INVALID', `must be sha256: followed by 64 lowercase hex, got ${JSON.stringify(e[k])}`, { file, path: jsonPath([name, k]) });

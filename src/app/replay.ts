@@ -6,7 +6,6 @@
 // replay (a pinned blob or image that cannot be found, a scanner that crashes or hangs) produce a
 // record with status `error` and a message naming the digest and how to restore it — a batch keeps
 // going, and the index counts them.
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { StellaError, isStellaError } from '../core/errors.js';
@@ -14,9 +13,8 @@ import { DIGEST_RE, type Digest, type ExecutorEnvironment, type Outputs, type Re
 import { manifestSha256 } from '../core/manifest/index.js';
 import type { Executor, OnEvent } from '../core/ports.js';
 import type { BlobStore } from '../adapters/blob-store.js';
-import { readJsonFile } from '../adapters/fs.js';
 import { parseOutCap } from '../adapters/docker/confined-output.js';
-import { readVerifiedManifest } from './manifest-file.js';
+import { isPresent, readRecordManifest } from './manifest-file.js';
 import { classifiedFields, compareLoaded } from './compare.js';
 import { loadRecord, recordFromMemory, writeRecordDir, type ScanRecord } from './record.js';
 import { buildReplayRecord, effectiveManifest, modeOf, replayIdOf, type ClassifiedFields, type WhatIf, type WhatIfKey } from '../core/record/index.js';
@@ -75,19 +73,23 @@ function requirePinned(m: ScanManifest, w: WhatIf, kind: string, file: string): 
   }
 }
 
-function readOriginalOutputs(manifestPath: string): Outputs | null {
-  const file = path.join(path.dirname(manifestPath), 'outputs.json');
-  if (!existsSync(file)) return null;
-  return readJsonFile(file) as Outputs;
+/**
+ * The original record beside the manifest, when it has outputs.json: read before anything runs, by the
+ * rules every record reader shares (no links, paths inside the record, I-JSON), so a bad original
+ * is refused with its file and JSON path and nothing is written.
+ */
+function readOriginal(manifestPath: string): ScanRecord | null {
+  const dir = path.dirname(manifestPath);
+  if (!isPresent(path.join(dir, 'outputs.json'))) return null;
+  return loadRecord(dir);
 }
 
 export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
   const whatIf = opts.whatIf ?? {};
-  const manifest = readVerifiedManifest(opts.manifestPath, { env: opts.env });
-  const manifestBytes = readFileSync(opts.manifestPath);
-  const signature = path.join(path.dirname(opts.manifestPath), 'manifest.sig');
+  const { manifest, bytes: manifestBytes, signature } = readRecordManifest(opts.manifestPath, { env: opts.env });
   requirePinned(manifest, whatIf, opts.executor.kind, opts.manifestPath);
-  const original = readOriginalOutputs(opts.manifestPath);
+  const originalRecord = readOriginal(opts.manifestPath);
+  const original = originalRecord?.outputs ?? null;
   const mSha = manifestSha256(manifest);
   const startedAt = opts.now().toISOString();
   const id = replayIdOf(mSha, opts.executor.kind, whatIf, startedAt);
@@ -146,14 +148,14 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
   if (record.bf_match !== null && artifacts && outputs) {
     // The full comparison runs on what this replay holds in memory, against the original on disk.
     const replayed = recordFromMemory(target, effective, outputs, artifacts, record);
-    record = buildReplayRecord({ ...input, classified: await classifyAgainstOriginal(path.dirname(opts.manifestPath), replayed, opts.blobs) });
+    record = buildReplayRecord({ ...input, classified: originalRecord ? await classifyAgainstOriginal(originalRecord, replayed, opts.blobs) : undefined });
   }
   // Written once: every file of the record, then the directory goes live.
   await writeRecordDir(
     target,
     {
       manifest: manifestBytes,
-      ...(existsSync(signature) ? { signature: readFileSync(signature) } : {}),
+      ...(signature ? { signature } : {}),
       ...(artifacts && outputs ? { artifacts, outputs } : {}),
       replay: record,
     },
@@ -172,16 +174,16 @@ export function runtimeFacts(m: ScanManifest, runtime?: RecordedRuntime): Pick<E
 }
 
 /**
- * SF/PF, mismatch reason, subtags, evidence summary from the diff + classifier core. A comparison that
- * cannot be made (an original record with unreadable artifacts) says why instead.
+ * SF/PF, mismatch reason, subtags, evidence summary from the diff + classifier core, against the
+ * original read (and refused when bad) before the run. A comparison that cannot be made says why instead.
  */
 async function classifyAgainstOriginal(
-  originalDir: string,
+  original: ScanRecord,
   replayed: ScanRecord,
   blobs: BlobStore,
 ): Promise<{ fields: ClassifiedFields; warnings: string[] } | { error: string }> {
   try {
-    const r = await compareLoaded(loadRecord(originalDir), replayed, { blobs, force: true });
+    const r = await compareLoaded(original, replayed, { blobs, force: true });
     return { fields: classifiedFields(r), warnings: r.comparison.warnings };
   } catch (e) {
     return { error: errorText(e) };

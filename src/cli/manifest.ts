@@ -4,7 +4,8 @@ import type { Command } from './command.js';
 import { EXIT } from './command.js';
 import { StellaError } from '../core/errors.js';
 import { generateKeyPair, manifestSha256, signCanonical, validateManifest, verifyCanonical, manifestFromValue } from '../core/manifest/index.js';
-import { readJsonFile, writeFileAtomic } from '../adapters/fs.js';
+import { readRecordBytes, writeFileAtomic } from '../adapters/fs.js';
+import { parseJsonBytes } from '../core/json/parse.js';
 import { readKey, signatureFileFor } from '../app/manifest-file.js';
 
 const VERBS = ['validate', 'hash', 'sign', 'verify', 'keygen'] as const;
@@ -44,7 +45,8 @@ const command: Command = {
       return EXIT.OK;
     }
     if (!file) throw new StellaError('USAGE', `manifest ${verb} needs a FILE`);
-    const value = readJsonFile(file);
+    // A manifest is a record's file: read by the rule every record reader shares (no link, regular, one hard link).
+    const value = parseJsonBytes(readRecordBytes(file), file);
 
     if (verb === 'validate') {
       const r = validateManifest(value);

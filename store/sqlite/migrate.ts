@@ -27,13 +27,38 @@ function loadMigrations(): Array<{ version: number; sql: string }> {
     .map((f) => ({ version: Number(f.split('_')[0]), sql: readFileSync(path.join(dir, f), 'utf8') }));
 }
 
+/** SQLite's answers for a file that is not (or no longer) a whole database. */
+const DAMAGED = /^SQLITE_(CORRUPT|NOTADB)/;
+
+/** The one error for a damaged index: names the file, says what SQLite found and how to recover. */
+export function indexDamaged(dbPath: string, why: string): StellaError {
+  return new StellaError('IO', `the index is damaged (${why}); move it aside and rebuild it with \`stella index DIR…\``, { file: dbPath });
+}
+
+/** A SQLite error that says the file is damaged, as indexDamaged; anything else as it is. */
+export function damagedOr(e: unknown, dbPath: string): unknown {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && DAMAGED.test(code) ? indexDamaged(dbPath, (e as Error).message) : e;
+}
+
 export function openDatabase(dbPath: string, opts: { readonly?: boolean } = {}): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    return openOrThrow(dbPath, opts, (d) => (db = d));
+  } catch (e) {
+    if (db?.open) db.close();
+    throw damagedOr(e, dbPath);
+  }
+}
+
+function openOrThrow(dbPath: string, opts: { readonly?: boolean }, opened: (db: Database.Database) => void): Database.Database {
   let db: Database.Database;
   if (opts.readonly) {
     if (!existsSync(dbPath)) throw new StellaError('NOT_FOUND', 'no index here yet: run `stella index DIR` first', { file: dbPath });
     // A read-write handle held query-only: a SQLITE_OPEN_READONLY handle cannot create the WAL's -shm
     // file when the last writer has removed it, and would fail instead of reading.
     db = new Database(dbPath, { fileMustExist: true });
+    opened(db);
     db.pragma('busy_timeout = 5000');
     db.pragma('cache_size = -65536');
     // An index from an older stella is migrated on first use by any command, readers included: the
@@ -43,6 +68,7 @@ export function openDatabase(dbPath: string, opts: { readonly?: boolean } = {}):
   } else {
     mkdirSync(path.dirname(path.resolve(dbPath)), { recursive: true });
     db = new Database(dbPath);
+    opened(db);
     // busy_timeout first: switching a new file to WAL takes a lock another process may hold.
     db.pragma('busy_timeout = 5000');
     // A replay row is ~2.5 KB (its manifest and executor JSON): a 4 KiB page holds one and wastes the

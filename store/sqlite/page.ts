@@ -4,6 +4,7 @@ import { StellaError } from '../../src/core/errors.js';
 import { SORTS } from '../../src/core/filter/sort.js';
 import type { Cursor, Page, PageRequest, ReplayDetail, ReplayFilter, ScanSummary } from '../../src/core/ports.js';
 import { SQLITE_SQL, filterSql as sharedFilterSql } from '../filter-sql.js';
+import { indexDamaged } from './migrate.js';
 import { type Conn, type RawDetail, type RawRow, DETAIL_COLS, ROW_COLS, toDetail, toRow } from './rows.js';
 
 /** The one ReplayFilter as SQLite SQL (`?` placeholders). */
@@ -73,17 +74,24 @@ export function pageReplays(c: Conn, req: PageRequest): Page {
   const startReached = from === 'start' || ((from === 'before' || from === 'end') && short);
   const hasMoreAfter = !endReached && c.st(q(fwdOp, false)).all(...params, ...cursorOf(raw[raw.length - 1]), 1).length > 0;
   const hasMoreBefore = !startReached && c.st(q(backOp, true)).all(...params, ...cursorOf(raw[0]), 1).length > 0;
-  return { rows: raw.map(toRow), hasMoreAfter, hasMoreBefore };
+  return { rows: raw.map((r) => toRow(r, c.dbPath)), hasMoreAfter, hasMoreBefore };
 }
 
 export function getReplay(c: Conn, id: string): ReplayDetail | null {
   const r = c.st(`SELECT ${DETAIL_COLS} FROM replay_runs WHERE replay_id = ?`).get(id) as RawDetail | undefined;
-  return r ? toDetail(r) : null;
+  return r ? toDetail(r, c.dbPath) : null;
 }
 
 export function getScan(c: Conn, scanId: string): ScanSummary | null {
   const r = c.st('SELECT scan_id, record_dir, manifest_json FROM scan_manifests WHERE scan_id = ?').get(scanId) as
     | { scan_id: string; record_dir: string | null; manifest_json: string }
     | undefined;
-  return r ? { scan_id: r.scan_id, record_dir: r.record_dir, manifest: JSON.parse(r.manifest_json) as unknown } : null;
+  if (!r) return null;
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(r.manifest_json) as unknown;
+  } catch (e) {
+    throw indexDamaged(c.dbPath, `scan ${r.scan_id}: manifest_json does not parse: ${(e as Error).message}`);
+  }
+  return { scan_id: r.scan_id, record_dir: r.record_dir, manifest };
 }

@@ -3,6 +3,7 @@
 // subtags as JSON, and the two derived sort columns (failing, tag_key) the indexes start with.
 import type Database from 'better-sqlite3';
 import type { ReplayDetail, ReplayRow } from '../../src/core/ports.js';
+import { indexDamaged } from './migrate.js';
 import { type Decode, type StoredDetail, type StoredRow, asBool, detailOf, factsOf, rowOf } from '../row-map.js';
 
 /** A connection plus its prepared-statement cache: what every concern of the store works on. */
@@ -45,8 +46,31 @@ export const DETAIL_COLS = `${ROW_COLS}, manifest_sha256, classifier_version, er
 export const b2i = (b: boolean | null): number | null => (b === null ? null : b ? 1 : 0);
 const SQLITE: Decode<number, string> = { bool: asBool, json: (s) => JSON.parse(s) as unknown };
 
-export const toRow = (r: RawRow): ReplayRow => rowOf(r, SQLITE);
-export const toDetail = (r: RawDetail): ReplayDetail => detailOf(r, SQLITE);
+const JSON_COLS = ['subtags_json', 'diff_summary_json', 'manifest_json', 'executor_json', 'warnings_json'] as const;
+
+/** A stored JSON value that does not parse: the index is damaged; name it, the replay and the column. */
+function decoded<R extends RawRow, T>(r: R, dbPath: string, map: (r: R) => T): T {
+  try {
+    return map(r);
+  } catch (e) {
+    if (!(e instanceof SyntaxError)) throw e;
+    const cols = r as unknown as Record<string, unknown>;
+    const col = JSON_COLS.find((k) => {
+      const v = cols[k];
+      if (typeof v !== 'string') return false;
+      try {
+        JSON.parse(v);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    throw indexDamaged(dbPath, `replay ${r.replay_id}: ${col ?? 'a JSON column'} does not parse: ${e.message}`);
+  }
+}
+
+export const toRow = (r: RawRow, dbPath: string): ReplayRow => decoded(r, dbPath, (x) => rowOf(x, SQLITE));
+export const toDetail = (r: RawDetail, dbPath: string): ReplayDetail => decoded(r, dbPath, (x) => detailOf(x, SQLITE));
 
 /** Shared with the PostgreSQL store (which hands over its own rows). */
 export { factsOf };
