@@ -1,7 +1,7 @@
 // One scanner run through an executor, with every input resolved from the blob store by digest: the
 // path replays take, and `stella scan --executor docker` for original scans.
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { makeTempDir } from '../adapters/temp.js';
+import { makeStoreTempDir, makeTempDir } from '../adapters/temp.js';
 import { readRecordFile } from '../adapters/fs.js';
 import path from 'node:path';
 import { StellaError, errorText, isStellaError } from '../core/errors.js';
@@ -111,7 +111,7 @@ export async function executeScanner(o: ExecuteOptions): Promise<ScannerRun> {
     ...(o.executor.kind === 'docker' ? { imageId } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
   };
-  const work = makeTempDir('stella-run-');
+  const work = runDir(o.executor.kind, o.blobs);
   let environment: ExecutorEnvironment | null = null;
   let failure: string | null = null;
   let artifacts: Record<ArtifactName, Buffer> | null = null;
@@ -151,6 +151,22 @@ export async function executeScanner(o: ExecuteOptions): Promise<ScannerRun> {
     failure,
     aborted,
   };
+}
+
+/**
+ * Where a run's manifest (bind-mounted into the container) and output are staged. A Docker engine is
+ * asked to mount the manifest by host path, and it may not see our $TMPDIR: systemd's PrivateTmp=, a
+ * pod whose /tmp is its own emptyDir, any mount namespace of ours. It must see the store (the blobs are
+ * mounted from there), so the run is staged in the store: `$STELLA_HOME/tmp/stella-<host>-<pid>-…/`.
+ */
+function runDir(kind: Executor['kind'], blobs: BlobStore): string {
+  if (kind !== 'docker') return makeTempDir('stella-run-');
+  try {
+    return makeStoreTempDir(blobs.home, 'stella-run-');
+  } catch (e) {
+    const base = path.join(blobs.home, 'tmp');
+    throw new StellaError('IO', `cannot stage the run under ${base} (${(e as Error).message}); the Docker engine bind-mounts the manifest from the store, so STELLA_HOME must be writable`, { file: base }, { cause: e });
+  }
 }
 
 function readArtifacts(outDir: string): Record<ArtifactName, Buffer> {

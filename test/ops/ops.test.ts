@@ -206,5 +206,12 @@ describe('Kubernetes manifests', () => {
     expect(mounts(worker)).toContain('engine-socket:/run/engine');
     expect(mounts(engine)).toContain('engine-socket:/run/engine');
     expect(worker.securityContext.privileged).toBeUndefined();
+    // The engine bind-mounts by host path what the worker stages under STELLA_HOME (blobs, each run's
+    // manifest in STELLA_HOME/tmp): it must see the same volume at the same path. The worker's own /tmp
+    // (an emptyDir of its own) is never bind-mounted.
+    const home = worker.env.find((e: any) => e.name === 'STELLA_HOME').value;
+    const volumeAt = (c: any, p: string) => c.volumeMounts.find((m: any) => m.mountPath === p)?.name;
+    expect(volumeAt(worker, home)).toBe('store');
+    expect(volumeAt(engine, home), `the engine container mounts the store at ${home}`).toBe('store');
   });
 });
