@@ -1,19 +1,22 @@
 // A worker as shipped, on a real engine and a real PostgreSQL queue: (1) run the way the systemd unit
 // runs it, with a /tmp the engine cannot see (PrivateTmp=yes: here a tmpfs mounted in a private mount
 // namespace, `unshare -m`, as TMPDIR), a replay still runs: nothing the engine bind-mounts comes from
-// TMPDIR.
+// TMPDIR; (2) after a worker is SIGKILLed mid-job, the next worker on that engine says how many of its
+// orphan containers it removed.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPgStore, type PgStore } from '../../store/postgres/pg-store.js';
 import { JobQueue } from '../../store/postgres/queue.js';
 import { REPO, runStella, STELLA_BIN, THIRD_PARTY } from '../helpers/cli.js';
-import { requireDocker } from '../helpers/docker.js';
+import { requireDocker, requireSecondEngine } from '../helpers/docker.js';
 import { requirePostgres } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const server = requirePostgres();
+const second = requireSecondEngine();
 const CANARIES = JSON.parse(readFileSync(path.join(REPO, 'fixtures/canaries/canaries.json'), 'utf8')) as {
   clock: string;
   feed: { generated_at: string };
@@ -112,4 +115,37 @@ describe('a worker as shipped runs replays on a real engine', () => {
     // The run was staged in the store (the engine sees it) and removed when the worker exited.
     expect(readdirSync(path.join(home, 'tmp')).filter((n) => n.startsWith('stella-'))).toEqual([]);
   }, 240_000);
+
+  it('a SIGKILLed worker\'s containers and volume: the next worker on that engine removes them and says how many', async () => {
+    const docker: Docker = second.docker;
+    const job = jobOf('killed');
+    expect((await queue.enqueue([job])).added).toEqual([job.key]);
+    const workerArgs = (id: string) => [STELLA_BIN, 'worker', '--engine', second.host, '--db', url, '--store', home, '--id', id, '--lease', '3s', '--poll', '200ms', '--until-empty'];
+    const victim = spawnCollect(process.execPath, workerArgs('victim'), {});
+    const mine = { label: ['stella.worker=victim'] };
+    const deadline = Date.now() + 120_000;
+    let caught = false;
+    while (!caught && Date.now() < deadline) {
+      const list = await docker.listContainers({ all: true, filters: mine });
+      caught = list.some((c) => c.Labels['stella.role'] !== 'output-holder');
+      if (caught) victim.child.kill('SIGKILL');
+      else await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(caught, `the victim was caught with its scanner container: ${victim.stderr()}`).toBe(true);
+    expect((await victim.exit).signal).toBe('SIGKILL');
+    const left = await docker.listContainers({ all: true, filters: mine });
+    const leftVolumes = ((await docker.listVolumes({ filters: mine })) as { Volumes?: Array<{ Name: string }> }).Volumes ?? [];
+    // The scanner container and its output holder, and the output volume.
+    expect(left.length).toBeGreaterThanOrEqual(2);
+    expect(leftVolumes.filter((v) => v.Name.startsWith('stella-out-'))).toHaveLength(1);
+
+    const heir = spawnCollect(process.execPath, workerArgs('heir'), {});
+    const out = await within(heir.exit, 150_000, 'the second worker to drain the queue');
+    expect(out.code, out.stderr).toBe(0);
+    expect(await docker.listContainers({ all: true, filters: mine })).toEqual([]);
+    expect(((await docker.listVolumes({ filters: mine })) as { Volumes?: unknown[] }).Volumes ?? []).toEqual([]);
+    expect(await queue.job(job.key)).toMatchObject({ state: 'done', attempts: 2, worker_id: 'heir' });
+    expect(out.stderr).toContain(`reaped ${left.length} orphan container(s) on ${second.host}`);
+    expect(out.stderr).toContain(`exiting: 1 done, 0 given back, 0 lost to another worker, ${left.length} orphan container(s) reaped`);
+  }, 300_000);
 });
