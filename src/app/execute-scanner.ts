@@ -111,7 +111,7 @@ export async function executeScanner(o: ExecuteOptions): Promise<ScannerRun> {
     ...(o.executor.kind === 'docker' ? { imageId } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
   };
-  const work = runDir(o.executor.kind, o.blobs);
+  const work = engineVisibleTempDir(o.executor.kind, o.blobs, 'stella-run-');
   let environment: ExecutorEnvironment | null = null;
   let failure: string | null = null;
   let artifacts: Record<ArtifactName, Buffer> | null = null;
@@ -154,18 +154,18 @@ export async function executeScanner(o: ExecuteOptions): Promise<ScannerRun> {
 }
 
 /**
- * Where a run's manifest (bind-mounted into the container) and output are staged. A Docker engine is
- * asked to mount the manifest by host path, and it may not see our $TMPDIR: systemd's PrivateTmp=, a
- * pod whose /tmp is its own emptyDir, any mount namespace of ours. It must see the store (the blobs are
- * mounted from there), so the run is staged in the store: `$STELLA_HOME/tmp/stella-<host>-<pid>-…/`.
+ * A temp directory for what a Docker engine bind-mounts by host path (a run's manifest, the chaos
+ * launcher). The engine may not see our $TMPDIR: systemd's PrivateTmp=, a pod whose /tmp is its own
+ * emptyDir, any mount namespace of ours. It must see the store (the blobs are mounted from there), so
+ * for docker it is in the store: `$STELLA_HOME/tmp/stella-<host>-<pid>-…/<prefix>…`.
  */
-function runDir(kind: Executor['kind'], blobs: BlobStore): string {
-  if (kind !== 'docker') return makeTempDir('stella-run-');
+export function engineVisibleTempDir(kind: Executor['kind'], blobs: BlobStore, prefix: string): string {
+  if (kind !== 'docker') return makeTempDir(prefix);
   try {
-    return makeStoreTempDir(blobs.home, 'stella-run-');
+    return makeStoreTempDir(blobs.home, prefix);
   } catch (e) {
     const base = path.join(blobs.home, 'tmp');
-    throw new StellaError('IO', `cannot stage the run under ${base} (${(e as Error).message}); the Docker engine bind-mounts the manifest from the store, so STELLA_HOME must be writable`, { file: base }, { cause: e });
+    throw new StellaError('IO', `cannot stage the run under ${base} (${(e as Error).message}); the Docker engine bind-mounts what a run needs from the store, so STELLA_HOME must be writable`, { file: base }, { cause: e });
   }
 }
 
