@@ -3,7 +3,7 @@
 // (SIGKILL, OOM, power loss) cannot clean up, so the first temp dir any later stella makes removes the
 // roots whose process is gone — the same rule that reaps orphan containers.
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import os, { hostname } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -19,8 +19,11 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Remove per-process roots under base whose process no longer exists; returns how many. */
-export function reapTempRoots(base = os.tmpdir()): number {
+/**
+ * Remove per-process roots under base whose process no longer exists; returns how many. With `host`,
+ * only roots named `stella-<host>-<pid>-…` (a directory other hosts share: a pid means nothing there).
+ */
+export function reapTempRoots(base = os.tmpdir(), host?: string): number {
   let names: string[];
   try {
     names = readdirSync(base);
@@ -28,8 +31,9 @@ export function reapTempRoots(base = os.tmpdir()): number {
     return 0;
   }
   let reaped = 0;
+  const prefix = host === undefined ? 'stella-' : `stella-${host}-`;
   for (const name of names) {
-    const m = ROOT_RE.exec(name);
+    const m = name.startsWith(prefix) ? ROOT_RE.exec(`stella-${name.slice(prefix.length)}`) : null;
     if (!m) continue;
     const pid = Number(m[1]);
     if (pid === process.pid || alive(pid)) continue;
@@ -58,4 +62,34 @@ export function processTempRoot(): string {
 /** A fresh temp directory under this process's root. */
 export function makeTempDir(prefix: string): string {
   return mkdtempSync(path.join(processTempRoot(), prefix));
+}
+
+const storeRoots = new Map<string, string>();
+
+/** This host's name as a file-name part. */
+function hostTag(): string {
+  return hostname().replace(/[^A-Za-z0-9._-]/g, '_') || 'host';
+}
+
+/**
+ * A fresh temp directory under `<home>/tmp/stella-<host>-<pid>-<random>/`: for what a Docker engine
+ * bind-mounts (a replay's manifest). The engine must see the store anyway (blobs are bind-mounted from
+ * it), while it may not see this process's $TMPDIR (systemd PrivateTmp=, a pod's own /tmp emptyDir, a
+ * mount namespace). Roots of dead processes of this host are reaped like $TMPDIR's; the host is in the
+ * name because several hosts may share one store.
+ */
+export function makeStoreTempDir(home: string, prefix: string): string {
+  const base = path.join(path.resolve(home), 'tmp');
+  let dir = storeRoots.get(base);
+  if (!dir) {
+    mkdirSync(base, { recursive: true });
+    const host = hostTag();
+    reapTempRoots(base, host);
+    const created = path.join(base, `stella-${host}-${process.pid}-${randomBytes(4).toString('hex')}`);
+    mkdirSync(created, { mode: 0o700 });
+    process.once('exit', () => rmSync(created, { recursive: true, force: true }));
+    storeRoots.set(base, created);
+    dir = created;
+  }
+  return mkdtempSync(path.join(dir, prefix));
 }

@@ -4,7 +4,6 @@
 // and, through a small launcher that runs before the scanner in the same process, extra environment
 // variables, the umask, the CPU count the scanner sees and the order directory listings come back in.
 import { mkdirSync, rmSync, writeFileSync, cpSync } from 'node:fs';
-import { makeTempDir } from '../adapters/temp.js';
 import path from 'node:path';
 import { canonicalizeArtifact, normalizeArtifact, rawDigest } from '../core/canonical/normalize.js';
 import { StellaError, isStellaError } from '../core/errors.js';
@@ -39,6 +38,7 @@ import { IMAGE_PATHS } from '../adapters/docker/image-archive.js';
 import { isPresent, readRecordManifest } from './manifest-file.js';
 import { readOutputs } from './record.js';
 import { executeScanner } from './replay.js';
+import { engineVisibleTempDir } from './execute-scanner.js';
 import { compareDirs, type CompareOptions } from './compare.js';
 
 /** Where the launcher and its settings are mounted in the container (host paths for the local executor). */
@@ -178,7 +178,8 @@ export async function chaos(opts: ChaosOptions): Promise<ChaosResult> {
   const { manifest, bytes: manifestBytes } = readRecordManifest(opts.manifestPath, { env: opts.env });
   const original = originalHashes(opts.manifestPath);
   const plan = planChaos(manifest, opts.variations);
-  const work = makeTempDir('stella-chaos-');
+  // The launcher is bind-mounted: staged where the engine sees it (the store), not in $TMPDIR.
+  const work = engineVisibleTempDir(opts.executor.kind, opts.blobs, 'stella-chaos-');
   try {
     const launcher = path.join(work, 'launch.mjs');
     writeFileSync(launcher, LAUNCHER_SOURCE, { mode: 0o644 });

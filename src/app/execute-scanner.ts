@@ -1,7 +1,7 @@
 // One scanner run through an executor, with every input resolved from the blob store by digest: the
 // path replays take, and `stella scan --executor docker` for original scans.
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { makeTempDir } from '../adapters/temp.js';
+import { makeStoreTempDir, makeTempDir } from '../adapters/temp.js';
 import { readRecordFile } from '../adapters/fs.js';
 import path from 'node:path';
 import { StellaError, errorText, isStellaError } from '../core/errors.js';
@@ -111,7 +111,7 @@ export async function executeScanner(o: ExecuteOptions): Promise<ScannerRun> {
     ...(o.executor.kind === 'docker' ? { imageId } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
   };
-  const work = makeTempDir('stella-run-');
+  const work = engineVisibleTempDir(o.executor.kind, o.blobs, 'stella-run-');
   let environment: ExecutorEnvironment | null = null;
   let failure: string | null = null;
   let artifacts: Record<ArtifactName, Buffer> | null = null;
@@ -151,6 +151,22 @@ export async function executeScanner(o: ExecuteOptions): Promise<ScannerRun> {
     failure,
     aborted,
   };
+}
+
+/**
+ * A temp directory for what a Docker engine bind-mounts by host path (a run's manifest, the chaos
+ * launcher). The engine may not see our $TMPDIR: systemd's PrivateTmp=, a pod whose /tmp is its own
+ * emptyDir, any mount namespace of ours. It must see the store (the blobs are mounted from there), so
+ * for docker it is in the store: `$STELLA_HOME/tmp/stella-<host>-<pid>-…/<prefix>…`.
+ */
+export function engineVisibleTempDir(kind: Executor['kind'], blobs: BlobStore, prefix: string): string {
+  if (kind !== 'docker') return makeTempDir(prefix);
+  try {
+    return makeStoreTempDir(blobs.home, prefix);
+  } catch (e) {
+    const base = path.join(blobs.home, 'tmp');
+    throw new StellaError('IO', `cannot stage the run under ${base} (${(e as Error).message}); the Docker engine bind-mounts what a run needs from the store, so STELLA_HOME must be writable`, { file: base }, { cause: e });
+  }
 }
 
 function readArtifacts(outDir: string): Record<ArtifactName, Buffer> {

@@ -132,7 +132,8 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
     const summary: WorkerSummary = { done: 0, released: 0, lost: 0, reaped: 0 };
 
     const reap = async () => {
-      const orphans = await executor.reapOrphans();
+      // The executor already reaped this host's dead processes' orphans when it connected: count them.
+      const orphans = executor.takeReapedAtStart() + (await executor.reapOrphans());
       // Only this queue's runs: another team store's workers may share the engine.
       const stale = await executor.reapLabelled(`${LABEL_QUEUE}=${queueId}`, async (found) => {
         const live = await queue.liveLeases(found.map((l) => ({ key: l[LABEL_JOB] ?? '', attempt: Number(l[LABEL_ATTEMPT]) })));

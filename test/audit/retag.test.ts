@@ -74,7 +74,7 @@ describe.each(['sqlite', 'postgres'] as const)('retag on %s', (backend) => {
     // Mismatch counts move only by the failing replays retagged.
     const metrics = (await stella(['metrics', ...at])).stdout;
     const expected = specs.filter((s) => causeAfter(s) === 'policy_drift').length;
-    expect(metrics).toContain(`replay_mismatch_total{reason="policy_drift"} ${expected}\n`);
+    expect(metrics).toContain(`replay_mismatches{reason="policy_drift"} ${expected}\n`);
 
     // One audit row per changed replay, readable back: who, when, old → new, note.
     const events = await history();
@@ -175,6 +175,10 @@ describe.each(['sqlite', 'postgres'] as const)('retag on %s', (backend) => {
       for (const c of d.causes) expect(c.n, c.reason).toBe(want.get(c.reason) ?? 0);
       const failingTagged = inWindow.filter((s) => causeAfter(s) !== null).length;
       expect(d.causes.reduce((n, c) => n + c.n, 0)).toBe(failingTagged);
+      // The metrics gauge and the ticket ignore those tags the same way.
+      const metrics = (await stella(['metrics', ...at])).stdout;
+      expect(metrics).toContain(`replay_mismatches{reason="policy_drift"} ${specs.filter((s) => causeAfter(s) === 'policy_drift').length}\n`);
+      expect(JSON.parse((await stella(['ticket', idOf(npmPassing[0]), '--json'])).stdout)).toMatchObject({ human_tag: 'policy_drift', tag: null, tagged_by: null });
     } finally {
       await store.close();
     }

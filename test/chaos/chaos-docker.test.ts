@@ -1,10 +1,12 @@
 // `stella chaos` through Docker: with each fault switch of the scanner on, the chaos run names the
 // variation that exposes it; with none on, BF holds under every variation. Needs the engine (fails, never
 // skips, without one).
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { requireDocker } from '../helpers/docker.js';
-import { runStella, THIRD_PARTY } from '../helpers/cli.js';
+import { REPO, runStella, STELLA_BIN, THIRD_PARTY } from '../helpers/cli.js';
 import { tempDir, listFiles } from '../helpers/tmp.js';
 import type { ChaosReport } from '../../src/core/chaos/index.js';
 
@@ -104,5 +106,31 @@ describe('stella chaos (docker)', () => {
     expect(missing.stderr.trim().split('\n')).toHaveLength(1);
     expect(missing.stderr).toContain('absent.json');
     expect(listFiles(home).some((f) => f.startsWith('nope'))).toBe(false);
+  }, 600_000);
+
+  it('with a $TMPDIR the engine cannot see (a tmpfs of a private mount namespace, as PrivateTmp=yes): every run still runs', async () => {
+    const m = await scanWith(null);
+    const privateTmp = path.join(home, 'private-tmp');
+    mkdirSync(privateTmp);
+    const script = 'mount -t tmpfs -o size=64m,mode=1777 stella-private-tmp "$TMPDIR" && : > "$TMPDIR/inside-only" && exec "$@"';
+    const child = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', process.execPath, STELLA_BIN, 'chaos', '--from', m, '--variations', 'tz,umask', '--json'], {
+      cwd: REPO,
+      env: { ...process.env, NO_COLOR: '1', ...env, TMPDIR: privateTmp },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const stderr = Buffer.concat(err).toString('utf8');
+    expect(stderr).toBe('');
+    // The tmpfs lived in the chaos run's own mount namespace: the engine never saw it.
+    expect(existsSync(path.join(privateTmp, 'inside-only'))).toBe(false);
+    const report = JSON.parse(Buffer.concat(out).toString('utf8')) as ChaosReport;
+    expect(report.baseline.bf_match_original).toBe(true);
+    expect(report.runs.map((r) => [r.name, r.status])).toEqual(['tz', 'umask', 'combined'].map((n) => [n, 'passed']));
+    expect(report.verdict).toBe('stable');
+    expect(code).toBe(0);
   }, 600_000);
 });

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tempDir } from '../helpers/tmp.js';
@@ -51,5 +52,33 @@ describe('B8: per-process temp roots, reaped when their process is gone', () => 
     expect(existsSync(liveRoot)).toBe(true);
     // The replay's own root went away when it exited.
     expect(readdirSync(tmp)).toEqual([path.basename(liveRoot)]);
+  });
+
+  it('run dirs staged in the store (what the engine bind-mounts): a killed process\'s root is reaped by the next one on this host, another host\'s is kept', { timeout: 60_000 }, async () => {
+    const store = path.join(base, 'store');
+    const mod = pathToFileURL(path.join(REPO, 'dist/src/adapters/temp.js')).href;
+    const stage = async (): Promise<string> => {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', `const t = await import(${JSON.stringify(mod)}); console.log(t.makeStoreTempDir(${JSON.stringify(store)}, 'stella-run-')); setInterval(() => {}, 1000);`], {
+        env: { ...process.env, TMPDIR: tmp },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const dir = await new Promise<string>((resolve) => child.stdout!.once('data', (b: Buffer) => resolve(b.toString('utf8').trim())));
+      const closed = new Promise((resolve) => child.on('close', resolve));
+      child.kill('SIGKILL');
+      await closed;
+      return dir;
+    };
+    const first = await stage();
+    const root = path.dirname(first);
+    expect(path.dirname(root)).toBe(path.join(store, 'tmp'));
+    expect(path.basename(root)).toMatch(new RegExp(`^stella-${hostname().replace(/[^A-Za-z0-9._-]/g, '_')}-\\d+-[0-9a-f]{8}$`));
+    expect(existsSync(first)).toBe(true);
+    // A dead pid on another host sharing the store means nothing here.
+    const otherHost = path.join(store, 'tmp', 'stella-another-host-1-0123abcd');
+    mkdirSync(otherHost);
+    const second = await stage();
+    expect(existsSync(root)).toBe(false);
+    expect(existsSync(second)).toBe(true);
+    expect(existsSync(otherHost)).toBe(true);
   });
 });

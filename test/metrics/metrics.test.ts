@@ -37,6 +37,26 @@ function get(url: string): Promise<{ status: number; body: string; type: string 
 }
 
 let failedId = '';
+let mismatched: Array<{ id: string; reason: string }> = [];
+
+/** `name{labels}` → value of every sample, and each sample's family type (`# TYPE`; a summary's _sum/_count). */
+function scrapeOf(text: string): { values: Map<string, number>; typeOf: (series: string) => string | undefined } {
+  const types = new Map([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1], m[2]] as const));
+  const values = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const at = line.lastIndexOf(' ');
+    values.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  const typeOf = (series: string) => {
+    const name = series.replace(/\{.*$/, '');
+    const own = types.get(name);
+    if (own) return own;
+    // A summary's _sum and _count only ever grow.
+    return types.get(name.replace(/_(sum|count)$/, '')) === 'summary' ? 'counter' : undefined;
+  };
+  return { values, typeOf };
+}
 beforeAll(async () => {
   const specs = realisticSpecs(600, NOW, 3);
   // Labels that need escaping in the exposition format.
@@ -44,6 +64,7 @@ beforeAll(async () => {
   for (const s of specs) writeRecord(records, makeRecord(s));
   const failed = specs.find((s) => s.outcome === 'failed')!;
   failedId = makeRecord(failed).replay.replay_id;
+  mismatched = specs.filter((s) => s.outcome === 'failed').map((s) => makeRecord(s).replay).map((x) => ({ id: x.replay_id, reason: x.mismatch_reason as string }));
   const r = await runStella(['index', records, '--db', db]);
   expect(r.code).toBe(0);
 });
@@ -61,12 +82,42 @@ describe('stella metrics', () => {
     }
     expect(r.stdout).toContain('ecosystem="we\\"ird\\\\eco"');
     expect(r.stdout).toMatch(/^replay_runs_total\{status="passed"\} \d+$/m);
-    expect(r.stdout).toMatch(/^replay_mismatch_total\{reason="feed_drift"\} \d+$/m);
+    expect(r.stdout).toMatch(/^replay_mismatches\{reason="feed_drift"\} \d+$/m);
     expect(r.stdout).toMatch(/^replay_duration_seconds_count 600$/m);
     const runs = [...r.stdout.matchAll(/^replay_runs_total\{status="\w+"\} (\d+)$/gm)].reduce((s, m) => s + Number(m[1]), 0);
     expect(runs).toBe(600);
     // Same index, same instant: same bytes.
     expect((await runStella(['metrics', '--db', db, ...NOW_ARG])).stdout).toBe(r.stdout);
+  });
+
+  it('a retag moves a replay from one replay_mismatches reason to another; no series declared a counter goes down', async () => {
+    const db2 = path.join(dir, 'retag.db');
+    const ix = await runStella(['index', records, '--db', db2]);
+    expect(ix.code, ix.stderr).toBe(0);
+    const scrape = async () => {
+      const r = await runStella(['metrics', '--db', db2, ...NOW_ARG]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(promtool(r.stdout)).toEqual({ status: 0, out: '' });
+      return scrapeOf(r.stdout);
+    };
+    const before = await scrape();
+    const victim = mismatched.find((m) => m.reason !== 'runtime_drift')!;
+    const byReason = (reason: string) => [...before.values.keys()].filter((k) => k.endsWith(`{reason="${reason}"}`));
+    const [from, to] = [byReason(victim.reason), byReason('runtime_drift')];
+    expect([from.length, to.length]).toEqual([1, 1]);
+    expect(before.values.get(from[0])).toBeGreaterThan(0);
+    const t = await runStella(['retag', '--ids', victim.id, '--tag', 'runtime_drift', '--db', db2, '--who', 'metrics-test', '--json']);
+    expect(t.code, t.stderr).toBe(0);
+    expect(JSON.parse(t.stdout)).toMatchObject({ changed: 1 });
+    const after = await scrape();
+    // Whatever Prometheus is told is a counter never decreases between the scrapes.
+    const counters = [...before.values.keys()].filter((k) => before.typeOf(k) === 'counter');
+    expect(counters.length).toBeGreaterThan(3);
+    for (const k of counters) expect(after.values.get(k), `${k} is declared a counter`).toBeGreaterThanOrEqual(before.values.get(k)!);
+    // The retag shows: one replay fewer under its old reason, one more under the new one, in a gauge.
+    expect([after.values.get(from[0]), after.values.get(to[0])]).toEqual([before.values.get(from[0])! - 1, before.values.get(to[0])! + 1]);
+    expect([from[0], to[0]]).toEqual([`replay_mismatches{reason="${victim.reason}"}`, 'replay_mismatches{reason="runtime_drift"}']);
+    expect(before.typeOf(from[0])).toBe('gauge');
   });
 
   it('an empty index is valid exposition too', async () => {

@@ -45,6 +45,16 @@ function metricNames(text: string): Set<string> {
   return names;
 }
 
+/** Each series name's type from the `# TYPE` lines: a summary's _sum and _count are counters. */
+function seriesTypes(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+    if (m[2] === 'summary' || m[2] === 'histogram') for (const s of ['_sum', '_count']) out.set(m[1] + s, 'counter');
+    else out.set(m[1], m[2]);
+  }
+  return out;
+}
+
 // PromQL words that look like identifiers but are not series names.
 const PROMQL_WORDS = new Set([
   'avg', 'sum', 'min', 'max', 'count', 'by', 'without', 'offset', 'bottomk', 'topk', 'rate', 'increase', 'and', 'or', 'unless',
@@ -116,8 +126,24 @@ describe('metric names', () => {
     const r = run('promtool', ['check', 'metrics'], { input: exposition() });
     expect(r.code, r.out).toBe(0);
     expect([...printed].sort()).toEqual([
-      'replay_duration_seconds_count', 'replay_duration_seconds_sum', 'replay_fidelity_bf', 'replay_fidelity_pf', 'replay_fidelity_sf', 'replay_mismatch_total', 'replay_runs_total',
+      'replay_duration_seconds_count', 'replay_duration_seconds_sum', 'replay_fidelity_bf', 'replay_fidelity_pf', 'replay_fidelity_sf', 'replay_mismatches', 'replay_runs_total',
     ]);
+  });
+
+  it('rate(), irate() and increase() read only counters; gauges are read as they are (a retag moves replay_mismatches down)', () => {
+    const types = seriesTypes(exposition());
+    expect(types.get('replay_mismatches')).toBe('gauge');
+    expect(types.get('replay_runs_total')).toBe('counter');
+    const all = [...ruleExprs(), ...dashboardExprs()];
+    let counted = 0;
+    for (const { where, expr } of all) {
+      for (const m of expr.matchAll(/\b(rate|irate|increase)\s*\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*)/g)) {
+        counted++;
+        expect(types.get(m[2]), `${where}: ${m[1]}() of ${m[2]}, which is a ${types.get(m[2])}`).toBe('counter');
+      }
+    }
+    expect(counted).toBeGreaterThan(3);
+    expect(all.some((e) => seriesIn(e.expr).includes('replay_mismatches'))).toBe(true);
   });
 
   it('every alert and dashboard expression reads only series stella metrics prints', () => {
@@ -128,7 +154,7 @@ describe('metric names', () => {
       expect(used.length, `${where}: ${expr}`).toBeGreaterThan(0);
       for (const name of used) expect(printed.has(name), `${where} reads '${name}', which stella metrics does not print`).toBe(true);
     }
-    expect(seriesIn('sum by (reason) (increase(replay_mismatch_totl[1d]))')).toEqual(['replay_mismatch_totl']);
+    expect(seriesIn('sum by (reason) (increase(replay_mismatchs[1d]))')).toEqual(['replay_mismatchs']);
   });
 
   it('every dashboard expression is valid PromQL (checked by promtool as recording rules)', () => {
@@ -206,5 +232,12 @@ describe('Kubernetes manifests', () => {
     expect(mounts(worker)).toContain('engine-socket:/run/engine');
     expect(mounts(engine)).toContain('engine-socket:/run/engine');
     expect(worker.securityContext.privileged).toBeUndefined();
+    // The engine bind-mounts by host path what the worker stages under STELLA_HOME (blobs, each run's
+    // manifest in STELLA_HOME/tmp): it must see the same volume at the same path. The worker's own /tmp
+    // (an emptyDir of its own) is never bind-mounted.
+    const home = worker.env.find((e: any) => e.name === 'STELLA_HOME').value;
+    const volumeAt = (c: any, p: string) => c.volumeMounts.find((m: any) => m.mountPath === p)?.name;
+    expect(volumeAt(worker, home)).toBe('store');
+    expect(volumeAt(engine, home), `the engine container mounts the store at ${home}`).toBe('store');
   });
 });

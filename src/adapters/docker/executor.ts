@@ -77,6 +77,8 @@ export function containerEnv(job: ExecJob): string[] {
 export class DockerExecutor implements Executor {
   readonly kind = 'docker' as const;
   private readonly wallNow: () => number;
+  /** Orphan containers `create` removed, until `takeReapedAtStart` hands the count on. */
+  private reapedAtStart = 0;
 
   private constructor(
     readonly engine: Engine,
@@ -91,8 +93,15 @@ export class DockerExecutor implements Executor {
     await ping(engine);
     const facts = await engineFacts(engine);
     const ex = new DockerExecutor(engine, facts, opts);
-    await ex.reapOrphans();
+    ex.reapedAtStart = await ex.reapOrphans();
     return ex;
+  }
+
+  /** How many orphan containers `create` removed (once: later calls say 0), for the caller's tally. */
+  takeReapedAtStart(): number {
+    const n = this.reapedAtStart;
+    this.reapedAtStart = 0;
+    return n;
   }
 
   /**

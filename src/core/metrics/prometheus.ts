@@ -8,7 +8,7 @@ export interface MetricsInput {
   /** Rollup sums over the fidelity window (gauges). */
   window: readonly BucketCounts[];
   windowDays: number;
-  /** Rollup sums over all time (counters). */
+  /** Rollup sums over all time (the runs counter, the mismatch gauge by cause, the duration summary). */
   allTime: readonly BucketCounts[];
 }
 
@@ -54,10 +54,12 @@ export function renderPrometheus(input: MetricsInput): string {
   const byStatus = new Map(input.allTime.filter((r) => r.dim === 'status').map((r) => [r.bucket, r.total]));
   for (const status of ['error', 'failed', 'passed']) out.push(`replay_runs_total${labels([['status', status]])} ${byStatus.get(status) ?? 0}`);
 
-  out.push('# HELP replay_mismatch_total Replays by effective cause tag (human override, else the classifier).');
-  out.push('# TYPE replay_mismatch_total counter');
-  const byCause = new Map(input.allTime.filter((r) => r.dim === 'cause').map((r) => [r.bucket, r.total]));
-  for (const reason of [...MISMATCH_REASONS].sort()) out.push(`replay_mismatch_total${labels([['reason', reason]])} ${byCause.get(reason) ?? 0}`);
+  // A gauge, not a counter: a retag moves a replay from one reason to another, so one series goes down.
+  out.push('# HELP replay_mismatches Mismatching replays indexed, by their current effective cause tag (human override, else the classifier); a retag moves a replay between reasons.');
+  out.push('# TYPE replay_mismatches gauge');
+  // Replays that did not pass (total less the bitwise matches): a tag an old retag left on a passing replay is no mismatch.
+  const byCause = new Map(input.allTime.filter((r) => r.dim === 'cause').map((r) => [r.bucket, r.total - r.bf]));
+  for (const reason of [...MISMATCH_REASONS].sort()) out.push(`replay_mismatches${labels([['reason', reason]])} ${byCause.get(reason) ?? 0}`);
 
   const all = input.allTime.find((r) => r.dim === 'all');
   out.push('# HELP replay_duration_seconds Wall time of replays, start to finish.');
