@@ -45,7 +45,13 @@ async function both(args: string[]): Promise<string> {
   // Messages name the store they read: the path on one side, the URL on the other.
   expect(a.stderr.replaceAll(sqlite, 'DB'), args.join(' ')).toBe(b.stderr.replaceAll(url, 'DB'));
   // A ticket's repro command names the store it reads: the home of the index file, or the team store's URL.
-  const home = (s: string) => s.replace(/STELLA_HOME=\S+/g, 'STELLA_HOME=H').replace(/ --db '[^']*'/g, '');
+  // A ticket's "tagged by" names each store's own retag: its wall-clock time and the batch id made from it.
+  const home = (s: string) =>
+    s
+      .replace(/STELLA_HOME=\S+/g, 'STELLA_HOME=H')
+      .replace(/ --db '[^']*'/g, '')
+      .replace(/rt_[0-9a-f]{16}/g, 'rt_X')
+      .replace(/("at": "|\*\*Tagged by:\*\* \S+ at )[0-9TZ:.-]+/g, '$1T');
   expect(home(b.stdout), args.join(' ')).toBe(home(a.stdout));
   expect(b.code, args.join(' ')).toBe(a.code);
   return a.stdout;

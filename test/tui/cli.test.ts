@@ -13,7 +13,7 @@ test('an index that is not a SQLite database: one line naming the file, exit 2, 
   expect(r.code).toBe(2);
   expect(r.stderr.trim().split('\n')).toHaveLength(1);
   expect(r.stderr).toContain(db);
-  expect(r.stderr).toMatch(/cannot open the index \(file is not a database\)/);
+  expect(r.stderr).toMatch(/the index is damaged \(file is not a database\); move it aside and rebuild it with `stella index DIR…`/);
   expect(listFiles(home)).toEqual(['index.db']);
 });
 
