@@ -1,6 +1,6 @@
 // Read models assembled from the store port's rollups: the workstation dashboard and the release
 // gate. They live here, not in a backend, so every backend serves the same figures.
-import { GATE_DIMENSIONS, type BucketCounts, type RollupDim, figures, totalOf, trend, windowRange } from '../core/fidelity/index.js';
+import { GATE_DIMENSIONS, type BucketCounts, type RollupDim, figures, notPassedOf, totalOf, trend, windowRange } from '../core/fidelity/index.js';
 import { MISMATCH_REASONS } from '../core/formats.js';
 import { GATE_ROLLUP_DIMS, MIN_BUCKET_REPLAYS, gateAt, type GateResult } from '../core/gate/index.js';
 import type { DashboardData, ReplayStore, RollupScope } from '../core/ports.js';
@@ -16,9 +16,6 @@ export async function gateFromStore(store: Pick<ReplayStore, 'rollup'>, now: Dat
   const byRange = new Map(ranges.map((r, i) => [`${r.from}/${r.to}`, rows[i]]));
   return gateAt((r) => byRange.get(`${r.from}/${r.to}`) ?? [], now, minBucketReplays);
 }
-
-/** Replays of a rollup cell that did not pass: every one but the completed bitwise matches. */
-export const failingOfCell = (c: Pick<BucketCounts, 'total' | 'bf'> | undefined): number => (c ? c.total - c.bf : 0);
 
 export async function dashboardOf(store: ReplayStore, now: Date, scope: RollupScope = {}): Promise<DashboardData> {
   const range30 = windowRange(now, 30);
@@ -45,11 +42,8 @@ export async function dashboardOf(store: ReplayStore, now: Date, scope: RollupSc
       .filter((r) => r.dim === dimension && r.total > 0 && r.n < MIN_BUCKET_REPLAYS)
       .map((r) => ({ dimension, bucket: r.bucket, n: r.total, bf: r.n > 0 ? r.bf / r.n : null, min: MIN_BUCKET_REPLAYS })),
   ).sort((a, b) => a.n - b.n || (a.dimension < b.dimension ? -1 : a.dimension > b.dimension ? 1 : a.bucket < b.bucket ? -1 : a.bucket > b.bucket ? 1 : 0));
-  // All six causes, zeros included: the histogram sums to the window's tagged failing replays. A cause
-  // explains a mismatch, so a cause cell counts the replays that did not pass (failed or error): `total`
-  // less `bf` (a replay passes exactly when it completed with a bitwise match), which leaves out tags an
-  // older version let a retag put on passing replays.
-  const causes = MISMATCH_REASONS.map((reason) => ({ reason, n: failingOfCell(w30.find((r) => r.dim === 'cause' && r.bucket === reason)) }))
+  // All six causes, zeros included: the histogram sums to the window's tagged replays that did not pass.
+  const causes = MISMATCH_REASONS.map((reason) => ({ reason, n: notPassedOf(w30.find((r) => r.dim === 'cause' && r.bucket === reason)) }))
     .sort((a, b) => b.n - a.n || (a.reason < b.reason ? -1 : 1));
   const status = (s: string) => all.find((r) => r.dim === 'status' && r.bucket === s)?.total ?? 0;
   return {

@@ -165,6 +165,14 @@ export function bucketFigures(rows: readonly BucketCounts[], dim: RollupDim): Bu
   });
 }
 
+/**
+ * Replays of a cell that did not pass: all but the completed bitwise matches. A cause cell counted this
+ * way leaves out a tag an older version's retag left on a passing replay (a passing replay has no cause).
+ */
+export function notPassedOf(c: Pick<Counts, 'total' | 'bf'> | undefined): number {
+  return c ? c.total - c.bf : 0;
+}
+
 export function totalOf(rows: readonly BucketCounts[], dim: RollupDim = 'all', bucket = ''): Counts {
   const hit = rows.find((r) => r.dim === dim && r.bucket === bucket);
   return hit ? { ...ZERO, ...pickCounts(hit) } : { ...ZERO };

@@ -1,7 +1,7 @@
 // Prometheus text exposition (format 0.0.4) of the index (SPEC §5). Pure: the store hands in rollup
 // sums; series are emitted in a total order so the output is byte-stable.
 import type { BucketCounts } from '../fidelity/index.js';
-import { parseCombo } from '../fidelity/index.js';
+import { notPassedOf, parseCombo } from '../fidelity/index.js';
 import { MISMATCH_REASONS } from '../formats.js';
 
 export interface MetricsInput {
@@ -57,8 +57,7 @@ export function renderPrometheus(input: MetricsInput): string {
   // A gauge, not a counter: a retag moves a replay from one reason to another, so one series goes down.
   out.push('# HELP replay_mismatches Mismatching replays indexed, by their current effective cause tag (human override, else the classifier); a retag moves a replay between reasons.');
   out.push('# TYPE replay_mismatches gauge');
-  // Replays that did not pass (total less the bitwise matches): a tag an old retag left on a passing replay is no mismatch.
-  const byCause = new Map(input.allTime.filter((r) => r.dim === 'cause').map((r) => [r.bucket, r.total - r.bf]));
+  const byCause = new Map(input.allTime.filter((r) => r.dim === 'cause').map((r) => [r.bucket, notPassedOf(r)]));
   for (const reason of [...MISMATCH_REASONS].sort()) out.push(`replay_mismatches${labels([['reason', reason]])} ${byCause.get(reason) ?? 0}`);
 
   const all = input.allTime.find((r) => r.dim === 'all');
