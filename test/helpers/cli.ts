@@ -1,11 +1,19 @@
 // Run the built CLI as a real child process (exit codes, stdout, stderr as a user sees them).
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const STELLA_BIN = path.join(REPO, 'dist/bin/stella.js');
 export const THIRD_PARTY = path.join(REPO, 'fixtures/third_party');
+
+/** The shipped golden canary set (fixtures/canaries/canaries.json): the clock, feed time and inputs tests scan. */
+export const CANARIES = JSON.parse(readFileSync(path.join(REPO, 'fixtures/canaries/canaries.json'), 'utf8')) as {
+  clock: string;
+  feed: { generated_at: string };
+  canaries: Array<{ id: string; input: string }>;
+};
 
 export interface RunResult {
   code: number | null;

@@ -5,19 +5,10 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ARTIFACT_NAMES } from '../../src/core/formats.js';
-import { REPO, runStella, THIRD_PARTY } from '../helpers/cli.js';
+import { CANARIES, REPO, runStella, THIRD_PARTY } from '../helpers/cli.js';
 import { requireDocker } from '../helpers/docker.js';
 import { tempDir } from '../helpers/tmp.js';
 
-interface Canary {
-  id: string;
-  input: string;
-}
-const CANARIES = JSON.parse(readFileSync(path.join(REPO, 'fixtures/canaries/canaries.json'), 'utf8')) as {
-  clock: string;
-  feed: { generated_at: string };
-  canaries: Canary[];
-};
 
 const readJson = (f: string) => JSON.parse(readFileSync(f, 'utf8'));
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPgStore, type PgStore } from '../../store/postgres/pg-store.js';
 import { JobQueue } from '../../store/postgres/queue.js';
 import { findRecords } from '../../src/app/indexer.js';
-import { REPO, runStella, STELLA_BIN, THIRD_PARTY } from '../helpers/cli.js';
+import { CANARIES, REPO, runStella, STELLA_BIN, THIRD_PARTY } from '../helpers/cli.js';
 import { requireDocker, requireSecondEngine } from '../helpers/docker.js';
 import { requirePostgres } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -20,11 +20,6 @@ import { tempDir } from '../helpers/tmp.js';
 const server = requirePostgres();
 const second = requireSecondEngine();
 
-const CANARIES = JSON.parse(readFileSync(path.join(REPO, 'fixtures/canaries/canaries.json'), 'utf8')) as {
-  clock: string;
-  feed: { generated_at: string };
-  canaries: Array<{ id: string; input: string }>;
-};
 const N = 7;
 const DATE = '2024-10-06';
 const DATE2 = '2024-10-07';
